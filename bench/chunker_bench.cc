@@ -1,0 +1,69 @@
+// Pass C chunking throughput, MB/s of input text.
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+
+#include "worker/passes/passes.h"
+
+namespace ingest {
+namespace {
+
+// Deterministic English-like text with headings every ~40 lines.
+std::string MakeText(size_t bytes, std::vector<Section>* sections) {
+  static const char* kWords[] = {"the",     "coordinator", "merges",  "results", "into",   "artifacts", "worker",
+                                 "reads",   "sources",     "gate",    "opens",   "after",  "manifest",  "records",
+                                 "checksum", "document",   "section", "pass",    "chunk",  "Operators", "nightly"};
+  std::mt19937 rng(42);
+  std::string text;
+  int line = 0;
+  while (text.size() < bytes) {
+    if (line % 40 == 0) {
+      Section s;
+      s.set_title("Heading " + std::to_string(line / 40));
+      s.set_level(1 + (line / 40) % 3);
+      s.set_page_start(1);
+      s.set_offset(text.size());
+      sections->push_back(s);
+      text += "## " + s.title() + "\n\n";
+    }
+    int words = 8 + static_cast<int>(rng() % 10);
+    for (int w = 0; w < words; ++w) {
+      text += kWords[rng() % (sizeof kWords / sizeof *kWords)];
+      text += (w + 1 == words) ? ".\n" : " ";
+    }
+    ++line;
+  }
+  return text;
+}
+
+void BM_CutChunks(benchmark::State& state) {
+  std::vector<Section> sections;
+  std::string text = MakeText(4 << 20, &sections);
+  std::vector<size_t> breaks;
+  for (const Section& s : sections) breaks.push_back(s.offset());
+  ChunkerOptions options{static_cast<size_t>(state.range(0)), static_cast<size_t>(state.range(0) / 8)};
+  for (auto _ : state) benchmark::DoNotOptimize(CutChunks(text, options, breaks));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_CutChunks)->Arg(400)->Arg(1200)->Arg(4000)->Unit(benchmark::kMillisecond);
+
+// The whole of pass C's work on a part: cutting, section paths, pages,
+// UTF-8 checks and content-hash ids.
+void BM_ChunkPart(benchmark::State& state) {
+  std::vector<Section> sections;
+  std::string text = MakeText(4 << 20, &sections);
+  SplitRecord part;
+  part.set_source_id("doc_bench");
+  part.set_byte_end(text.size());
+  part.set_page_start(1);
+  for (auto _ : state) benchmark::DoNotOptimize(ChunkPart(text, part, sections, "markdown", {1200, 150}));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_ChunkPart)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace ingest
+
+BENCHMARK_MAIN();

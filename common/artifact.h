@@ -1,0 +1,96 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <google/protobuf/message.h>
+
+#include "common/atomic_file.h"
+#include "common/sha256.h"
+#include "common/status.h"
+#include "proto/contracts.pb.h"
+#include "proto/fleet.pb.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+// An artifact is a JSON array with one canonical record per line:
+//   [
+//   {...},
+//   {...}
+//   ]
+// The layout is part of the contract, so readers can stream it line by line
+// and index it by byte range without a JSON tokenizer.
+
+// The contract record type of each pass.
+std::unique_ptr<google::protobuf::Message> NewRecord(Pass pass);
+
+// Checks one record against the contract of `pass`. InvalidArgument names
+// the field.
+Status ValidateRecord(Pass pass, const google::protobuf::Message& record);
+
+// The document a record belongs to; empty for corpus-wide records (entity
+// nodes, the pass F record). Artifacts are sorted by it.
+std::string RecordSourceId(Pass pass, const google::protobuf::Message& record);
+
+// Streams records into an artifact file atomically, hashing as it goes.
+// Validates each record and its order. Not thread-safe.
+class ArtifactWriter {
+ public:
+  static Result<ArtifactWriter> Open(const std::filesystem::path& path, Pass pass);
+
+  Status Add(const google::protobuf::Message& record);
+  // Closes the array, commits the file and returns what the manifest records
+  // (path is the file name, relative to the job directory).
+  Result<ArtifactRecord> Commit();
+
+ private:
+  ArtifactWriter(AtomicFileWriter file, Pass pass);
+  Status Write(std::string_view bytes);
+
+  AtomicFileWriter file_;
+  Pass pass_;
+  std::unique_ptr<Sha256> hash_;
+  uint64_t bytes_ = 0;
+  uint64_t records_ = 0;
+  std::string last_source_id_;
+};
+
+// Byte range of one document's records inside an artifact.
+struct RecordRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  uint32_t records = 0;
+};
+
+struct ArtifactScan {
+  std::string sha256;
+  uint64_t bytes = 0;
+  uint64_t records = 0;
+  // source_id -> its records' byte range; "" holds corpus-wide records.
+  std::map<std::string, RecordRange> index;
+};
+
+// Reads an artifact once: checks the layout, parses every record strictly,
+// validates it and the sort order, hashes the bytes and indexes ranges by
+// source_id. `visit` (optional) sees each parsed record. Errors name the file
+// and the line.
+Result<ArtifactScan> ScanArtifact(
+    const std::filesystem::path& path, Pass pass,
+    const std::function<Status(const google::protobuf::Message&)>& visit = nullptr);
+
+// Reads the records in `range` into the field of `batch` that belongs to `pass`.
+Status ReadRecords(const std::filesystem::path& path, Pass pass, const RecordRange& range,
+                   RecordBatch* batch);
+
+// Appends a record of `pass` to the matching field of `batch`.
+void AddToBatch(Pass pass, const google::protobuf::Message& record, RecordBatch* batch);
+// The records of `pass` held by `batch`.
+int BatchSize(Pass pass, const RecordBatch& batch);
+const google::protobuf::Message& BatchRecord(Pass pass, const RecordBatch& batch, int i);
+
+}  // namespace ingest

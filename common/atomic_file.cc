@@ -1,0 +1,106 @@
+#include "common/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace ingest {
+namespace {
+constexpr size_t kFlushBytes = 1 << 20;
+}  // namespace
+
+AtomicFileWriter::AtomicFileWriter(std::filesystem::path path, std::filesystem::path temp, int fd)
+    : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
+
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
+    : path_(std::move(other.path_)),
+      temp_(std::move(other.temp_)),
+      fd_(other.fd_),
+      buffer_(std::move(other.buffer_)) {
+  other.fd_ = -1;
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(temp_.c_str());
+  }
+}
+
+Result<AtomicFileWriter> AtomicFileWriter::Open(const std::filesystem::path& path) {
+  // The pid keeps concurrent writers (a stray second coordinator) off each other's temp files.
+  std::filesystem::path temp = path;
+  temp += ".tmp." + std::to_string(::getpid());
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, temp.string());
+  return AtomicFileWriter(path, std::move(temp), fd);
+}
+
+Status AtomicFileWriter::Append(std::string_view bytes) {
+  buffer_.append(bytes);
+  if (buffer_.size() >= kFlushBytes) return Flush();
+  return Status::Ok();
+}
+
+Status AtomicFileWriter::Flush() {
+  size_t written = 0;
+  while (written < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, temp_.string());
+    }
+    written += static_cast<size_t>(n);
+  }
+  buffer_.clear();
+  return Status::Ok();
+}
+
+Status AtomicFileWriter::Commit() {
+  INGEST_CHECK(fd_ >= 0);
+  INGEST_RETURN_IF_ERROR(Flush());
+  if (::fsync(fd_) != 0) return ErrnoStatus(errno, temp_.string());
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    ::unlink(temp_.c_str());
+    return ErrnoStatus(errno, temp_.string());
+  }
+  fd_ = -1;
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+    Status status = ErrnoStatus(errno, path_.string());
+    ::unlink(temp_.c_str());
+    return status;
+  }
+  return SyncDirectory(path_.has_parent_path() ? path_.parent_path() : ".");
+}
+
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content) {
+  INGEST_ASSIGN_OR_RETURN(AtomicFileWriter writer, AtomicFileWriter::Open(path));
+  INGEST_RETURN_IF_ERROR(writer.Append(content));
+  return writer.Commit();
+}
+
+Result<std::string> ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return ErrnoStatus(errno, path.string());
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) return ErrnoStatus(errno, path.string());
+  return out.str();
+}
+
+Status SyncDirectory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, dir.string());
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus(err, dir.string());
+  return Status::Ok();
+}
+
+}  // namespace ingest

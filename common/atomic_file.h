@@ -1,0 +1,53 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace ingest {
+
+// Writes a file so that readers see either the old content or the complete new
+// content, never a torn file, even across a crash: data goes to a temp file in
+// the same directory, which is fsynced, renamed over the target, and then the
+// directory is fsynced so the rename itself is durable.
+//
+// Not thread-safe. Destroying an uncommitted writer removes the temp file.
+class AtomicFileWriter {
+ public:
+  // Opens the temp file next to `path`. Errors name the path.
+  static Result<AtomicFileWriter> Open(const std::filesystem::path& path);
+
+  AtomicFileWriter(AtomicFileWriter&& other) noexcept;
+  AtomicFileWriter& operator=(AtomicFileWriter&&) = delete;
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  ~AtomicFileWriter();
+
+  // Buffered append.
+  Status Append(std::string_view bytes);
+  // Flushes, fsyncs, renames over the target and fsyncs the directory.
+  Status Commit();
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  AtomicFileWriter(std::filesystem::path path, std::filesystem::path temp, int fd);
+  Status Flush();
+
+  std::filesystem::path path_;
+  std::filesystem::path temp_;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// Whole-file convenience over AtomicFileWriter.
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content);
+
+// Reads a whole (small) file. NotFound / PermissionDenied name the path.
+Result<std::string> ReadFile(const std::filesystem::path& path);
+
+// fsyncs a directory so that renames and creations inside it are durable.
+Status SyncDirectory(const std::filesystem::path& dir);
+
+}  // namespace ingest

@@ -1,0 +1,138 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ingest {
+
+// The configuration file (SPEC §7). Relative paths are resolved against the
+// file's directory by LoadConfig, so every path here is absolute.
+
+struct SourceConfig {
+  std::string name;
+  std::string kind;  // files | http
+  std::filesystem::path root;
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  std::string url;
+  std::string check_frequency = "daily";  // hourly | daily | weekly | 5-field cron
+  std::string priority = "P2";            // P0 (first) .. P3
+  uint32_t requests_per_minute = 0;       // http only; 0 = unlimited
+};
+
+struct FleetConfig {
+  std::string bind = "tcp://*:5555";
+  uint32_t heartbeat_ms = 1000;
+  uint32_t liveness = 3;  // missed heartbeats before a worker is dead
+  uint32_t task_timeout_s = 600;
+  uint32_t min_workers = 1;
+  uint32_t wait_for_workers_s = 120;
+  std::filesystem::path curve_secret_key_file;
+  std::filesystem::path curve_authorized_keys_file;
+};
+
+struct RetryConfig {
+  uint32_t attempts = 3;
+  uint32_t backoff_initial_ms = 500;
+  uint32_t backoff_max_ms = 60000;
+  bool jitter = true;
+};
+
+struct RunPolicyConfig {
+  double max_failed_fraction = 1.0;
+  uint32_t quarantine_after = 3;
+};
+
+struct PassesConfig {
+  double split_threshold_mb = 20;
+  uint32_t split_pages = 200;
+  uint32_t chunk_chars = 1200;
+  uint32_t overlap_chars = 150;
+};
+
+struct EmailConfig {
+  std::string smtp_url;
+  std::string starttls = "required";  // required | optional | off
+  std::string username;
+  std::string password;
+  std::string from;
+  std::vector<std::string> to;
+};
+
+struct NotificationsConfig {
+  std::vector<std::string> on = {"failed", "partial"};
+  std::string slack_webhook_url;
+  std::string webhook_url;
+  std::string webhook_secret;
+  std::optional<EmailConfig> email;
+  std::string healthcheck_url;
+};
+
+struct AdminConfig {
+  std::string listen = "127.0.0.1:50051";
+  std::filesystem::path token_file;
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+};
+
+struct AiReportConfig {
+  std::string base_url = "https://api.openai.com/v1";
+  std::string model = "gpt-4o-mini";
+  uint32_t timeout_s = 30;
+};
+
+struct RetentionConfig {
+  uint32_t compress_after_days = 7;
+  uint32_t delete_after_days = 30;
+  uint32_t keep_last_jobs = 5;
+};
+
+struct ScheduleConfig {
+  std::string cron = "0 2 * * *";
+  std::string timezone = "UTC";
+};
+
+struct Config {
+  std::filesystem::path file;
+  std::string env;
+  std::filesystem::path artifact_root;
+  std::filesystem::path state_db;
+  std::filesystem::path report_dir;
+  ScheduleConfig schedule;
+  FleetConfig fleet;
+  RetryConfig retry;
+  RunPolicyConfig run;
+  std::vector<SourceConfig> sources;
+  PassesConfig passes;
+  NotificationsConfig notifications;
+  AdminConfig admin;
+  AiReportConfig ai_report;
+  RetentionConfig retention;
+};
+
+// Looks up an environment variable; nullopt when it is not set.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup ProcessEnv();
+
+// Expands ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message},
+// ${VAR?message}, $VAR and $$ as docker compose does. An unset variable
+// without a default is InvalidArgument naming it.
+Result<std::string> Interpolate(std::string_view text, const EnvLookup& env);
+
+// Loads and validates a config file. InvalidArgument messages read
+// "FILE:LINE: key 'fleet.liveness': ..." for unknown keys, bad values and
+// unset variables.
+Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& env = ProcessEnv());
+
+// True for hourly, daily, weekly or a 5-field cron expression.
+bool IsValidCheckFrequency(const std::string& text);
+// [a-z0-9-]+
+bool IsValidEnvName(const std::string& text);
+
+}  // namespace ingest

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "proto/fleet.pb.h"
+
+namespace ingest {
+
+// Bumped on any incompatible change of proto/fleet.proto semantics.
+inline constexpr uint32_t kProtocolVersion = 1;
+
+// Largest frame either side accepts; larger ones are dropped unread.
+inline constexpr int64_t kMaxFrameBytes = int64_t{256} << 20;
+
+// Serializes `envelope` with the protocol version stamped in.
+std::string EncodeEnvelope(Envelope envelope);
+
+// Parses a frame. InvalidArgument when it does not parse or has no body;
+// FailedPrecondition when the protocol version differs (the caller REJECTs).
+Result<Envelope> DecodeEnvelope(std::string_view frame);
+
+}  // namespace ingest

@@ -1,0 +1,73 @@
+#include "common/manifest.h"
+
+#include <set>
+
+#include "common/atomic_file.h"
+#include "common/pass.h"
+#include "common/proto_json.h"
+
+namespace ingest {
+namespace {
+
+Status CheckOneOf(const std::string& value, const std::set<std::string>& allowed, const std::string& what) {
+  if (allowed.count(value) == 1) return Status::Ok();
+  return InvalidArgument(what + ": unknown status '" + value + "'");
+}
+
+Status ValidateManifest(const Manifest& m) {
+  if (m.job_id().empty()) return InvalidArgument("job_id is empty");
+  if (m.env().empty()) return InvalidArgument("env is empty");
+  INGEST_RETURN_IF_ERROR(CheckOneOf(m.status(), {kJobPending, kJobRunning, kJobCompleted, kJobFailed, kJobPartial},
+                                    "status"));
+  for (Pass pass : kAllPasses) {
+    auto it = m.passes().find(PassLetter(pass));
+    if (it == m.passes().end()) return InvalidArgument("passes." + PassLetter(pass) + " is missing");
+    INGEST_RETURN_IF_ERROR(CheckOneOf(it->second.status(),
+                                      {kPassPending, kPassRunning, kPassSuccess, kPassFailed, kPassSkipped},
+                                      "passes." + PassLetter(pass) + ".status"));
+  }
+  if (m.passes_size() != 6) return InvalidArgument("passes holds keys other than A..F");
+  for (const auto& [id, doc] : m.documents()) {
+    INGEST_RETURN_IF_ERROR(CheckOneOf(doc.status(), {kDocProcessed, kDocUnchanged, kDocFailed}, "documents." + id + ".status"));
+  }
+  for (const auto& [name, source] : m.sources()) {
+    INGEST_RETURN_IF_ERROR(CheckOneOf(source.status(), {"processed", "unchanged", "not_due", "failed"},
+                                      "sources." + name + ".status"));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Manifest NewManifest(const std::string& job_id, const std::string& env) {
+  Manifest m;
+  m.set_job_id(job_id);
+  m.set_env(env);
+  m.set_status(kJobPending);
+  for (Pass pass : kAllPasses) (*m.mutable_passes())[PassLetter(pass)].set_status(kPassPending);
+  return m;
+}
+
+Result<Manifest> LoadManifest(const std::filesystem::path& path) {
+  INGEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  Manifest m;
+  INGEST_RETURN_IF_ERROR(FromJson(text, &m).WithContext(path.string()));
+  INGEST_RETURN_IF_ERROR(ValidateManifest(m).WithContext(path.string()));
+  return m;
+}
+
+Status SaveManifest(const std::filesystem::path& path, const Manifest& manifest) {
+  return WriteFileAtomic(path, ToPrettyJson(manifest));
+}
+
+PassRecord& PassEntry(Manifest& manifest, Pass pass) {
+  return (*manifest.mutable_passes())[PassLetter(pass)];
+}
+
+const PassRecord& PassEntry(const Manifest& manifest, Pass pass) {
+  auto it = manifest.passes().find(PassLetter(pass));
+  INGEST_CHECK(it != manifest.passes().end());
+  return it->second;
+}
+
+}  // namespace ingest

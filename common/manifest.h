@@ -1,0 +1,47 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/status.h"
+#include "proto/fleet.pb.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+// Pass statuses as the manifest spells them.
+inline constexpr char kPassPending[] = "PENDING";
+inline constexpr char kPassRunning[] = "RUNNING";
+inline constexpr char kPassSuccess[] = "SUCCESS";
+inline constexpr char kPassFailed[] = "FAILED";
+inline constexpr char kPassSkipped[] = "SKIPPED";
+
+// Job and run statuses.
+inline constexpr char kJobPending[] = "pending";
+inline constexpr char kJobRunning[] = "running";
+inline constexpr char kJobCompleted[] = "completed";
+inline constexpr char kJobFailed[] = "failed";
+inline constexpr char kJobPartial[] = "partial";
+
+// Document statuses.
+inline constexpr char kDocProcessed[] = "processed";
+inline constexpr char kDocUnchanged[] = "unchanged";
+inline constexpr char kDocFailed[] = "failed";
+
+inline constexpr char kManifestFileName[] = "manifest.json";
+
+// A manifest for a new job: every pass PENDING.
+Manifest NewManifest(const std::string& job_id, const std::string& env);
+
+// Reads `path` strictly: unknown fields, a missing pass or an unknown status
+// value are InvalidArgument naming the file; NotFound when it is missing.
+Result<Manifest> LoadManifest(const std::filesystem::path& path);
+
+// Writes the manifest atomically (temp file, fsync, rename, fsync of the dir).
+Status SaveManifest(const std::filesystem::path& path, const Manifest& manifest);
+
+// The manifest entry of `pass`; it always exists in a loaded manifest.
+PassRecord& PassEntry(Manifest& manifest, Pass pass);
+const PassRecord& PassEntry(const Manifest& manifest, Pass pass);
+
+}  // namespace ingest

@@ -1,0 +1,91 @@
+#include "common/run_log.h"
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "common/ids.h"
+#include "common/proto_json.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+namespace {
+
+// Fields of the event being logged on this thread; spdlog calls sinks
+// synchronously on the logging thread, so the sink can read them.
+thread_local const EventFields* tls_event = nullptr;
+thread_local std::string tls_pass;
+
+class NdjsonSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  NdjsonSink(std::FILE* file, RunLogContext context) : file_(file), context_(std::move(context)) {}
+  ~NdjsonSink() override { std::fclose(file_); }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    LogLine event;
+    event.set_ts(FormatTimestamp(msg.time));
+    auto level = spdlog::level::to_string_view(msg.level);
+    event.set_level(std::string(level.data(), level.size()));
+    event.set_env(context_.env);
+    event.set_job_id(context_.job_id);
+    event.set_run_id(context_.run_id);
+    event.set_pass(tls_pass);
+    event.set_message(std::string(msg.payload.data(), msg.payload.size()));
+    if (tls_event != nullptr) {
+      if (!tls_event->pass.empty()) event.set_pass(tls_event->pass);
+      event.set_status(tls_event->status);
+      event.set_error(tls_event->error);
+      event.set_count(static_cast<uint32_t>(tls_event->count));
+      event.set_duration_s(tls_event->duration_s);
+    }
+    std::string line = ToJson(event);
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), file_);
+    // One line per event, visible to `tail -f` at once.
+    std::fflush(file_);
+  }
+  void flush_() override { std::fflush(file_); }
+
+ private:
+  std::FILE* file_;
+  RunLogContext context_;
+};
+
+}  // namespace
+
+void InitLogging(bool verbose) {
+  auto logger = spdlog::stderr_color_mt("ingest");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+Result<std::unique_ptr<RunLog>> RunLog::Attach(const std::filesystem::path& path, RunLogContext context) {
+  std::FILE* file = std::fopen(path.c_str(), "ae");
+  if (file == nullptr) return ErrnoStatus(errno, path.string());
+  std::unique_ptr<RunLog> log(new RunLog());
+  log->sink_ = std::make_shared<NdjsonSink>(file, std::move(context));
+  spdlog::default_logger()->sinks().push_back(log->sink_);
+  return log;
+}
+
+RunLog::~RunLog() {
+  auto& sinks = spdlog::default_logger()->sinks();
+  std::erase(sinks, sink_);
+  sink_->flush();
+}
+
+void LogEvent(spdlog::level::level_enum level, const EventFields& fields, std::string_view message) {
+  tls_event = &fields;
+  spdlog::log(level, "{}", message);
+  tls_event = nullptr;
+}
+
+ScopedLogPass::ScopedLogPass(std::string pass) : previous_(std::move(tls_pass)) { tls_pass = std::move(pass); }
+
+ScopedLogPass::~ScopedLogPass() { tls_pass = std::move(previous_); }
+
+}  // namespace ingest

@@ -1,0 +1,79 @@
+#include "common/utf8.h"
+
+namespace ingest {
+namespace {
+
+// Length of the well-formed sequence starting at text[i], or 0 if malformed.
+size_t SequenceLength(std::string_view text, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;  // no surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (!IsUtf8Continuation(b(i + k))) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    size_t n = SequenceLength(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+size_t CountCodePoints(std::string_view text) {
+  size_t count = 0;
+  for (unsigned char c : text) {
+    if (!IsUtf8Continuation(c)) ++count;
+  }
+  return count;
+}
+
+std::string SanitizeUtf8(std::string_view text, size_t* replaced) {
+  std::string out;
+  out.reserve(text.size());
+  size_t count = 0;
+  for (size_t i = 0; i < text.size();) {
+    size_t n = SequenceLength(text, i);
+    if (n == 0) {
+      out.append("\xEF\xBF\xBD");
+      ++count;
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  if (replaced != nullptr) *replaced = count;
+  return out;
+}
+
+size_t Utf8FloorBoundary(std::string_view text, size_t pos) {
+  if (pos >= text.size()) return text.size();
+  while (pos > 0 && IsUtf8Continuation(static_cast<unsigned char>(text[pos]))) --pos;
+  return pos;
+}
+
+}  // namespace ingest

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ingest {
+
+inline bool IsUtf8Continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// True when `text` is well-formed UTF-8 (no overlongs, surrogates or >U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
+// Number of code points, counting each invalid byte as one.
+size_t CountCodePoints(std::string_view text);
+
+// Copy of `text` with each invalid byte replaced by U+FFFD; `replaced` (if
+// given) receives the number of replacements.
+std::string SanitizeUtf8(std::string_view text, size_t* replaced = nullptr);
+
+// Largest index <= `pos` that does not split a UTF-8 sequence.
+size_t Utf8FloorBoundary(std::string_view text, size_t pos);
+
+}  // namespace ingest

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ingest {
+
+// Exit codes of ingest-coordinator (SPEC §6).
+inline constexpr int kExitCompleted = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitPartial = 3;
+inline constexpr int kExitLocked = 4;
+
+// Flags of `ingest-coordinator run`.
+struct RunOptions {
+  std::string config_file;
+  std::string env;      // overrides the config's env when set
+  std::string job_dir;  // reuse / create this job directory
+  std::string passes;   // "A,C": run just these
+  std::string resume_from;
+  bool resume = false;
+  bool baseline = false;
+  bool full_refresh = false;
+  bool dry_run = false;
+  std::vector<std::string> sources;
+  bool manual = false;
+  std::string bind;  // overrides fleet.bind
+  int local_workers = 0;
+  unsigned local_worker_slots = 0;
+  // The flags as given, recorded in the manifest's run entry.
+  std::vector<std::string> flags;
+};
+
+// Runs a job (SPEC §1): plans, dispatches passes A..F to the fleet, writes
+// artifacts and manifest, prints the run summary JSON as the last stdout line
+// and returns the exit code.
+int RunCoordinator(const RunOptions& options);
+
+// `check`: validates a config file; prints what is wrong. Returns 0 or 2.
+int CheckConfig(const std::string& config_file);
+
+}  // namespace ingest

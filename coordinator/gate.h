@@ -1,0 +1,21 @@
+#pragma once
+
+#include <filesystem>
+#include <map>
+
+#include "common/artifact.h"
+#include "common/status.h"
+#include "proto/fleet.pb.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+// Checks the gate before `pass` (SPEC §2): every upstream pass SUCCESS, its
+// artifact present, its sha256, size and record count equal to the manifest,
+// and every record valid against its contract. Returns the upstream scans
+// (with their per-document indexes) for planning the pass.
+// FailedPrecondition names the upstream pass and what is wrong.
+Result<std::map<Pass, ArtifactScan>> EvaluateGate(const Manifest& manifest, Pass pass,
+                                                  const std::filesystem::path& job_dir);
+
+}  // namespace ingest

@@ -1,0 +1,44 @@
+#include <CLI/CLI.hpp>
+
+#include "common/run_log.h"
+#include "coordinator/coordinator.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ingest-coordinator: runs ingestfleet jobs over a worker fleet"};
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "debug logging");
+
+  ingest::RunOptions run;
+  CLI::App* run_cmd = app.add_subcommand("run", "run a job once");
+  run_cmd->add_option("--config", run.config_file, "config file")->required();
+  run_cmd->add_option("--env", run.env, "environment (overrides the config)");
+  run_cmd->add_option("--job-dir", run.job_dir, "job directory to create or continue");
+  run_cmd->add_option("--passes", run.passes, "run only these passes, e.g. A,C");
+  run_cmd->add_option("--resume-from", run.resume_from, "rerun this pass and every later one");
+  run_cmd->add_flag("--resume", run.resume, "continue an interrupted job from its first pass not SUCCESS");
+  run_cmd->add_flag("--baseline", run.baseline, "first run: everything is new");
+  run_cmd->add_flag("--full-refresh", run.full_refresh, "reprocess everything");
+  run_cmd->add_flag("--dry-run", run.dry_run, "print the plan, write nothing");
+  run_cmd->add_option("--source", run.sources, "limit the run to this source (repeatable)");
+  run_cmd->add_flag("--manual", run.manual, "record the run as manually triggered");
+  run_cmd->add_option("--bind", run.bind, "fleet endpoint, e.g. tcp://127.0.0.1:* (overrides fleet.bind)");
+  run_cmd->add_option("--local-workers", run.local_workers, "start this many worker processes")
+      ->check(CLI::Range(0, 256));
+  run_cmd->add_option("--local-worker-slots", run.local_worker_slots, "slots per local worker (default: cores)");
+
+  std::string check_file;
+  CLI::App* check_cmd = app.add_subcommand("check", "validate a config file (exit 0 or 2)");
+  check_cmd->add_option("--config", check_file, "config file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : ingest::kExitUsage;
+  }
+  ingest::InitLogging(verbose);
+  if (*check_cmd) return ingest::CheckConfig(check_file);
+  // The run entry of the manifest records the flags as given.
+  for (int i = 2; i < argc; ++i) run.flags.emplace_back(argv[i]);
+  return ingest::RunCoordinator(run);
+}

@@ -1,0 +1,319 @@
+#include "coordinator/pass_executor.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "common/manifest.h"
+#include "common/pass.h"
+#include "common/run_log.h"
+#include "common/sha256.h"
+
+namespace ingest {
+namespace {
+
+constexpr size_t kMaxErrorsKept = 50;
+// Bounds the dictionary sent with every pass D task.
+constexpr size_t kMaxDictionaryTerms = 10000;
+
+}  // namespace
+
+PassExecutor::PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
+                           std::map<Pass, ArtifactScan> upstream)
+    : pass_(pass),
+      config_(config),
+      manifest_(manifest),
+      job_dir_(std::move(job_dir)),
+      work_dir_(job_dir_ / ".work" / PassLetter(pass)),
+      upstream_(std::move(upstream)) {
+  for (const SourceConfig& s : config_.sources) roots_[s.name] = s.root;
+}
+
+bool PassExecutor::DocumentFailed(const std::string& source_id) const {
+  auto it = manifest_.documents().find(source_id);
+  return it == manifest_.documents().end() || it->second.status() == kDocFailed;
+}
+
+// Documents that have records in the artifact of `index_pass` and have not
+// failed, in source_id order. Pass A plans from the manifest instead.
+std::vector<std::string> PassExecutor::PlannableDocuments(Pass index_pass) const {
+  std::vector<std::string> ids;
+  if (pass_ == Pass::PASS_A) {
+    for (const auto& [id, doc] : manifest_.documents()) {
+      if (doc.status() != kDocFailed) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());  // protobuf maps iterate in no fixed order
+    return ids;
+  }
+  for (const auto& [id, range] : upstream_.at(index_pass).index) {
+    if (!id.empty() && !DocumentFailed(id)) ids.push_back(id);
+  }
+  return ids;
+}
+
+void PassExecutor::AddTask(const std::string& source_id, uint32_t part) {
+  PlannedTask t;
+  t.task_id = PassLetter(pass_) + "-" + source_id + "-" + std::to_string(part);
+  t.source_id = source_id;
+  tasks_.push_back(std::move(t));
+}
+
+Status PassExecutor::ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const {
+  const ArtifactScan& scan = upstream_.at(upstream);
+  auto it = scan.index.find(source_id);
+  if (it == scan.index.end()) return Status::Ok();  // e.g. a document without chunks
+  return ReadRecords(job_dir_ / ArtifactFileName(upstream), upstream, it->second, batch);
+}
+
+Status PassExecutor::Plan() {
+  std::error_code ec;
+  std::filesystem::remove_all(work_dir_, ec);
+  std::filesystem::create_directories(work_dir_, ec);
+  if (ec) return ErrnoStatus(ec.value(), work_dir_.string());
+
+  switch (pass_) {
+    case Pass::PASS_A:
+    case Pass::PASS_B:
+    case Pass::PASS_E:
+      for (const std::string& id : PlannableDocuments(Pass::PASS_A)) AddTask(id);
+      break;
+    case Pass::PASS_C:
+      for (const std::string& id : PlannableDocuments(Pass::PASS_B)) {
+        RecordBatch splits;
+        INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_B, id, &splits));
+        for (const SplitRecord& part : splits.splits()) {
+          AddTask(id, part.part());
+          tasks_.back().part = part;
+        }
+      }
+      break;
+    case Pass::PASS_D: {
+      std::set<std::string> terms;
+      for (const auto& [id, range] : upstream_.at(Pass::PASS_A).index) {
+        if (id.empty() || DocumentFailed(id)) continue;
+        RecordBatch toc;
+        INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, id, &toc));
+        for (const TocRecord& r : toc.toc()) {
+          for (const DictionaryTerm& t : r.terms()) {
+            if (terms.size() < kMaxDictionaryTerms) terms.insert(t.term());
+          }
+        }
+      }
+      dictionary_.assign(terms.begin(), terms.end());
+      for (const std::string& id : PlannableDocuments(Pass::PASS_C)) AddTask(id);
+      break;
+    }
+    case Pass::PASS_F:
+      for (const std::string& id : PlannableDocuments(Pass::PASS_E)) AddTask(id);
+      break;
+    default:
+      return Internal("no plan for pass " + PassLetter(pass_));
+  }
+  return Status::Ok();
+}
+
+Result<Task> PassExecutor::BuildTask(size_t index) {
+  const PlannedTask& planned = tasks_.at(index);
+  auto doc = manifest_.documents().find(planned.source_id);
+  if (doc == manifest_.documents().end()) return NotFound("document " + planned.source_id + " is not in the manifest");
+  auto root = roots_.find(doc->second.source());
+  if (root == roots_.end()) {
+    return FailedPrecondition("source '" + doc->second.source() + "' of " + doc->second.path() +
+                              " is no longer configured");
+  }
+  Task task;
+  task.set_task_id(planned.task_id);
+  task.set_pass(pass_);
+  DocumentRef* ref = task.mutable_document();
+  ref->set_source_id(planned.source_id);
+  ref->set_source(doc->second.source());
+  ref->set_root(root->second.string());
+  ref->set_path(doc->second.path());
+  switch (pass_) {
+    case Pass::PASS_A:
+      break;
+    case Pass::PASS_B:
+      task.set_split_threshold_mb(config_.passes.split_threshold_mb);
+      break;
+    case Pass::PASS_C: {
+      RecordBatch toc;
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, &toc));
+      if (toc.toc_size() != 1) return DataLoss("pass A has no record for " + planned.source_id);
+      *task.mutable_part() = planned.part;
+      *task.mutable_sections() = toc.toc(0).sections();
+      task.set_format(toc.toc(0).format());
+      task.mutable_chunking()->set_chunk_chars(config_.passes.chunk_chars);
+      task.mutable_chunking()->set_overlap_chars(config_.passes.overlap_chars);
+      break;
+    }
+    case Pass::PASS_D:
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_C, planned.source_id, task.mutable_inputs()));
+      for (const std::string& term : dictionary_) task.add_dictionary(term);
+      break;
+    case Pass::PASS_E:
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, task.mutable_inputs()));
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_C, planned.source_id, task.mutable_inputs()));
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_D, planned.source_id, task.mutable_inputs()));
+      break;
+    case Pass::PASS_F:
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_C, planned.source_id, task.mutable_inputs()));
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_D, planned.source_id, task.mutable_inputs()));
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, planned.source_id, task.mutable_inputs()));
+      break;
+    default:
+      return Internal("no task for pass " + PassLetter(pass_));
+  }
+  return task;
+}
+
+std::filesystem::path PassExecutor::SpillPath(const PlannedTask& task) const {
+  return work_dir_ / (task.task_id + ".pb");
+}
+
+void PassExecutor::OnResult(size_t index, TaskResult result) {
+  const PlannedTask& planned = tasks_.at(index);
+  DocumentRecord& doc = (*manifest_.mutable_documents())[planned.source_id];
+  Status status;
+  if (!result.has_error()) {
+    if (pass_ == Pass::PASS_A && result.records().toc_size() == 1) {
+      const TocRecord& toc = result.records().toc(0);
+      doc.set_checksum(toc.checksum());
+      doc.set_bytes(toc.bytes());
+      (*manifest_.mutable_source_sha_map())[planned.source_id] = toc.checksum();
+    }
+    // Spills are scratch: the artifact built from them is what gets fsynced.
+    std::ofstream out(SpillPath(planned), std::ios::binary | std::ios::trunc);
+    if (!out || !result.records().SerializeToOstream(&out) || !out.flush()) {
+      status = ErrnoStatus(errno, SpillPath(planned).string());
+    } else {
+      return;
+    }
+  }
+  std::string kind = result.has_error() ? result.error().kind() : "spill";
+  std::string message = result.has_error() ? result.error().message() : status.message();
+  if (doc.status() != kDocFailed) ++outcome_.documents_failed;
+  doc.set_status(kDocFailed);
+  doc.set_error_class(kind);
+  doc.set_error(message);
+  doc.set_failed_pass(PassLetter(pass_));
+  std::string line = doc.path() + ": " + kind + ": " + message;
+  if (outcome_.errors.size() < kMaxErrorsKept) outcome_.errors.push_back(line);
+  EventFields fields{.pass = PassLetter(pass_), .status = "failed", .error = kind};
+  LogEvent(spdlog::level::warn, fields, "document " + doc.source() + "/" + doc.path() + " failed in pass " +
+                                            PassLetter(pass_) + ": " + message);
+}
+
+Result<RecordBatch> PassExecutor::ReadSpill(const PlannedTask& task) const {
+  std::ifstream in(SpillPath(task), std::ios::binary);
+  if (!in) return ErrnoStatus(errno, SpillPath(task).string());
+  RecordBatch batch;
+  if (!batch.ParseFromIstream(&in)) return DataLoss(SpillPath(task).string() + ": unreadable spill file");
+  return batch;
+}
+
+Status PassExecutor::MergeGraph(ArtifactWriter& writer, PassOutcome* outcome) {
+  // Entity nodes are shared by documents: collect them once, write them
+  // first (their source_id "" sorts first), then each document's records.
+  std::map<std::string, GraphRecord> entities;
+  for (const PlannedTask& t : tasks_) {
+    if (DocumentFailed(t.source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, ReadSpill(t));
+    for (const GraphRecord& g : batch.graph()) {
+      if (g.has_node() && g.node().kind() == "entity") entities.emplace(g.node().id(), g);
+    }
+  }
+  for (const auto& [id, node] : entities) INGEST_RETURN_IF_ERROR(writer.Add(node));
+  outcome->entities = entities.size();
+  outcome->graph_nodes = entities.size();
+  for (const PlannedTask& t : tasks_) {
+    if (DocumentFailed(t.source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, ReadSpill(t));
+    for (const GraphRecord& g : batch.graph()) {
+      if (g.has_node() && g.node().kind() == "entity") continue;
+      INGEST_RETURN_IF_ERROR(writer.Add(g));
+      ++(g.has_node() ? outcome->graph_nodes : outcome->graph_edges);
+    }
+  }
+  return Status::Ok();
+}
+
+Status PassExecutor::MergeCleanup(ArtifactWriter& writer, PassOutcome* outcome) {
+  CleanupRecord cleanup;
+  std::map<std::string, std::vector<std::string>> by_hash;
+  uint32_t edges = 0;
+  for (const PlannedTask& t : tasks_) {
+    if (DocumentFailed(t.source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, ReadSpill(t));
+    cleanup.set_documents_checked(cleanup.documents_checked() + 1);
+    for (const ChunkDigest& d : batch.digests()) by_hash[d.text_hash()].push_back(d.chunk_id());
+    cleanup.set_chunks_checked(cleanup.chunks_checked() + static_cast<uint32_t>(batch.digests_size()));
+    for (const std::string& e : batch.integrity_errors()) cleanup.add_integrity_errors(e);
+    edges += static_cast<uint32_t>(batch.edges_checked());
+  }
+  // Mentions point at corpus-wide entity nodes, which only the merged graph holds.
+  const ArtifactScan& graph = upstream_.at(Pass::PASS_E);
+  const std::filesystem::path graph_path = job_dir_ / ArtifactFileName(Pass::PASS_E);
+  std::set<std::string> entity_ids;
+  if (auto it = graph.index.find(""); it != graph.index.end()) {
+    RecordBatch shared;
+    INGEST_RETURN_IF_ERROR(ReadRecords(graph_path, Pass::PASS_E, it->second, &shared));
+    for (const GraphRecord& g : shared.graph()) entity_ids.insert(g.node().id());
+  }
+  for (const auto& [id, range] : graph.index) {
+    if (id.empty() || DocumentFailed(id)) continue;
+    RecordBatch doc;
+    INGEST_RETURN_IF_ERROR(ReadRecords(graph_path, Pass::PASS_E, range, &doc));
+    for (const GraphRecord& g : doc.graph()) {
+      if (g.has_edge() && g.edge().kind() == "mentions" && entity_ids.count(g.edge().to()) == 0) {
+        cleanup.add_integrity_errors("mentions edge to unknown entity " + g.edge().to());
+      }
+    }
+  }
+  cleanup.set_edges_checked(edges);
+  for (auto& [hash, ids] : by_hash) {
+    if (ids.size() < 2) continue;
+    DuplicateGroup* group = cleanup.add_duplicates();
+    group->set_text_hash(hash);
+    std::sort(ids.begin(), ids.end());
+    for (const std::string& id : ids) group->add_chunk_ids(id);
+  }
+  for (const std::string& e : cleanup.integrity_errors()) {
+    if (outcome->errors.size() < kMaxErrorsKept) outcome->errors.push_back("integrity: " + e);
+  }
+  return writer.Add(cleanup);
+}
+
+Result<PassOutcome> PassExecutor::Merge() {
+  PassOutcome outcome = outcome_;
+  const std::filesystem::path path = job_dir_ / ArtifactFileName(pass_);
+  INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(path, pass_));
+  if (pass_ == Pass::PASS_E) {
+    INGEST_RETURN_IF_ERROR(MergeGraph(writer, &outcome));
+  } else if (pass_ == Pass::PASS_F) {
+    INGEST_RETURN_IF_ERROR(MergeCleanup(writer, &outcome));
+  } else {
+    for (const PlannedTask& t : tasks_) {
+      if (DocumentFailed(t.source_id)) continue;
+      INGEST_ASSIGN_OR_RETURN(RecordBatch batch, ReadSpill(t));
+      for (int i = 0; i < BatchSize(pass_, batch); ++i) {
+        INGEST_RETURN_IF_ERROR(writer.Add(BatchRecord(pass_, batch, i)));
+      }
+      if (pass_ == Pass::PASS_A) {
+        for (const TocRecord& toc : batch.toc()) outcome.pages += toc.pages();
+      }
+    }
+  }
+  INGEST_ASSIGN_OR_RETURN(outcome.artifact, writer.Commit());
+  // Read back what was written: the contract is checked on the file itself.
+  INGEST_ASSIGN_OR_RETURN(ArtifactScan scan, ScanArtifact(path, pass_));
+  if (scan.sha256 != outcome.artifact.sha256() || scan.records != outcome.artifact.records()) {
+    return DataLoss(path.filename().string() + ": reads back differently from what was written");
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(work_dir_, ec);
+  return outcome;
+}
+
+}  // namespace ingest

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/artifact.h"
+#include "common/config.h"
+#include "coordinator/broker.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+// What a pass produced besides its artifact, for the manifest and summary.
+struct PassOutcome {
+  ArtifactRecord artifact;
+  uint32_t documents_failed = 0;
+  std::vector<std::string> errors;  // "doc path: kind: message", capped
+  // Figures the artifact adds to the job metrics.
+  uint64_t pages = 0;
+  uint64_t entities = 0;
+  uint64_t graph_nodes = 0;
+  uint64_t graph_edges = 0;
+};
+
+// Plans one pass into tasks, turns each into a Task for the fleet, collects
+// results in spill files under {job}/.work/{pass}/ and merges them in
+// (source_id, part) order into the artifact, so memory stays bounded by one
+// task's records (plus the corpus-wide entity and duplicate sets of E and F).
+// Marks documents whose task failed as failed in the manifest; they are left
+// out of this artifact and of every later pass. Single-threaded.
+class PassExecutor : public TaskHandler {
+ public:
+  PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
+               std::map<Pass, ArtifactScan> upstream);
+
+  Status Plan();
+  size_t task_count() const { return tasks_.size(); }
+
+  Result<Task> BuildTask(size_t index) override;
+  void OnResult(size_t index, TaskResult result) override;
+
+  // Writes, commits and re-validates the artifact.
+  Result<PassOutcome> Merge();
+
+ private:
+  struct PlannedTask {
+    std::string task_id;
+    std::string source_id;
+    SplitRecord part;  // pass C only
+  };
+
+  void AddTask(const std::string& source_id, uint32_t part = 0);
+  std::vector<std::string> PlannableDocuments(Pass index_pass) const;
+  bool DocumentFailed(const std::string& source_id) const;
+  Status ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const;
+  std::filesystem::path SpillPath(const PlannedTask& task) const;
+  Result<RecordBatch> ReadSpill(const PlannedTask& task) const;
+  Status MergeGraph(ArtifactWriter& writer, PassOutcome* outcome);
+  Status MergeCleanup(ArtifactWriter& writer, PassOutcome* outcome);
+
+  Pass pass_;
+  const Config& config_;
+  Manifest& manifest_;
+  std::filesystem::path job_dir_;
+  std::filesystem::path work_dir_;
+  std::map<Pass, ArtifactScan> upstream_;
+  std::map<std::string, std::filesystem::path> roots_;  // source name -> root
+  std::vector<PlannedTask> tasks_;
+  std::vector<std::string> dictionary_;  // pass D
+  PassOutcome outcome_;
+};
+
+}  // namespace ingest

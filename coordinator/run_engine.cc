@@ -1,0 +1,442 @@
+#include "coordinator/run_engine.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+#include "common/manifest.h"
+#include "common/pass.h"
+#include "common/proto_json.h"
+#include "coordinator/broker.h"
+#include "coordinator/discovery.h"
+#include "coordinator/gate.h"
+#include "coordinator/local_workers.h"
+#include "coordinator/pass_executor.h"
+
+namespace ingest {
+namespace {
+
+constexpr size_t kSummaryErrors = 5;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The newest job directory of an env (job ids sort by time).
+Result<std::filesystem::path> LatestJob(const std::filesystem::path& env_dir) {
+  std::error_code ec;
+  std::vector<std::filesystem::path> jobs;
+  for (const auto& entry : std::filesystem::directory_iterator(env_dir, ec)) {
+    if (entry.is_directory() && IsValidJobId(entry.path().filename().string())) jobs.push_back(entry.path());
+  }
+  if (ec) return ErrnoStatus(ec.value(), env_dir.string());
+  if (jobs.empty()) return NotFound("no job under " + env_dir.string() + " to resume; pass --job-dir");
+  return *std::max_element(jobs.begin(), jobs.end());
+}
+
+void ResetPass(PassRecord* record) {
+  record->Clear();
+  record->set_status(kPassPending);
+}
+
+}  // namespace
+
+RunEngine::RunEngine(RunOptions options, Config config)
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      run_id_(MakeRunId(std::chrono::system_clock::now(), ::getpid())),
+      started_(std::chrono::system_clock::now()),
+      started_steady_(std::chrono::steady_clock::now()) {
+  if (!options_.env.empty()) config_.env = options_.env;
+}
+
+RunEngine::~RunEngine() = default;
+
+Status RunEngine::ResolvePasses() {
+  if (!options_.passes.empty() && !options_.resume_from.empty()) {
+    return InvalidArgument("--passes and --resume-from cannot be combined");
+  }
+  if (!options_.passes.empty()) {
+    INGEST_ASSIGN_OR_RETURN(passes_, ParsePassList(options_.passes));
+    return Status::Ok();
+  }
+  Pass first = Pass::PASS_A;
+  if (!options_.resume_from.empty()) {
+    INGEST_ASSIGN_OR_RETURN(first, ParsePass(options_.resume_from));
+  }
+  for (Pass p : kAllPasses) {
+    if (p >= first) passes_.push_back(p);
+  }
+  return Status::Ok();
+}
+
+Status RunEngine::PrepareJob() {
+  namespace fs = std::filesystem;
+  const fs::path env_dir = config_.artifact_root / "ingest" / config_.env;
+  const bool needs_existing = !options_.resume_from.empty() || options_.resume;
+  if (!options_.job_dir.empty()) {
+    job_dir_ = fs::absolute(options_.job_dir).lexically_normal();
+  } else if (needs_existing) {
+    INGEST_ASSIGN_OR_RETURN(job_dir_, LatestJob(env_dir));
+    spdlog::info("resuming the latest job {}", job_dir_.string());
+  } else {
+    // Job ids have one-second resolution: wait out a collision with a job
+    // started in the same second rather than share its directory.
+    for (int i = 0; i < 3; ++i) {
+      job_dir_ = env_dir / MakeJobId(std::chrono::system_clock::now()).value;
+      if (!fs::exists(job_dir_)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    }
+  }
+  std::error_code ec;
+  fs::create_directories(job_dir_, ec);
+  if (ec) return ErrnoStatus(ec.value(), "job directory " + job_dir_.string());
+  if (::access(job_dir_.c_str(), W_OK) != 0) return ErrnoStatus(errno, "job directory " + job_dir_.string());
+
+  const fs::path manifest_path = job_dir_ / kManifestFileName;
+  if (fs::exists(manifest_path)) {
+    INGEST_ASSIGN_OR_RETURN(manifest_, LoadManifest(manifest_path));
+    if (manifest_.env() != config_.env) {
+      return FailedPrecondition("job " + job_dir_.string() + " belongs to env '" + manifest_.env() + "', not '" +
+                                config_.env + "'");
+    }
+  } else {
+    if (needs_existing) return NotFound(manifest_path.string() + ": nothing to resume");
+    manifest_ = NewManifest(job_dir_.filename().string(), config_.env);
+  }
+
+  if (options_.resume) {
+    // Continue from the first pass that is not SUCCESS.
+    passes_.clear();
+    for (Pass p : kAllPasses) {
+      if (!passes_.empty() || PassEntry(manifest_, p).status() != kPassSuccess) passes_.push_back(p);
+    }
+    if (passes_.empty()) spdlog::info("job {} has every pass SUCCESS; nothing to resume", manifest_.job_id());
+  }
+  // Pass A defines the document set; rerunning it rediscovers the sources.
+  rediscover_ = manifest_.documents().empty() || (!passes_.empty() && passes_.front() == Pass::PASS_A);
+
+  run_record_ = manifest_.add_runs();
+  run_record_->set_run_id(run_id_.value);
+  run_record_->set_trigger(options_.manual ? "manual" : "schedule");
+  for (const std::string& f : options_.flags) run_record_->add_flags(f);
+  run_record_->set_started(FormatTimestamp(started_));
+  run_record_->set_status(kJobRunning);
+  manifest_.set_status(kJobRunning);
+  for (Pass p : passes_) {
+    ResetPass(&PassEntry(manifest_, p));
+    // Documents that failed in a pass being rerun get another chance.
+    for (auto& [id, doc] : *manifest_.mutable_documents()) {
+      if (doc.status() == kDocFailed && doc.failed_pass() == PassLetter(p)) {
+        doc.set_status(kDocProcessed);
+        doc.clear_error_class();
+        doc.clear_error();
+        doc.clear_failed_pass();
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status RunEngine::DiscoverDocuments() {
+  manifest_.clear_documents();
+  manifest_.clear_sources();
+  manifest_.clear_source_sha_map();
+  for (const SourceConfig& source : config_.sources) {
+    if (!options_.sources.empty() &&
+        std::find(options_.sources.begin(), options_.sources.end(), source.name) == options_.sources.end()) {
+      continue;
+    }
+    SourceRecord& record = (*manifest_.mutable_sources())[source.name];
+    record.set_kind(source.kind);
+    if (source.kind != "files") {
+      record.set_status("failed");
+      std::string error = "source " + source.name + ": kind " + source.kind + " is not supported by this build";
+      errors_.push_back(error);
+      LogEvent(spdlog::level::err, {.status = "failed", .error = "unsupported_source"}, error);
+      continue;
+    }
+    Result<std::vector<DiscoveredDocument>> docs = ingest::DiscoverDocuments(source);
+    if (!docs.ok()) {
+      record.set_status("failed");
+      errors_.push_back(docs.status().message());
+      LogEvent(spdlog::level::err, {.status = "failed", .error = "source_unreadable"}, docs.status().message());
+      continue;
+    }
+    record.set_status("processed");
+    record.set_documents(static_cast<uint32_t>(docs->size()));
+    for (const DiscoveredDocument& d : *docs) {
+      DocumentRecord& doc = (*manifest_.mutable_documents())[d.source_id];
+      doc.set_source(d.source);
+      doc.set_path(d.path);
+      doc.set_bytes(d.bytes);
+      doc.set_status(kDocProcessed);
+    }
+    LogEvent(spdlog::level::info, {.status = "discovered", .count = docs->size()},
+             "source " + source.name + ": " + std::to_string(docs->size()) + " documents");
+  }
+  for (const std::string& name : options_.sources) {
+    if (manifest_.sources().count(name) == 0) return InvalidArgument("--source " + name + ": no such source in the config");
+  }
+  documents_new_ = static_cast<uint32_t>(manifest_.documents_size());
+  return Status::Ok();
+}
+
+Status RunEngine::SaveManifest() {
+  return ingest::SaveManifest(job_dir_ / kManifestFileName, manifest_).WithContext("manifest");
+}
+
+Status RunEngine::RunPass(Broker& broker, Pass pass) {
+  const std::string letter = PassLetter(pass);
+  ScopedLogPass log_pass(letter);
+  PassRecord& record = PassEntry(manifest_, pass);
+  const auto start = std::chrono::steady_clock::now();
+  record.set_run_id(run_id_.value);
+  record.set_started(FormatTimestamp(std::chrono::system_clock::now()));
+  auto fail = [&](const Status& status) {
+    record.set_status(kPassFailed);
+    record.set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+    record.add_errors(status.message());
+    record.mutable_metrics()->set_duration_s(SecondsSince(start));
+    errors_.push_back("pass " + letter + ": " + status.message());
+    LogEvent(spdlog::level::err, {.status = kPassFailed, .error = status.message(), .duration_s = SecondsSince(start)},
+             "pass " + letter + " failed: " + status.message());
+    pass_failed_ = true;
+    (void)SaveManifest();
+    return status;
+  };
+
+  Result<std::map<Pass, ArtifactScan>> gate = EvaluateGate(manifest_, pass, job_dir_);
+  if (!gate.ok()) return fail(gate.status());
+  record.set_status(kPassRunning);
+  INGEST_RETURN_IF_ERROR(SaveManifest());
+
+  PassExecutor executor(pass, config_, manifest_, job_dir_, std::move(*gate));
+  Status planned = executor.Plan();
+  if (!planned.ok()) return fail(planned);
+  LogEvent(spdlog::level::info, {.status = kPassRunning, .count = executor.task_count()},
+           "pass " + letter + " started: " + std::to_string(executor.task_count()) + " tasks");
+  PassMetrics* metrics = record.mutable_metrics();
+  Status executed = broker.Execute(executor.task_count(), executor, metrics);
+  tasks_.set_total(tasks_.total() + metrics->tasks_total());
+  tasks_.set_executed(tasks_.executed() + metrics->tasks_executed());
+  tasks_.set_retried(tasks_.retried() + metrics->tasks_retried());
+  tasks_.set_requeued(tasks_.requeued() + metrics->tasks_requeued());
+  if (!executed.ok()) return fail(executed);
+
+  Result<PassOutcome> outcome = executor.Merge();
+  if (!outcome.ok()) return fail(outcome.status().WithContext("pass " + letter + " artifact"));
+  *record.add_artifacts() = outcome->artifact;
+  metrics->set_documents_failed(outcome->documents_failed);
+  metrics->set_duration_s(SecondsSince(start));
+  for (const std::string& e : outcome->errors) {
+    record.add_errors(e);
+    errors_.push_back("pass " + letter + ": " + e);
+  }
+  Metrics* totals = manifest_.mutable_metrics();
+  switch (pass) {
+    case Pass::PASS_A: totals->set_pages(static_cast<uint32_t>(outcome->pages)); break;
+    case Pass::PASS_C: totals->set_chunks(static_cast<uint32_t>(outcome->artifact.records())); break;
+    case Pass::PASS_E:
+      totals->set_entities(static_cast<uint32_t>(outcome->entities));
+      totals->set_graph_nodes(static_cast<uint32_t>(outcome->graph_nodes));
+      totals->set_graph_edges(static_cast<uint32_t>(outcome->graph_edges));
+      break;
+    default: break;
+  }
+  record.set_status(kPassSuccess);
+  record.set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+  LogEvent(spdlog::level::info,
+           {.status = kPassSuccess, .count = outcome->artifact.records(), .duration_s = metrics->duration_s()},
+           "pass " + letter + " SUCCESS: " + outcome->artifact.path() + ", " +
+               std::to_string(outcome->artifact.records()) + " records, " +
+               std::to_string(outcome->documents_failed) + " documents failed");
+  return SaveManifest();
+}
+
+int RunEngine::DryRun() {
+  // Plans without writing anything: no job directory, no manifest, no log.
+  std::cout << "dry run: env " << config_.env << ", passes ";
+  for (Pass p : passes_) std::cout << PassLetter(p);
+  std::cout << "\n";
+  size_t total = 0;
+  for (const SourceConfig& source : config_.sources) {
+    if (!options_.sources.empty() &&
+        std::find(options_.sources.begin(), options_.sources.end(), source.name) == options_.sources.end()) {
+      continue;
+    }
+    Result<std::vector<DiscoveredDocument>> docs = ingest::DiscoverDocuments(source);
+    if (!docs.ok()) {
+      std::cout << "source " << source.name << ": " << docs.status().message() << "\n";
+      continue;
+    }
+    std::cout << "source " << source.name << ": " << docs->size() << " documents would be processed\n";
+    for (const DiscoveredDocument& d : *docs) std::cout << "  " << d.path << "\n";
+    total += docs->size();
+  }
+  std::cout << total << " documents, " << total * passes_.size() << " document tasks planned\n";
+  return kExitCompleted;
+}
+
+int RunEngine::Finish(const Status& fatal) {
+  if (!fatal.ok()) {
+    errors_.insert(errors_.begin(), fatal.message());
+    spdlog::error("{}", fatal.message());
+  }
+  uint32_t failed_docs = 0;
+  for (const auto& [id, doc] : manifest_.documents()) {
+    if (doc.status() == kDocFailed) ++failed_docs;
+  }
+  bool source_failed = std::any_of(manifest_.sources().begin(), manifest_.sources().end(),
+                                   [](const auto& s) { return s.second.status() == "failed"; });
+  std::string status = kJobCompleted;
+  int exit_code = kExitCompleted;
+  if (!fatal.ok() || pass_failed_) {
+    status = kJobFailed;
+    exit_code = kExitFailed;
+  } else if (failed_docs > 0 || source_failed) {
+    status = kJobPartial;
+    exit_code = kExitPartial;
+  }
+
+  Metrics* totals = manifest_.mutable_metrics();
+  totals->set_documents(static_cast<uint32_t>(manifest_.documents_size()));
+  totals->set_documents_failed(failed_docs);
+
+  RunSummary summary;
+  summary.set_run_id(run_id_.value);
+  summary.set_job_id(manifest_.job_id());
+  summary.set_env(config_.env);
+  summary.set_status(status);
+  summary.set_exit_code(exit_code);
+  summary.set_duration_s(SecondsSince(started_steady_));
+  DocumentCounts* docs = summary.mutable_documents();
+  docs->set_processed(static_cast<uint32_t>(manifest_.documents_size()) - failed_docs);
+  docs->set_new_(documents_new_);
+  docs->set_failed(failed_docs);
+  summary.set_pages(totals->pages());
+  summary.set_chunks(totals->chunks());
+  summary.set_entities(totals->entities());
+  summary.mutable_graph()->set_nodes(totals->graph_nodes());
+  summary.mutable_graph()->set_edges(totals->graph_edges());
+  summary.set_changes_detected(documents_new_);
+  *summary.mutable_tasks() = tasks_;
+  summary.mutable_errors()->set_count(static_cast<uint32_t>(errors_.size()));
+  for (size_t i = 0; i < errors_.size() && i < kSummaryErrors; ++i) summary.mutable_errors()->add_first(errors_[i]);
+  summary.set_job_dir(job_dir_.string());
+
+  if (run_record_ != nullptr) {
+    run_record_->set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+    run_record_->set_status(status);
+    run_record_->set_exit_code(exit_code);
+    manifest_.set_status(status);
+    *manifest_.mutable_summary() = summary;
+    Status saved = SaveManifest();
+    if (!saved.ok()) {
+      spdlog::error("{}", saved.message());
+      summary.set_status(kJobFailed);
+      summary.set_exit_code(kExitFailed);
+      exit_code = kExitFailed;
+    }
+  }
+  LogEvent(exit_code == kExitCompleted ? spdlog::level::info : spdlog::level::warn,
+           {.status = status, .error = fatal.ok() ? "" : fatal.message(), .count = failed_docs,
+            .duration_s = summary.duration_s()},
+           "run " + run_id_.value + " " + status + " (exit " + std::to_string(exit_code) + ")");
+  run_log_.reset();
+  std::cerr << "job directory: " << job_dir_.string() << "\n";
+  std::cout << ToJson(summary) << std::endl;
+  return exit_code;
+}
+
+int RunEngine::Run() {
+  Status resolved = ResolvePasses();
+  if (!resolved.ok()) {
+    spdlog::error("{}", resolved.message());
+    return kExitUsage;
+  }
+  if (options_.dry_run) return DryRun();
+
+  Status prepared = PrepareJob();
+  if (!prepared.ok()) {
+    spdlog::error("{}", prepared.message());
+    // A job that cannot be found or opened is a usage problem only when the
+    // flags asked for one that does not exist.
+    return prepared.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed;
+  }
+  Result<std::unique_ptr<RunLog>> log =
+      RunLog::Attach(job_dir_ / "run.ndjson", {config_.env, manifest_.job_id(), run_id_.value});
+  if (!log.ok()) return Finish(log.status().WithContext("run log"));
+  run_log_ = std::move(*log);
+  LogEvent(spdlog::level::info, {.status = kJobRunning}, "run " + run_id_.value + " started on job " +
+                                                             manifest_.job_id() + " (" + job_dir_.string() + ")");
+  if (rediscover_) {
+    Status discovered = DiscoverDocuments();
+    if (!discovered.ok()) return Finish(discovered);
+  }
+  Status saved = SaveManifest();
+  if (!saved.ok()) return Finish(saved);
+  if (passes_.empty()) return Finish(Status::Ok());
+
+  try {
+    zmq::context_t context(1);
+    Broker broker(context, config_.fleet, config_.retry);
+    Status bound = broker.Bind(options_.bind.empty() ? config_.fleet.bind : options_.bind);
+    if (!bound.ok()) return Finish(bound);
+    spdlog::info("fleet: listening on {}", broker.endpoint());
+    LocalWorkers local;
+    if (options_.local_workers > 0) {
+      std::string endpoint = broker.endpoint();
+      // A wildcard bind is reached through loopback by local workers.
+      for (const char* any : {"tcp://0.0.0.0:", "tcp://*:"}) {
+        if (endpoint.rfind(any, 0) == 0) endpoint = "tcp://127.0.0.1:" + endpoint.substr(std::string(any).size());
+      }
+      Status started = local.Start(options_.local_workers, endpoint, options_.local_worker_slots);
+      if (!started.ok()) return Finish(started);
+    }
+    uint32_t wanted = std::max<uint32_t>(config_.fleet.min_workers, options_.local_workers > 0 ? 1 : 0);
+    Status fleet = broker.WaitForWorkers(wanted, std::chrono::seconds(config_.fleet.wait_for_workers_s));
+    if (!fleet.ok()) return Finish(fleet);
+    for (Pass pass : passes_) {
+      Status status = RunPass(broker, pass);
+      if (!status.ok()) break;  // the gate of every later pass would stay closed
+    }
+    local.Stop();
+    std::error_code ec;
+    std::filesystem::remove(job_dir_ / ".work", ec);  // only when empty: a failed pass keeps its spills
+  } catch (const zmq::error_t& e) {
+    return Finish(Internal(std::string("ZeroMQ: ") + e.what()));
+  }
+  return Finish(Status::Ok());
+}
+
+int RunCoordinator(const RunOptions& options) {
+  Result<Config> config = LoadConfig(options.config_file);
+  if (!config.ok()) {
+    spdlog::error("{}", config.status().message());
+    return kExitUsage;
+  }
+  if (!options.env.empty() && !IsValidEnvName(options.env)) {
+    spdlog::error("--env '{}' is not [a-z0-9-]+", options.env);
+    return kExitUsage;
+  }
+  RunEngine engine(options, std::move(*config));
+  return engine.Run();
+}
+
+int CheckConfig(const std::string& config_file) {
+  Result<Config> config = LoadConfig(config_file);
+  if (!config.ok()) {
+    std::cerr << config.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::cout << config_file << ": OK (env " << config->env << ", " << config->sources.size() << " sources)\n";
+  return kExitCompleted;
+}
+
+}  // namespace ingest

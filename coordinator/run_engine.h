@@ -1,0 +1,58 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/config.h"
+#include "common/ids.h"
+#include "common/run_log.h"
+#include "coordinator/coordinator.h"
+#include "proto/fleet.pb.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+class Broker;
+
+// One run of the coordinator against one job: resolves the job directory and
+// manifest, discovers documents, brings up the fleet, passes each gate and
+// executes the passes, then records the outcome. Single-threaded.
+class RunEngine {
+ public:
+  RunEngine(RunOptions options, Config config);
+  ~RunEngine();
+
+  // Returns the process exit code; the summary JSON is the last stdout line.
+  int Run();
+
+ private:
+  Status ResolvePasses();
+  Status PrepareJob();
+  Status DiscoverDocuments();
+  Status SaveManifest();
+  // Runs one pass behind its gate; a non-ok status fails the run.
+  Status RunPass(Broker& broker, Pass pass);
+  int Finish(const Status& fatal);
+  int DryRun();
+
+  RunOptions options_;
+  Config config_;
+  RunId run_id_;
+  WallTime started_;
+  std::chrono::steady_clock::time_point started_steady_;
+  std::vector<Pass> passes_;
+  bool rediscover_ = false;
+  std::filesystem::path job_dir_;
+  Manifest manifest_;
+  RunRecord* run_record_ = nullptr;
+  std::unique_ptr<RunLog> run_log_;
+  uint32_t documents_new_ = 0;
+  TaskCounts tasks_;
+  std::vector<std::string> errors_;
+  bool pass_failed_ = false;
+};
+
+}  // namespace ingest

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Prints the benchmark figures: pass C chunking throughput (Google Benchmark)
+# and the end-to-end wall time of A→F over a generated corpus with 1 and 2
+# single-slot workers (median of REPEAT runs).
+# Usage: scripts/bench.sh [DOCS=2000] [REPEAT=3]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+docs=${1:-2000}
+repeat=${2:-3}
+./scripts/setup.sh
+./scripts/build.sh -DINGEST_BUILD_BENCH=ON
+
+echo "== pass C chunking throughput"
+build/bench/chunker_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 bench/make_corpus.py "$work/corpus" "$docs"
+corpus_mb=$(du -sm "$work/corpus" | cut -f1)
+cat > "$work/bench.yaml" <<YAML
+env: bench
+artifact_root: ./artifacts
+fleet: { bind: "tcp://127.0.0.1:*", min_workers: 1, wait_for_workers_s: 30, heartbeat_ms: 500 }
+sources:
+  - { name: corpus, kind: files, root: ./corpus }
+YAML
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo
+echo "== end-to-end A→F over $docs documents (${corpus_mb} MB), median of $repeat runs"
+declare -A result
+for workers in 1 2; do
+  times=()
+  for _ in $(seq 1 "$repeat"); do
+    start=$(date +%s.%N)
+    build/bin/ingest-coordinator run --config "$work/bench.yaml" --local-workers "$workers" \
+      --local-worker-slots 1 >"$work/summary.json" 2>"$work/run.log"
+    end=$(date +%s.%N)
+    times+=("$(echo "$end - $start" | bc -l)")
+  done
+  result[$workers]=$(printf '%s\n' "${times[@]}" | median)
+  chunks=$(sed -n 's/.*"chunks":\([0-9]*\).*/\1/p' "$work/summary.json")
+  printf 'workers=%d  median wall %.2f s  (runs: %s)  chunks=%s\n' "$workers" "${result[$workers]}" "${times[*]}" "$chunks"
+done
+printf 'speedup 2 vs 1 worker: %.2fx\n' "$(echo "${result[1]} / ${result[2]}" | bc -l)"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs every build and runtime dependency of ingestfleet from Debian 12 packages.
+# Non-interactive and idempotent: when everything is already present it does nothing, and it runs
+# `apt-get update` at most once per invocation.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libzmq3-dev cppzmq-dev               # fleet transport (ROUTER/DEALER)
+  libprotobuf-dev protobuf-compiler    # fleet envelope, pass contracts, manifest
+  libspdlog-dev                        # logging, NDJSON run log sink
+  libyaml-cpp-dev                      # configuration file
+  libcli11-dev                         # command lines
+  libssl-dev                           # sha256
+  libgtest-dev libgmock-dev            # unit and integration tests
+  libbenchmark-dev                     # bench/
+  python3 bc                           # scripts/bench.sh: corpus generator, arithmetic
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

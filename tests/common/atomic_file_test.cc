@@ -1,0 +1,66 @@
+#include "common/atomic_file.h"
+
+#include "tests/testing/testing.h"
+
+namespace ingest {
+namespace {
+
+using testing::ReadAll;
+using testing::TempDir;
+
+size_t CountEntries(const std::filesystem::path& dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+TEST(AtomicFileTest, ReplacesContentAndLeavesNoTempFile) {
+  TempDir dir;
+  auto path = dir.path() / "out.json";
+  ASSERT_OK(WriteFileAtomic(path, "first"));
+  ASSERT_OK(WriteFileAtomic(path, "second"));
+  EXPECT_EQ(ReadAll(path), "second");
+  EXPECT_EQ(CountEntries(dir.path()), 1u);
+}
+
+TEST(AtomicFileTest, UncommittedWriterLeavesOldContent) {
+  TempDir dir;
+  auto path = dir.path() / "out.json";
+  ASSERT_OK(WriteFileAtomic(path, "old"));
+  {
+    Result<AtomicFileWriter> writer = AtomicFileWriter::Open(path);
+    ASSERT_OK(writer);
+    ASSERT_OK(writer->Append("half-written new content"));
+  }  // dropped without Commit, like a crash mid-write
+  EXPECT_EQ(ReadAll(path), "old");
+  EXPECT_EQ(CountEntries(dir.path()), 1u);
+}
+
+TEST(AtomicFileTest, StreamsLargeContent) {
+  TempDir dir;
+  auto path = dir.path() / "big";
+  Result<AtomicFileWriter> writer = AtomicFileWriter::Open(path);
+  ASSERT_OK(writer);
+  std::string block(1000, 'x');
+  for (int i = 0; i < 3000; ++i) ASSERT_OK(writer->Append(block));
+  ASSERT_OK(writer->Commit());
+  EXPECT_EQ(std::filesystem::file_size(path), 3000000u);
+}
+
+TEST(AtomicFileTest, MissingDirectoryIsAnErrorNamingThePath) {
+  TempDir dir;
+  Status s = WriteFileAtomic(dir.path() / "no/such/dir/file", "x");
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), ::testing::HasSubstr("no/such/dir/file"));
+}
+
+TEST(AtomicFileTest, ReadOnlyDirectoryIsPermissionDenied) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() / "ro");
+  std::filesystem::permissions(dir.path() / "ro", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  EXPECT_EQ(WriteFileAtomic(dir.path() / "ro/file", "x").code(), StatusCode::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace ingest

@@ -1,0 +1,160 @@
+#include "common/config.h"
+
+#include <map>
+
+#include "tests/testing/testing.h"
+
+namespace ingest {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+constexpr char kMinimal[] = R"(env: dev
+sources:
+  - name: rules
+    kind: files
+    root: ./uploads/rules
+)";
+
+TEST(InterpolateTest, ExpandsLikeDockerCompose) {
+  EnvLookup env = FakeEnv({{"HOST", "db"}, {"EMPTY", ""}});
+  EXPECT_EQ(*Interpolate("${HOST}:5432", env), "db:5432");
+  EXPECT_EQ(*Interpolate("$HOST/x", env), "db/x");
+  EXPECT_EQ(*Interpolate("${PORT:-5432}", env), "5432");
+  EXPECT_EQ(*Interpolate("${EMPTY:-fallback}", env), "fallback");
+  EXPECT_EQ(*Interpolate("${EMPTY-fallback}", env), "");
+  EXPECT_EQ(*Interpolate("cost $$5", env), "cost $5");
+  EXPECT_EQ(*Interpolate("${HOST:?needed}", env), "db");
+}
+
+TEST(InterpolateTest, UnsetVariableWithoutDefaultIsAnError) {
+  EnvLookup env = FakeEnv({});
+  Result<std::string> r = Interpolate("${SLACK_WEBHOOK_URL}", env);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("SLACK_WEBHOOK_URL is not set"));
+  Result<std::string> q = Interpolate("${TOKEN:?set TOKEN to the admin token}", env);
+  ASSERT_FALSE(q.ok());
+  EXPECT_THAT(q.status().message(), HasSubstr("set TOKEN to the admin token"));
+  EXPECT_FALSE(Interpolate("${UNTERMINATED", env).ok());
+}
+
+TEST(LoadConfigTest, AppliesDefaultsAndResolvesPathsAgainstTheFile) {
+  TempDir dir;
+  auto file = dir.Write("conf/ingest.yaml", kMinimal);
+  Result<Config> config = LoadConfig(file, FakeEnv({}));
+  ASSERT_OK(config);
+  EXPECT_EQ(config->env, "dev");
+  EXPECT_EQ(config->sources.at(0).root, dir.path() / "conf/uploads/rules");
+  EXPECT_EQ(config->artifact_root, dir.path() / "conf/artifacts");
+  EXPECT_EQ(config->fleet.heartbeat_ms, 1000u);
+  EXPECT_EQ(config->passes.chunk_chars, 1200u);
+  EXPECT_EQ(config->sources.at(0).include, std::vector<std::string>{"**/*"});
+}
+
+TEST(LoadConfigTest, ReadsTheFullSpecExample) {
+  TempDir dir;
+  auto file = dir.Write("ingest.yaml", R"(env: prod-eu
+artifact_root: ${ROOT:-/srv/artifacts}
+schedule: { cron: "0 2 * * *", timezone: "Europe/Paris" }
+fleet:
+  bind: "tcp://*:5555"
+  heartbeat_ms: 250
+  liveness: 5
+  curve: { secret_key_file: keys/server.key, authorized_keys_file: keys/workers }
+retry: { attempts: 5, backoff_initial_ms: 100, backoff_max_ms: 1000, jitter: false }
+run: { max_failed_fraction: 0.05, quarantine_after: 2 }
+sources:
+  - name: rules
+    kind: files
+    root: /data/rules
+    include: ["**/*.md", "**/*.pdf"]
+    exclude: ["drafts/**"]
+    check_frequency: "30 1 * * 1-5"
+    priority: P0
+  - name: policy-page
+    kind: http
+    url: "https://example.org/policy"
+    rate_limit: { requests_per_minute: 30 }
+passes:
+  B: { split_threshold_mb: 5, split_pages: 100 }
+  C: { chunk_chars: 900, overlap_chars: 90 }
+notifications:
+  on: [failed, partial]
+  slack: { webhook_url: "${SLACK}" }
+  email: { smtp_url: "smtp://mail:587", starttls: required, from: a@b.c, to: [x@y.z] }
+admin: { listen: "0.0.0.0:50051", token_file: /run/secrets/token }
+retention: { compress_after_days: 3, delete_after_days: 10, keep_last_jobs: 2 }
+)");
+  Result<Config> config = LoadConfig(file, FakeEnv({{"SLACK", "https://hooks.example/x"}}));
+  ASSERT_OK(config);
+  EXPECT_EQ(config->artifact_root, "/srv/artifacts");
+  EXPECT_EQ(config->fleet.curve_secret_key_file, dir.path() / "keys/server.key");
+  EXPECT_EQ(config->retry.attempts, 5u);
+  EXPECT_FALSE(config->retry.jitter);
+  EXPECT_DOUBLE_EQ(config->run.max_failed_fraction, 0.05);
+  EXPECT_EQ(config->sources.at(1).requests_per_minute, 30u);
+  EXPECT_EQ(config->passes.overlap_chars, 90u);
+  EXPECT_EQ(config->notifications.slack_webhook_url, "https://hooks.example/x");
+  ASSERT_TRUE(config->notifications.email.has_value());
+  EXPECT_EQ(config->notifications.email->to, std::vector<std::string>{"x@y.z"});
+}
+
+struct BadConfig {
+  const char* name;
+  const char* yaml;
+  const char* expected;  // substring of the error
+};
+
+class LoadConfigErrorTest : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(LoadConfigErrorTest, NamesKeyAndLine) {
+  TempDir dir;
+  auto file = dir.Write("bad.yaml", GetParam().yaml);
+  Result<Config> config = LoadConfig(file, FakeEnv({}));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr(GetParam().expected));
+  EXPECT_THAT(config.status().message(), HasSubstr(file.string()));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, LoadConfigErrorTest,
+    ::testing::Values(
+        BadConfig{"UnknownTopKey", "env: dev\nsourcez: []\nsources: [{name: a, kind: files, root: .}]\n",
+                  ":2: unknown key 'sourcez'"},
+        BadConfig{"UnknownNestedKey", "env: dev\nfleet:\n  heartbeat: 5\nsources: [{name: a, kind: files, root: .}]\n",
+                  ":3: unknown key 'fleet.heartbeat'"},
+        BadConfig{"BadInteger", "env: dev\nfleet:\n  liveness: three\nsources: [{name: a, kind: files, root: .}]\n",
+                  ":3: key 'fleet.liveness': expected an integer"},
+        BadConfig{"BadEnv", "env: Prod_1\nsources: [{name: a, kind: files, root: .}]\n", ":1: key 'env'"},
+        BadConfig{"MissingSources", "env: dev\n", "key 'sources'"},
+        BadConfig{"BadKind", "env: dev\nsources:\n  - name: a\n    kind: ftp\n    root: .\n",
+                  ":4: key 'sources[0].kind': 'ftp' is not one of"},
+        BadConfig{"BadFrequency", "env: dev\nsources:\n  - {name: a, kind: files, root: ., check_frequency: sometimes}\n",
+                  "check_frequency"},
+        BadConfig{"UnsetVariable", "env: dev\nsources: [{name: a, kind: files, root: .}]\nnotifications:\n  slack: {webhook_url: \"${SLACK_URL}\"}\n",
+                  ":4: key 'notifications.slack.webhook_url': environment variable SLACK_URL is not set"},
+        BadConfig{"DuplicateSource", "env: dev\nsources: [{name: a, kind: files, root: .}, {name: a, kind: files, root: .}]\n",
+                  "source name 'a' is used twice"},
+        BadConfig{"BadYaml", "env: dev\nsources: [\n", "bad.yaml:"},
+        BadConfig{"OverlapTooLarge", "env: dev\nsources: [{name: a, kind: files, root: .}]\npasses: {C: {chunk_chars: 100, overlap_chars: 100}}\n",
+                  "key 'passes.C.overlap_chars' must be below chunk_chars"}),
+    [](const ::testing::TestParamInfo<BadConfig>& info) { return info.param.name; });
+
+TEST(LoadConfigTest, MissingFileIsNotFound) {
+  Result<Config> config = LoadConfig("/nonexistent/ingest.yaml", FakeEnv({}));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ingest

@@ -1,0 +1,84 @@
+#include "common/manifest.h"
+
+#include "common/atomic_file.h"
+#include "common/proto_json.h"
+#include "tests/testing/testing.h"
+
+namespace ingest {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+Manifest SampleManifest() {
+  Manifest m = NewManifest("job_2026-11-22T02-00-00", "dev");
+  PassRecord& a = PassEntry(m, Pass::PASS_A);
+  a.set_status(kPassSuccess);
+  ArtifactRecord* art = a.add_artifacts();
+  art->set_path("passA_toc.json");
+  art->set_sha256(std::string(64, 'a'));
+  art->set_bytes(123);
+  art->set_records(4);
+  DocumentRecord& doc = (*m.mutable_documents())["doc_1"];
+  doc.set_source("rules");
+  doc.set_path("a.md");
+  doc.set_status(kDocFailed);
+  doc.set_error_class("permission_denied");
+  RunRecord* run = m.add_runs();
+  run->set_run_id("run_20261122_020000_1");
+  run->set_trigger("schedule");
+  return m;
+}
+
+TEST(ManifestTest, RoundTripsThroughTheFile) {
+  TempDir dir;
+  Manifest m = SampleManifest();
+  ASSERT_OK(SaveManifest(dir.path() / "manifest.json", m));
+  Result<Manifest> loaded = LoadManifest(dir.path() / "manifest.json");
+  ASSERT_OK(loaded);
+  EXPECT_EQ(ToJson(*loaded), ToJson(m));
+  EXPECT_EQ(PassEntry(*loaded, Pass::PASS_A).artifacts(0).records(), 4u);
+}
+
+TEST(ManifestTest, SerializesDeterministically) {
+  Manifest m = SampleManifest();
+  for (int i = 0; i < 50; ++i) (*m.mutable_documents())["doc_" + std::to_string(i)].set_status(kDocProcessed);
+  EXPECT_EQ(ToPrettyJson(m), ToPrettyJson(m));
+  Manifest copy;
+  ASSERT_OK(FromJson(ToPrettyJson(m), &copy));
+  EXPECT_EQ(ToPrettyJson(copy), ToPrettyJson(m));
+}
+
+TEST(ManifestTest, RefusesUnknownFields) {
+  TempDir dir;
+  std::string json = ToJson(SampleManifest());
+  json.insert(1, "\"surprise\":1,");
+  auto path = dir.Write("manifest.json", json);
+  Result<Manifest> loaded = LoadManifest(path);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_THAT(loaded.status().message(), HasSubstr("surprise"));
+}
+
+TEST(ManifestTest, RefusesUnknownStatusAndMissingPass) {
+  TempDir dir;
+  Manifest bad_status = SampleManifest();
+  PassEntry(bad_status, Pass::PASS_C).set_status("DONE");
+  auto p1 = dir.Write("m1.json", ToJson(bad_status));
+  EXPECT_THAT(LoadManifest(p1).status().message(), HasSubstr("passes.C.status: unknown status 'DONE'"));
+
+  Manifest missing = SampleManifest();
+  missing.mutable_passes()->erase("F");
+  auto p2 = dir.Write("m2.json", ToJson(missing));
+  EXPECT_THAT(LoadManifest(p2).status().message(), HasSubstr("passes.F is missing"));
+}
+
+TEST(ManifestTest, TruncatedFileIsInvalidArgument) {
+  TempDir dir;
+  std::string json = ToJson(SampleManifest());
+  auto path = dir.Write("manifest.json", json.substr(0, json.size() / 2));
+  EXPECT_EQ(LoadManifest(path).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(LoadManifest(dir.path() / "none.json").status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ingest

@@ -1,0 +1,32 @@
+#include "common/utf8.h"
+
+#include <gtest/gtest.h>
+
+namespace ingest {
+namespace {
+
+TEST(Utf8Test, ValidatesWellFormedText) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("Relevé 用語 \xF0\x9F\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xC3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+}
+
+TEST(Utf8Test, SanitizeReplacesAndCounts) {
+  size_t replaced = 0;
+  EXPECT_EQ(SanitizeUtf8("a\xFF" "b\xC3", &replaced), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(replaced, 2u);
+}
+
+TEST(Utf8Test, FloorBoundaryNeverSplitsASequence) {
+  std::string s = "a\xE7\x94\xA8";  // a + one 3-byte character
+  EXPECT_EQ(Utf8FloorBoundary(s, 2), 1u);
+  EXPECT_EQ(Utf8FloorBoundary(s, 3), 1u);
+  EXPECT_EQ(Utf8FloorBoundary(s, 4), 4u);
+  EXPECT_EQ(CountCodePoints(s), 2u);
+}
+
+}  // namespace
+}  // namespace ingest

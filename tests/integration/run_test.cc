@@ -1,0 +1,277 @@
+// End-to-end runs of the real ingest-coordinator and ingest-worker binaries
+// over loopback ZeroMQ. Every process is owned by a Subprocess, which kills it
+// if a test fails midway.
+
+#include <signal.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <google/protobuf/struct.pb.h>
+
+#include "common/manifest.h"
+#include "common/pass.h"
+#include "common/proto_json.h"
+#include "common/sha256.h"
+#include "tests/testing/testing.h"
+
+namespace ingest {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ReadAll;
+using testing::Subprocess;
+using testing::TempDir;
+using namespace std::chrono_literals;
+
+constexpr auto kRunTimeout = 120s;
+
+struct RunOutcome {
+  int exit_code = -1;
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+std::string LastLine(const std::string& text) {
+  std::string trimmed = text;
+  while (!trimmed.empty() && trimmed.back() == '\n') trimmed.pop_back();
+  size_t at = trimmed.rfind('\n');
+  return at == std::string::npos ? trimmed : trimmed.substr(at + 1);
+}
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    corpus_ = dir_.path() / "corpus";
+    std::filesystem::copy(std::filesystem::path(INGEST_SOURCE_DIR) / "examples/corpus", corpus_,
+                          std::filesystem::copy_options::recursive);
+  }
+
+  // The fleet must hold `min_workers` before pass A starts.
+  void WriteConfig(int min_workers, int wait_s) {
+    std::ofstream(dir_.path() / "ingest.yaml") << "env: itest\n"
+                                                  "artifact_root: ./artifacts\n"
+                                                  "fleet:\n"
+                                                  "  bind: tcp://127.0.0.1:*\n"
+                                                  "  heartbeat_ms: 200\n"
+                                                  "  liveness: 10\n"
+                                                  "  min_workers: "
+                                               << min_workers << "\n  wait_for_workers_s: " << wait_s
+                                               << "\nretry: { attempts: 2, backoff_initial_ms: 50 }\n"
+                                                  "sources:\n"
+                                                  "  - name: corpus\n"
+                                                  "    kind: files\n"
+                                                  "    root: ./corpus\n"
+                                                  "    exclude: [\"**/drafts/**\"]\n"
+                                                  "passes:\n"
+                                                  "  C: { chunk_chars: 400, overlap_chars: 60 }\n";
+  }
+
+  std::string Bin(const char* name) const { return (testing::BinDir() / name).string(); }
+
+  // Runs the coordinator with `args` and `workers` separately started workers.
+  RunOutcome Run(std::vector<std::string> args, int workers = 2) {
+    ++runs_;
+    if (!keep_config_) WriteConfig(std::max(workers, 1), 20);
+    std::string tag = std::to_string(runs_);
+    std::vector<std::string> argv = {Bin("ingest-coordinator"), "run", "--config",
+                                     (dir_.path() / "ingest.yaml").string(), "--bind", "tcp://127.0.0.1:*"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto out = dir_.path() / ("coordinator" + tag + ".out");
+    auto err = dir_.path() / ("coordinator" + tag + ".err");
+    Subprocess coordinator(argv, out, err);
+    std::vector<std::unique_ptr<Subprocess>> fleet;
+    if (workers > 0) {
+      std::string endpoint = testing::WaitForLine(err, "fleet: listening on ", 20s);
+      EXPECT_FALSE(endpoint.empty()) << ReadAll(err);
+      for (int i = 0; i < workers && !endpoint.empty(); ++i) {
+        std::string id = "w" + tag + "-" + std::to_string(i);
+        fleet.push_back(std::make_unique<Subprocess>(
+            std::vector<std::string>{Bin("ingest-worker"), "--connect", endpoint, "--slots", "2", "--id", id,
+                                     "--heartbeat-ms", "200"},
+            dir_.path() / (id + ".out"), dir_.path() / (id + ".err")));
+      }
+    }
+    RunOutcome outcome;
+    outcome.exit_code = coordinator.Wait(kRunTimeout);
+    outcome.stdout_text = coordinator.Stdout();
+    outcome.stderr_text = coordinator.Stderr();
+    for (auto& w : fleet) {
+      w->Signal(SIGTERM);
+      EXPECT_EQ(w->Wait(10s), 0) << "worker should drain and exit 0 on SIGTERM";
+    }
+    return outcome;
+  }
+
+  RunSummary Summary(const RunOutcome& outcome) {
+    RunSummary summary;
+    EXPECT_OK(FromJson(LastLine(outcome.stdout_text), &summary)) << outcome.stdout_text;
+    return summary;
+  }
+
+  std::map<std::string, std::string> Artifacts(const std::filesystem::path& job) {
+    std::map<std::string, std::string> files;
+    for (Pass p : kAllPasses) files[ArtifactFileName(p)] = ReadAll(job / ArtifactFileName(p));
+    return files;
+  }
+
+  TempDir dir_;
+  std::filesystem::path corpus_;
+  int runs_ = 0;
+  bool keep_config_ = false;  // set by tests that write their own config
+};
+
+TEST_F(RunTest, FullRunWithTwoSeparateWorkersCompletesAndRecordsEverything) {
+  RunOutcome run = Run({});
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  RunSummary summary = Summary(run);
+  EXPECT_EQ(summary.status(), "completed");
+  EXPECT_EQ(summary.documents().processed(), 7u);
+  EXPECT_GT(summary.chunks(), 7u);
+  EXPECT_GT(summary.graph().edges(), 0u);
+  EXPECT_EQ(summary.tasks().total(), summary.tasks().executed());
+
+  std::filesystem::path job = summary.job_dir();
+  Result<Manifest> manifest = LoadManifest(job / "manifest.json");
+  ASSERT_OK(manifest);
+  EXPECT_EQ(manifest->status(), "completed");
+  for (Pass p : kAllPasses) {
+    const PassRecord& record = PassEntry(*manifest, p);
+    EXPECT_EQ(record.status(), kPassSuccess) << PassLetter(p);
+    ASSERT_EQ(record.artifacts_size(), 1);
+    auto path = job / record.artifacts(0).path();
+    EXPECT_EQ(*Sha256File(path), record.artifacts(0).sha256()) << path;
+    EXPECT_EQ(std::filesystem::file_size(path), record.artifacts(0).bytes());
+  }
+  EXPECT_EQ(manifest->documents_size(), 7);
+  EXPECT_FALSE(std::filesystem::exists(job / ".work"));
+
+  std::istringstream log(ReadAll(job / "run.ndjson"));
+  std::string line;
+  int lines = 0;
+  while (std::getline(log, line)) {
+    ++lines;
+    google::protobuf::Struct event;
+    ASSERT_OK(FromJson(line, &event)) << line;
+    for (const char* key : {"ts", "level", "env", "job_id", "run_id", "pass", "status", "message", "error"}) {
+      EXPECT_EQ(event.fields().count(key), 1u) << key << " missing in " << line;
+    }
+    EXPECT_EQ(event.fields().at("env").string_value(), "itest");
+    EXPECT_EQ(event.fields().at("run_id").string_value(), summary.run_id());
+  }
+  EXPECT_GE(lines, 13);  // start, discovery, start and end of six passes, end
+}
+
+TEST_F(RunTest, TwoRunsGiveByteIdenticalArtifacts) {
+  RunOutcome first = Run({}, 2);
+  ASSERT_EQ(first.exit_code, 0) << first.stderr_text;
+  RunOutcome second = Run({}, 1);
+  ASSERT_EQ(second.exit_code, 0) << second.stderr_text;
+  std::filesystem::path a = Summary(first).job_dir();
+  std::filesystem::path b = Summary(second).job_dir();
+  ASSERT_NE(a, b);
+  EXPECT_EQ(Artifacts(a), Artifacts(b));
+}
+
+TEST_F(RunTest, CorruptedChunksCloseTheGateOfDUntilCIsRerun) {
+  RunOutcome first = Run({}, 1);
+  ASSERT_EQ(first.exit_code, 0) << first.stderr_text;
+  std::filesystem::path job = Summary(first).job_dir();
+  std::map<std::string, std::string> clean = Artifacts(job);
+
+  std::string chunks = clean["passC_chunks.json"];
+  size_t at = chunks.find("\"text\":\"") + 8;
+  chunks[at] = chunks[at] == 'X' ? 'Y' : 'X';
+  std::ofstream(job / "passC_chunks.json", std::ios::trunc) << chunks;
+
+  RunOutcome blocked = Run({"--job-dir", job.string(), "--resume-from", "D"}, 1);
+  EXPECT_EQ(blocked.exit_code, 1);
+  EXPECT_THAT(blocked.stderr_text, HasSubstr("pass C artifact passC_chunks.json: sha256"));
+  RunSummary summary = Summary(blocked);
+  EXPECT_EQ(summary.status(), "failed");
+  ASSERT_GT(summary.errors().first_size(), 0);
+  EXPECT_THAT(summary.errors().first(0), HasSubstr("pass C"));
+  Result<Manifest> manifest = LoadManifest(job / "manifest.json");
+  ASSERT_OK(manifest);
+  EXPECT_EQ(PassEntry(*manifest, Pass::PASS_D).status(), kPassFailed);
+  EXPECT_EQ(PassEntry(*manifest, Pass::PASS_E).status(), kPassPending);
+  EXPECT_EQ(PassEntry(*manifest, Pass::PASS_C).status(), kPassSuccess);
+
+  RunOutcome repaired = Run({"--job-dir", job.string(), "--resume-from", "C"}, 1);
+  ASSERT_EQ(repaired.exit_code, 0) << repaired.stderr_text;
+  EXPECT_EQ(Artifacts(job), clean);
+  manifest = LoadManifest(job / "manifest.json");
+  ASSERT_OK(manifest);
+  for (Pass p : kAllPasses) EXPECT_EQ(PassEntry(*manifest, p).status(), kPassSuccess) << PassLetter(p);
+  EXPECT_EQ(manifest->runs_size(), 3);
+}
+
+TEST_F(RunTest, PassesSubsetOnAFreshJobFailsBecauseCNeedsB) {
+  RunOutcome run = Run({"--passes", "A,C"}, 1);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.stderr_text, HasSubstr("pass C needs pass B"));
+  std::filesystem::path job = Summary(run).job_dir();
+  Result<Manifest> manifest = LoadManifest(job / "manifest.json");
+  ASSERT_OK(manifest);
+  EXPECT_EQ(PassEntry(*manifest, Pass::PASS_A).status(), kPassSuccess);
+  EXPECT_EQ(PassEntry(*manifest, Pass::PASS_B).status(), kPassPending);
+  EXPECT_EQ(PassEntry(*manifest, Pass::PASS_C).status(), kPassFailed);
+}
+
+TEST_F(RunTest, BadDocumentsFailAloneAndTheRunIsPartial) {
+  std::ofstream(corpus_ / "binary.md", std::ios::binary) << std::string("PK\x03\x04\0\0garbage", 14);
+  std::ofstream(dir_.path() / "secret.txt") << "outside the root";
+  std::filesystem::create_symlink(dir_.path() / "secret.txt", corpus_ / "escape.txt");
+  std::ofstream(corpus_ / "empty.txt");
+  RunOutcome run = Run({}, 1);
+  ASSERT_EQ(run.exit_code, 3) << run.stderr_text;
+  RunSummary summary = Summary(run);
+  EXPECT_EQ(summary.status(), "partial");
+  EXPECT_EQ(summary.documents().failed(), 3u);
+  EXPECT_EQ(summary.documents().processed(), 7u);
+  Result<Manifest> manifest = LoadManifest(std::filesystem::path(summary.job_dir()) / "manifest.json");
+  ASSERT_OK(manifest);
+  std::map<std::string, std::string> classes;
+  for (const auto& [id, doc] : manifest->documents()) {
+    if (doc.status() == kDocFailed) classes[doc.path()] = doc.error_class();
+  }
+  EXPECT_EQ(classes["binary.md"], "invalid_document");
+  EXPECT_EQ(classes["escape.txt"], "permission_denied");
+  EXPECT_EQ(classes["empty.txt"], "invalid_document");
+  for (Pass p : kAllPasses) EXPECT_EQ(PassEntry(*manifest, p).status(), kPassSuccess);
+  EXPECT_THAT(ReadAll(std::filesystem::path(summary.job_dir()) / "passC_chunks.json"),
+              ::testing::Not(HasSubstr("outside the root")));
+}
+
+TEST_F(RunTest, NoWorkersEndsTheRunWithExit1AfterTheWait) {
+  WriteConfig(1, 1);
+  keep_config_ = true;
+  RunOutcome run = Run({}, 0);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.stderr_text, HasSubstr("fleet.wait_for_workers_s=1"));
+  EXPECT_EQ(Summary(run).status(), "failed");
+}
+
+TEST_F(RunTest, LocalWorkersRunTheJobWithoutSeparateProcesses) {
+  RunOutcome run = Run({"--local-workers", "2", "--local-worker-slots", "1"}, 0);
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  EXPECT_EQ(Summary(run).documents().processed(), 7u);
+}
+
+TEST_F(RunTest, ConfigErrorsExit2AndCheckValidates) {
+  WriteConfig(1, 20);
+  std::ofstream(dir_.path() / "bad.yaml") << "env: itest\nfleet: { heartbeat_ms: soon }\nsources: []\n";
+  Subprocess bad({Bin("ingest-coordinator"), "run", "--config", (dir_.path() / "bad.yaml").string()},
+                 dir_.path() / "bad.out", dir_.path() / "bad.err");
+  EXPECT_EQ(bad.Wait(20s), 2);
+  EXPECT_THAT(bad.Stderr(), HasSubstr("bad.yaml:2: key 'fleet.heartbeat_ms'"));
+  Subprocess check_bad({Bin("ingest-coordinator"), "check", "--config", (dir_.path() / "bad.yaml").string()},
+                       dir_.path() / "c1.out", dir_.path() / "c1.err");
+  EXPECT_EQ(check_bad.Wait(20s), 2);
+  Subprocess check_good({Bin("ingest-coordinator"), "check", "--config", (dir_.path() / "ingest.yaml").string()},
+                        dir_.path() / "c2.out", dir_.path() / "c2.err");
+  EXPECT_EQ(check_good.Wait(20s), 0);
+}
+
+}  // namespace
+}  // namespace ingest

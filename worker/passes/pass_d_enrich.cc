@@ -1,0 +1,164 @@
+// Pass D: normalized text, entities (dictionary terms and capitalized
+// phrases) and keywords of each chunk. Deterministic: ties break by name.
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "worker/passes/passes.h"
+
+namespace ingest {
+namespace {
+
+constexpr size_t kMaxKeywords = 5;
+
+bool IsWordByte(unsigned char c) { return std::isalnum(c) || c >= 0x80 || c == '-' || c == '\''; }
+
+std::vector<std::string_view> Words(std::string_view text) {
+  std::vector<std::string_view> words;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && !IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
+    size_t start = i;
+    while (i < text.size() && IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
+    if (i > start) words.push_back(text.substr(start, i - start));
+  }
+  return words;
+}
+
+const std::set<std::string_view>& StopWords() {
+  static const std::set<std::string_view> kWords = {
+      "about", "above", "anything", "else", "every", "everything", "nothing", "something", "after", "again", "also", "been", "before", "being", "below", "between", "both",
+      "could", "does", "doing", "down", "during", "each", "from", "further", "have", "having", "here",
+      "into", "just", "more", "most", "must", "only", "other", "over", "same", "shall", "should", "some",
+      "such", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those",
+      "through", "under", "until", "very", "were", "what", "when", "where", "which", "while", "will",
+      "with", "would", "your", "yours", "within", "without", "upon", "onto", "because", "however"};
+  return kWords;
+}
+
+// Words that may sit inside a capitalized phrase ("Bank of England").
+bool IsConnector(std::string_view w) { return w == "of" || w == "and" || w == "for" || w == "the" || w == "de"; }
+// Capitalized words that only start a sentence, not a name.
+bool IsLeadingFiller(std::string_view w) {
+  return w == "The" || w == "A" || w == "An" || w == "This" || w == "That" || w == "These" || w == "Those" ||
+         w == "In" || w == "On" || w == "At" || w == "If" || w == "For" || w == "When" || w == "Each" ||
+         w == "Every" || w == "All" || w == "Any" || w == "It" || w == "We" || w == "You";
+}
+bool IsCapitalized(std::string_view w) {
+  return w.size() >= 2 && std::isupper(static_cast<unsigned char>(w[0])) &&
+         std::any_of(w.begin() + 1, w.end(), [](unsigned char c) { return std::islower(c); });
+}
+
+// True when only one space separates two words of `text`: a phrase never
+// spans punctuation or a line break ("Archive. It", "Heading\n\nThe").
+bool Adjacent(std::string_view a, std::string_view b) {
+  const char* gap = a.data() + a.size();
+  return b.data() - gap == 1 && *gap == ' ';
+}
+
+void AddCapitalizedPhrases(std::string_view text, std::map<std::string, Entity>* entities) {
+  std::vector<std::string_view> words = Words(text);
+  size_t i = 0;
+  while (i < words.size()) {
+    if (!IsCapitalized(words[i]) || IsLeadingFiller(words[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    size_t last_cap = i;
+    while (j < words.size() && Adjacent(words[j - 1], words[j]) &&
+           (IsCapitalized(words[j]) || (IsConnector(words[j]) && j + 1 < words.size()))) {
+      if (IsCapitalized(words[j])) last_cap = j;
+      ++j;
+    }
+    if (last_cap > i) {
+      // The phrase as written: from the first word's start to the last word's end.
+      const char* begin = words[i].data();
+      const char* end = words[last_cap].data() + words[last_cap].size();
+      std::string phrase(begin, end);
+      std::string key = NormalizeText(phrase);
+      auto [it, inserted] = entities->try_emplace("phrase\x1f" + key);
+      if (inserted) {
+        it->second.set_name(phrase);
+        it->second.set_kind("phrase");
+      }
+      it->second.set_count(it->second.count() + 1);
+    }
+    i = last_cap + 1;
+  }
+}
+
+}  // namespace
+
+std::string NormalizeText(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool pending_space = false;
+  for (char ch : text) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isspace(c)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(c < 0x80 ? static_cast<char>(std::tolower(c)) : ch);
+  }
+  return out;
+}
+
+EnrichedRecord EnrichChunk(const ChunkRecord& chunk, const std::vector<std::string>& dictionary) {
+  EnrichedRecord r;
+  r.set_chunk_id(chunk.chunk_id());
+  r.set_source_id(chunk.source_id());
+  r.set_normalized(NormalizeText(chunk.text()));
+  const std::string& normalized = r.normalized();
+  std::vector<std::string_view> words = Words(normalized);
+
+  std::map<std::string, Entity> entities;  // ordered: deterministic output
+  // Dictionary terms, matched on whole words of the normalized text, indexed
+  // by their first word so each position is checked against few terms.
+  std::unordered_map<std::string, std::vector<std::pair<std::vector<std::string>, const std::string*>>> by_first;
+  for (const std::string& term : dictionary) {
+    std::string norm = NormalizeText(term);
+    std::vector<std::string> parts;
+    for (std::string_view w : Words(norm)) parts.emplace_back(w);
+    if (parts.empty()) continue;
+    std::string first = parts.front();
+    by_first[first].emplace_back(std::move(parts), &term);
+  }
+  for (size_t i = 0; i < words.size(); ++i) {
+    auto it = by_first.find(std::string(words[i]));
+    if (it == by_first.end()) continue;
+    for (const auto& [parts, term] : it->second) {
+      if (i + parts.size() > words.size()) continue;
+      bool match = true;
+      for (size_t k = 1; k < parts.size() && match; ++k) match = words[i + k] == parts[k];
+      if (!match) continue;
+      auto [e, inserted] = entities.try_emplace("term\x1f" + NormalizeText(*term));
+      if (inserted) {
+        e->second.set_name(*term);
+        e->second.set_kind("term");
+      }
+      e->second.set_count(e->second.count() + 1);
+    }
+  }
+  AddCapitalizedPhrases(chunk.text(), &entities);
+  for (auto& [key, entity] : entities) *r.add_entities() = std::move(entity);
+
+  std::map<std::string_view, uint32_t> counts;
+  for (std::string_view w : words) {
+    if (w.size() < 4 || StopWords().count(w) == 1) continue;
+    if (std::all_of(w.begin(), w.end(), [](unsigned char c) { return std::isdigit(c) || c == '-'; })) continue;
+    ++counts[w];
+  }
+  std::vector<std::pair<std::string_view, uint32_t>> ranked(counts.begin(), counts.end());
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (size_t i = 0; i < ranked.size() && i < kMaxKeywords; ++i) r.add_keywords(std::string(ranked[i].first));
+  return r;
+}
+
+}  // namespace ingest

@@ -1,0 +1,274 @@
+#include "worker/worker.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+#include "common/fleet_protocol.h"
+#include "worker/task_runner.h"
+
+namespace ingest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+void OnStopSignal(int signal) { g_stop_signal = signal; }
+
+constexpr char kResultsEndpoint[] = "inproc://worker-results";
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+constexpr char kVersion[] = "ingestfleet-worker/0.1.0";
+
+// Tasks accepted from the coordinator and not yet started.
+// Guarded by its own mutex; shared by the main thread and the task threads.
+class TaskQueue {
+ public:
+  void Push(Task task) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+  }
+  // Blocks until a task or Close(); false after Close() with nothing left.
+  bool Pop(Task* task) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return closed_ || !tasks_.empty(); });
+    if (tasks_.empty()) return false;
+    *task = std::move(tasks_.front());
+    tasks_.pop_front();
+    return true;
+  }
+  // Stops the queue and returns the ids of the tasks that never started.
+  std::vector<std::string> Close() {
+    std::vector<std::string> unstarted;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+      for (const Task& t : tasks_) unstarted.push_back(t.task_id());
+      tasks_.clear();
+    }
+    cv_.notify_all();
+    return unstarted;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> tasks_;  // Guarded by mu_.
+  bool closed_ = false;     // Guarded by mu_.
+};
+
+// Runs tasks from the queue and pushes each serialized result to the main
+// thread over its own inproc PUSH socket (sockets never cross threads).
+void TaskThread(zmq::context_t& context, TaskQueue& queue) {
+  zmq::socket_t push(context, zmq::socket_type::push);
+  push.set(zmq::sockopt::linger, -1);
+  push.connect(kResultsEndpoint);
+  Task task;
+  while (queue.Pop(&task)) {
+    Envelope envelope;
+    *envelope.mutable_result() = RunTask(task);
+    std::string frame = EncodeEnvelope(std::move(envelope));
+    push.send(zmq::buffer(frame), zmq::send_flags::none);
+  }
+}
+
+std::string DefaultWorkerId() {
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+// Owns the DEALER socket and the results PULL socket; single-threaded.
+class WorkerLoop {
+ public:
+  WorkerLoop(const WorkerOptions& options, zmq::context_t& context)
+      : options_(options),
+        context_(context),
+        dealer_(context, zmq::socket_type::dealer),
+        results_(context, zmq::socket_type::pull) {}
+
+  int Run() {
+    dealer_.set(zmq::sockopt::routing_id, options_.id);
+    // Reconnect with backoff from 1 s doubling to 32 s while the coordinator is away.
+    dealer_.set(zmq::sockopt::reconnect_ivl, 1000);
+    dealer_.set(zmq::sockopt::reconnect_ivl_max, 32000);
+    dealer_.set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
+    // Results still queued at exit get this long to reach the coordinator.
+    dealer_.set(zmq::sockopt::linger, 5000);
+    dealer_.connect(options_.connect);
+    results_.bind(kResultsEndpoint);
+
+    std::vector<std::thread> threads;
+    for (uint32_t i = 0; i < options_.slots; ++i) {
+      threads.emplace_back(TaskThread, std::ref(context_), std::ref(queue_));
+    }
+    SendReady();
+    spdlog::info("worker {}: connecting to {} with {} slots", options_.id, options_.connect, options_.slots);
+
+    int exit_code = Loop();
+
+    queue_.Close();
+    for (auto& t : threads) t.join();
+    // Results of tasks that finished during shutdown.
+    ForwardResults();
+    spdlog::info("worker {}: stopped after {} tasks", options_.id, completed_);
+    return exit_code;
+  }
+
+ private:
+  int Loop() {
+    auto heartbeat = std::chrono::milliseconds(options_.heartbeat_ms);
+    auto next_heartbeat = Clock::now() + heartbeat;
+    last_heard_ = Clock::now();
+    bool draining = false;
+    while (true) {
+      if (g_stop_signal != 0 && !draining) {
+        draining = true;
+        Envelope drain;
+        for (std::string& id : queue_.Close()) {
+          drain.mutable_drain()->add_unstarted(std::move(id));
+          --running_;
+        }
+        Send(drain);
+        spdlog::info("worker {}: draining ({} running, {} handed back)", options_.id, running_,
+                     drain.drain().unstarted_size());
+      }
+      if (draining && running_ == 0) return 0;
+      if (rejected_) return 1;
+
+      zmq::pollitem_t items[] = {{dealer_.handle(), 0, ZMQ_POLLIN, 0}, {results_.handle(), 0, ZMQ_POLLIN, 0}};
+      try {
+        zmq::poll(items, 2, kPollInterval);
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) throw;
+        continue;  // a signal: the top of the loop handles it
+      }
+      if (items[0].revents & ZMQ_POLLIN) ReceiveFromCoordinator(draining);
+      if (items[1].revents & ZMQ_POLLIN) ForwardResults();
+
+      auto now = Clock::now();
+      if (now >= next_heartbeat) {
+        Envelope beat;
+        beat.mutable_heartbeat();
+        Send(beat);
+        next_heartbeat = now + heartbeat;
+        // Silence means the coordinator restarted or was busy merging: announce again.
+        if (now - last_heard_ > 3 * heartbeat) {
+          SendReady();
+          last_heard_ = now;
+        }
+      }
+    }
+  }
+
+  void SendReady() {
+    Envelope ready;
+    ready.mutable_ready()->set_worker_id(options_.id);
+    ready.mutable_ready()->set_slots(options_.slots);
+    ready.mutable_ready()->set_version(kVersion);
+    Send(ready);
+  }
+
+  void Send(const Envelope& envelope) {
+    std::string frame = EncodeEnvelope(envelope);
+    // DEALER queues while disconnected; a full queue drops rather than blocks.
+    (void)dealer_.send(zmq::buffer(frame), zmq::send_flags::dontwait);
+  }
+
+  void ReceiveFromCoordinator(bool draining) {
+    zmq::message_t message;
+    while (dealer_.recv(message, zmq::recv_flags::dontwait)) {
+      last_heard_ = Clock::now();
+      Result<Envelope> envelope = DecodeEnvelope(message.to_string_view());
+      if (!envelope.ok()) {
+        ++dropped_frames_;
+        spdlog::warn("worker {}: dropped a frame from the coordinator: {}", options_.id,
+                     envelope.status().message());
+        continue;
+      }
+      switch (envelope->body_case()) {
+        case Envelope::kTask:
+          if (draining) {
+            Envelope drain;
+            drain.mutable_drain()->add_unstarted(envelope->task().task_id());
+            Send(drain);
+          } else {
+            ++running_;
+            queue_.Push(std::move(*envelope->mutable_task()));
+          }
+          break;
+        case Envelope::kReject:
+          spdlog::error("worker {}: rejected by the coordinator: {}", options_.id, envelope->reject().reason());
+          rejected_ = true;
+          break;
+        default:
+          break;  // heartbeats only refresh last_heard_
+      }
+    }
+  }
+
+  void ForwardResults() {
+    zmq::message_t message;
+    while (results_.recv(message, zmq::recv_flags::dontwait)) {
+      (void)dealer_.send(message, zmq::send_flags::none);
+      --running_;
+      ++completed_;
+    }
+  }
+
+  const WorkerOptions& options_;
+  zmq::context_t& context_;
+  zmq::socket_t dealer_;
+  zmq::socket_t results_;
+  TaskQueue queue_;
+  int running_ = 0;  // accepted and not yet answered
+  uint64_t completed_ = 0;
+  uint64_t dropped_frames_ = 0;
+  bool rejected_ = false;
+  Clock::time_point last_heard_;
+};
+
+}  // namespace
+
+int RunWorker(const WorkerOptions& input) {
+  WorkerOptions options = input;
+  if (options.connect.empty()) {
+    spdlog::error("worker: --connect is required");
+    return 2;
+  }
+  if (options.slots == 0) options.slots = std::max(1u, std::thread::hardware_concurrency());
+  if (options.id.empty()) options.id = DefaultWorkerId();
+
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  try {
+    zmq::context_t context(1);
+    int code = 0;
+    {
+      WorkerLoop loop(options, context);
+      code = loop.Run();
+    }
+    return code;
+  } catch (const zmq::error_t& e) {
+    spdlog::error("worker {}: ZeroMQ error: {}", options.id, e.what());
+    return 1;
+  }
+}
+
+}  // namespace ingest

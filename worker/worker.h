@@ -1,0 +1,24 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ingest {
+
+struct WorkerOptions {
+  // Coordinator endpoint, e.g. tcp://127.0.0.1:5555.
+  std::string connect;
+  // Tasks run at once; 0 means one per core.
+  uint32_t slots = 0;
+  // Name in the coordinator's logs; empty means hostname-pid.
+  std::string id;
+  uint32_t heartbeat_ms = 1000;
+};
+
+// Runs a worker until SIGINT or SIGTERM, then drains: it tells the
+// coordinator (DRAIN, with the tasks it had not started), finishes the tasks
+// it is running, sends their results and returns 0. Returns 1 when the
+// coordinator rejects it (protocol version) and 2 for bad options.
+int RunWorker(const WorkerOptions& options);
+
+}  // namespace ingest
