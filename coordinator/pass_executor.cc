@@ -1,7 +1,6 @@
 #include "coordinator/pass_executor.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -21,13 +20,14 @@ constexpr size_t kMaxDictionaryTerms = 10000;
 }  // namespace
 
 PassExecutor::PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
-                           std::map<Pass, ArtifactScan> upstream)
+                           std::map<Pass, ArtifactScan> upstream, const std::map<Pass, RecordMirror>& mirrors)
     : pass_(pass),
       config_(config),
       manifest_(manifest),
       job_dir_(std::move(job_dir)),
-      work_dir_(job_dir_ / ".work" / PassLetter(pass)),
-      upstream_(std::move(upstream)) {
+      work_dir_(job_dir_ / ".work"),
+      upstream_(std::move(upstream)),
+      mirrors_(mirrors) {
   for (const SourceConfig& s : config_.sources) roots_[s.name] = s.root;
 }
 
@@ -61,6 +61,7 @@ void PassExecutor::AddTask(const std::string& source_id, uint32_t part) {
 }
 
 Status PassExecutor::ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const {
+  if (auto mirror = mirrors_.find(upstream); mirror != mirrors_.end()) return mirror->second.Read(source_id, batch);
   const ArtifactScan& scan = upstream_.at(upstream);
   auto it = scan.index.find(source_id);
   if (it == scan.index.end()) return Status::Ok();  // e.g. a document without chunks
@@ -69,7 +70,6 @@ Status PassExecutor::ReadUpstream(Pass upstream, const std::string& source_id, R
 
 Status PassExecutor::Plan() {
   std::error_code ec;
-  std::filesystem::remove_all(work_dir_, ec);
   std::filesystem::create_directories(work_dir_, ec);
   if (ec) return ErrnoStatus(ec.value(), work_dir_.string());
 
@@ -111,6 +111,9 @@ Status PassExecutor::Plan() {
     default:
       return Internal("no plan for pass " + PassLetter(pass_));
   }
+  INGEST_ASSIGN_OR_RETURN(SpillFile spill,
+                          SpillFile::Create(work_dir_ / ("pass" + PassLetter(pass_) + ".spill"), tasks_.size()));
+  spill_.emplace(std::move(spill));
   return Status::Ok();
 }
 
@@ -168,10 +171,6 @@ Result<Task> PassExecutor::BuildTask(size_t index) {
   return task;
 }
 
-std::filesystem::path PassExecutor::SpillPath(const PlannedTask& task) const {
-  return work_dir_ / (task.task_id + ".pb");
-}
-
 void PassExecutor::OnResult(size_t index, TaskResult result) {
   const PlannedTask& planned = tasks_.at(index);
   DocumentRecord& doc = (*manifest_.mutable_documents())[planned.source_id];
@@ -183,13 +182,8 @@ void PassExecutor::OnResult(size_t index, TaskResult result) {
       doc.set_bytes(toc.bytes());
       (*manifest_.mutable_source_sha_map())[planned.source_id] = toc.checksum();
     }
-    // Spills are scratch: the artifact built from them is what gets fsynced.
-    std::ofstream out(SpillPath(planned), std::ios::binary | std::ios::trunc);
-    if (!out || !result.records().SerializeToOstream(&out) || !out.flush()) {
-      status = ErrnoStatus(errno, SpillPath(planned).string());
-    } else {
-      return;
-    }
+    status = spill_->Append(index, result.records());
+    if (status.ok()) return;
   }
   std::string kind = result.has_error() ? result.error().kind() : "spill";
   std::string message = result.has_error() ? result.error().message() : status.message();
@@ -205,47 +199,45 @@ void PassExecutor::OnResult(size_t index, TaskResult result) {
                                             PassLetter(pass_) + ": " + message);
 }
 
-Result<RecordBatch> PassExecutor::ReadSpill(const PlannedTask& task) const {
-  std::ifstream in(SpillPath(task), std::ios::binary);
-  if (!in) return ErrnoStatus(errno, SpillPath(task).string());
-  RecordBatch batch;
-  if (!batch.ParseFromIstream(&in)) return DataLoss(SpillPath(task).string() + ": unreadable spill file");
-  return batch;
+Status PassExecutor::Emit(const google::protobuf::Message& record) {
+  INGEST_RETURN_IF_ERROR(writer_->Add(record));
+  if (pass_ == Pass::PASS_F) return Status::Ok();  // nothing reads F downstream
+  return mirror_->Add(RecordSourceId(pass_, record), record);
 }
 
-Status PassExecutor::MergeGraph(ArtifactWriter& writer, PassOutcome* outcome) {
+Status PassExecutor::MergeGraph(PassOutcome* outcome) {
   // Entity nodes are shared by documents: collect them once, write them
   // first (their source_id "" sorts first), then each document's records.
   std::map<std::string, GraphRecord> entities;
-  for (const PlannedTask& t : tasks_) {
-    if (DocumentFailed(t.source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, ReadSpill(t));
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (DocumentFailed(tasks_[i].source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, spill_->Read(i));
     for (const GraphRecord& g : batch.graph()) {
       if (g.has_node() && g.node().kind() == "entity") entities.emplace(g.node().id(), g);
     }
   }
-  for (const auto& [id, node] : entities) INGEST_RETURN_IF_ERROR(writer.Add(node));
+  for (const auto& [id, node] : entities) INGEST_RETURN_IF_ERROR(Emit(node));
   outcome->entities = entities.size();
   outcome->graph_nodes = entities.size();
-  for (const PlannedTask& t : tasks_) {
-    if (DocumentFailed(t.source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, ReadSpill(t));
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (DocumentFailed(tasks_[i].source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, spill_->Read(i));
     for (const GraphRecord& g : batch.graph()) {
       if (g.has_node() && g.node().kind() == "entity") continue;
-      INGEST_RETURN_IF_ERROR(writer.Add(g));
+      INGEST_RETURN_IF_ERROR(Emit(g));
       ++(g.has_node() ? outcome->graph_nodes : outcome->graph_edges);
     }
   }
   return Status::Ok();
 }
 
-Status PassExecutor::MergeCleanup(ArtifactWriter& writer, PassOutcome* outcome) {
+Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
   CleanupRecord cleanup;
   std::map<std::string, std::vector<std::string>> by_hash;
   uint32_t edges = 0;
-  for (const PlannedTask& t : tasks_) {
-    if (DocumentFailed(t.source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, ReadSpill(t));
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (DocumentFailed(tasks_[i].source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, spill_->Read(i));
     cleanup.set_documents_checked(cleanup.documents_checked() + 1);
     for (const ChunkDigest& d : batch.digests()) by_hash[d.text_hash()].push_back(d.chunk_id());
     cleanup.set_chunks_checked(cleanup.chunks_checked() + static_cast<uint32_t>(batch.digests_size()));
@@ -253,18 +245,14 @@ Status PassExecutor::MergeCleanup(ArtifactWriter& writer, PassOutcome* outcome) 
     edges += static_cast<uint32_t>(batch.edges_checked());
   }
   // Mentions point at corpus-wide entity nodes, which only the merged graph holds.
-  const ArtifactScan& graph = upstream_.at(Pass::PASS_E);
-  const std::filesystem::path graph_path = job_dir_ / ArtifactFileName(Pass::PASS_E);
   std::set<std::string> entity_ids;
-  if (auto it = graph.index.find(""); it != graph.index.end()) {
-    RecordBatch shared;
-    INGEST_RETURN_IF_ERROR(ReadRecords(graph_path, Pass::PASS_E, it->second, &shared));
-    for (const GraphRecord& g : shared.graph()) entity_ids.insert(g.node().id());
-  }
-  for (const auto& [id, range] : graph.index) {
+  RecordBatch shared;
+  INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, "", &shared));
+  for (const GraphRecord& g : shared.graph()) entity_ids.insert(g.node().id());
+  for (const auto& [id, range] : upstream_.at(Pass::PASS_E).index) {
     if (id.empty() || DocumentFailed(id)) continue;
     RecordBatch doc;
-    INGEST_RETURN_IF_ERROR(ReadRecords(graph_path, Pass::PASS_E, range, &doc));
+    INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, id, &doc));
     for (const GraphRecord& g : doc.graph()) {
       if (g.has_edge() && g.edge().kind() == "mentions" && entity_ids.count(g.edge().to()) == 0) {
         cleanup.add_integrity_errors("mentions edge to unknown entity " + g.edge().to());
@@ -282,37 +270,42 @@ Status PassExecutor::MergeCleanup(ArtifactWriter& writer, PassOutcome* outcome) 
   for (const std::string& e : cleanup.integrity_errors()) {
     if (outcome->errors.size() < kMaxErrorsKept) outcome->errors.push_back("integrity: " + e);
   }
-  return writer.Add(cleanup);
+  return Emit(cleanup);
 }
 
 Result<PassOutcome> PassExecutor::Merge() {
   PassOutcome outcome = outcome_;
   const std::filesystem::path path = job_dir_ / ArtifactFileName(pass_);
   INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(path, pass_));
+  writer_.emplace(std::move(writer));
+  INGEST_ASSIGN_OR_RETURN(RecordMirrorWriter mirror,
+                          RecordMirrorWriter::Open(work_dir_ / ("pass" + PassLetter(pass_) + ".mirror"), pass_));
+  mirror_.emplace(std::move(mirror));
   if (pass_ == Pass::PASS_E) {
-    INGEST_RETURN_IF_ERROR(MergeGraph(writer, &outcome));
+    INGEST_RETURN_IF_ERROR(MergeGraph(&outcome));
   } else if (pass_ == Pass::PASS_F) {
-    INGEST_RETURN_IF_ERROR(MergeCleanup(writer, &outcome));
+    INGEST_RETURN_IF_ERROR(MergeCleanup(&outcome));
   } else {
-    for (const PlannedTask& t : tasks_) {
-      if (DocumentFailed(t.source_id)) continue;
-      INGEST_ASSIGN_OR_RETURN(RecordBatch batch, ReadSpill(t));
+    for (size_t i = 0; i < tasks_.size(); ++i) {
+      if (DocumentFailed(tasks_[i].source_id)) continue;
+      INGEST_ASSIGN_OR_RETURN(RecordBatch batch, spill_->Read(i));
       for (int i = 0; i < BatchSize(pass_, batch); ++i) {
-        INGEST_RETURN_IF_ERROR(writer.Add(BatchRecord(pass_, batch, i)));
+        INGEST_RETURN_IF_ERROR(Emit(BatchRecord(pass_, batch, i)));
       }
       if (pass_ == Pass::PASS_A) {
         for (const TocRecord& toc : batch.toc()) outcome.pages += toc.pages();
       }
     }
   }
-  INGEST_ASSIGN_OR_RETURN(outcome.artifact, writer.Commit());
+  INGEST_ASSIGN_OR_RETURN(outcome.artifact, writer_->Commit());
+  INGEST_ASSIGN_OR_RETURN(outcome.mirror, mirror_->Finish());
   // Read back what was written: the contract is checked on the file itself.
   INGEST_ASSIGN_OR_RETURN(ArtifactScan scan, ScanArtifact(path, pass_));
   if (scan.sha256 != outcome.artifact.sha256() || scan.records != outcome.artifact.records()) {
     return DataLoss(path.filename().string() + ": reads back differently from what was written");
   }
-  std::error_code ec;
-  std::filesystem::remove_all(work_dir_, ec);
+  spill_->Remove();
+  outcome.scan = std::move(scan);
   return outcome;
 }
 

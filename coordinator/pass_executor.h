@@ -3,12 +3,15 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/artifact.h"
 #include "common/config.h"
 #include "coordinator/broker.h"
+#include "coordinator/record_mirror.h"
+#include "coordinator/spill_file.h"
 #include "proto/manifest.pb.h"
 
 namespace ingest {
@@ -23,18 +26,23 @@ struct PassOutcome {
   uint64_t entities = 0;
   uint64_t graph_nodes = 0;
   uint64_t graph_edges = 0;
+  // The artifact as read back after commit, and its binary mirror.
+  ArtifactScan scan;
+  RecordMirror mirror;
 };
 
 // Plans one pass into tasks, turns each into a Task for the fleet, collects
-// results in spill files under {job}/.work/{pass}/ and merges them in
+// results in a spill file {job}/.work/pass{X}.spill and merges them in
 // (source_id, part) order into the artifact, so memory stays bounded by one
 // task's records (plus the corpus-wide entity and duplicate sets of E and F).
 // Marks documents whose task failed as failed in the manifest; they are left
 // out of this artifact and of every later pass. Single-threaded.
 class PassExecutor : public TaskHandler {
  public:
+  // `mirrors` holds binary copies of upstream artifacts this run wrote; an
+  // upstream pass without one is read from its artifact.
   PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
-               std::map<Pass, ArtifactScan> upstream);
+               std::map<Pass, ArtifactScan> upstream, const std::map<Pass, RecordMirror>& mirrors);
 
   Status Plan();
   size_t task_count() const { return tasks_.size(); }
@@ -56,17 +64,21 @@ class PassExecutor : public TaskHandler {
   std::vector<std::string> PlannableDocuments(Pass index_pass) const;
   bool DocumentFailed(const std::string& source_id) const;
   Status ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const;
-  std::filesystem::path SpillPath(const PlannedTask& task) const;
-  Result<RecordBatch> ReadSpill(const PlannedTask& task) const;
-  Status MergeGraph(ArtifactWriter& writer, PassOutcome* outcome);
-  Status MergeCleanup(ArtifactWriter& writer, PassOutcome* outcome);
+  // Adds a record to the artifact and its mirror.
+  Status Emit(const google::protobuf::Message& record);
+  Status MergeGraph(PassOutcome* outcome);
+  Status MergeCleanup(PassOutcome* outcome);
 
   Pass pass_;
   const Config& config_;
   Manifest& manifest_;
   std::filesystem::path job_dir_;
   std::filesystem::path work_dir_;
+  std::optional<SpillFile> spill_;  // created by Plan()
   std::map<Pass, ArtifactScan> upstream_;
+  const std::map<Pass, RecordMirror>& mirrors_;
+  std::optional<ArtifactWriter> writer_;       // during Merge()
+  std::optional<RecordMirrorWriter> mirror_;  // during Merge()
   std::map<std::string, std::filesystem::path> roots_;  // source name -> root
   std::vector<PlannedTask> tasks_;
   std::vector<std::string> dictionary_;  // pass D

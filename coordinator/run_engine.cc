@@ -211,12 +211,16 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
     return status;
   };
 
-  Result<std::map<Pass, ArtifactScan>> gate = EvaluateGate(manifest_, pass, job_dir_);
+  Result<std::map<Pass, ArtifactScan>> gate = EvaluateGate(manifest_, pass, job_dir_, &verified_);
   if (!gate.ok()) return fail(gate.status());
   record.set_status(kPassRunning);
   INGEST_RETURN_IF_ERROR(SaveManifest());
 
-  PassExecutor executor(pass, config_, manifest_, job_dir_, std::move(*gate));
+  // A mirror is only as good as the artifact it copies: drop those of the
+  // passes this one rewrites.
+  mirrors_.erase(pass);
+  verified_.erase(pass);
+  PassExecutor executor(pass, config_, manifest_, job_dir_, std::move(*gate), mirrors_);
   Status planned = executor.Plan();
   if (!planned.ok()) return fail(planned);
   LogEvent(spdlog::level::info, {.status = kPassRunning, .count = executor.task_count()},
@@ -228,10 +232,13 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
   tasks_.set_retried(tasks_.retried() + metrics->tasks_retried());
   tasks_.set_requeued(tasks_.requeued() + metrics->tasks_requeued());
   if (!executed.ok()) return fail(executed);
+  const double dispatch_s = SecondsSince(start);
 
   Result<PassOutcome> outcome = executor.Merge();
   if (!outcome.ok()) return fail(outcome.status().WithContext("pass " + letter + " artifact"));
   *record.add_artifacts() = outcome->artifact;
+  verified_[pass] = std::move(outcome->scan);
+  mirrors_[pass] = std::move(outcome->mirror);
   metrics->set_documents_failed(outcome->documents_failed);
   metrics->set_duration_s(SecondsSince(start));
   for (const std::string& e : outcome->errors) {
@@ -255,7 +262,9 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
            {.status = kPassSuccess, .count = outcome->artifact.records(), .duration_s = metrics->duration_s()},
            "pass " + letter + " SUCCESS: " + outcome->artifact.path() + ", " +
                std::to_string(outcome->artifact.records()) + " records, " +
-               std::to_string(outcome->documents_failed) + " documents failed");
+               std::to_string(outcome->documents_failed) + " documents failed; tasks " +
+               fmt::format("{:.2f}", dispatch_s) + " s, merge " + fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) +
+               " s");
   return SaveManifest();
 }
 
@@ -408,7 +417,8 @@ int RunEngine::Run() {
     }
     local.Stop();
     std::error_code ec;
-    std::filesystem::remove(job_dir_ / ".work", ec);  // only when empty: a failed pass keeps its spills
+    // Mirrors are only valid within this run; spills of a failed pass go too.
+    std::filesystem::remove_all(job_dir_ / ".work", ec);
   } catch (const zmq::error_t& e) {
     return Finish(Internal(std::string("ZeroMQ: ") + e.what()));
   }

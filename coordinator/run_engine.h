@@ -1,14 +1,17 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "common/artifact.h"
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/run_log.h"
+#include "coordinator/record_mirror.h"
 #include "coordinator/coordinator.h"
 #include "proto/fleet.pb.h"
 #include "proto/manifest.pb.h"
@@ -53,6 +56,10 @@ class RunEngine {
   TaskCounts tasks_;
   std::vector<std::string> errors_;
   bool pass_failed_ = false;
+  // Artifacts this run wrote and read back, for the gates of later passes,
+  // and their binary mirrors, for reading upstream records.
+  std::map<Pass, ArtifactScan> verified_;
+  std::map<Pass, RecordMirror> mirrors_;
 };
 
 }  // namespace ingest
