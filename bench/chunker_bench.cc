@@ -58,7 +58,9 @@ void BM_ChunkPart(benchmark::State& state) {
   part.set_source_id("doc_bench");
   part.set_byte_end(text.size());
   part.set_page_start(1);
-  for (auto _ : state) benchmark::DoNotOptimize(ChunkPart(text, part, sections, "markdown", {1200, 150}));
+  PartLayout layout;
+  layout.sections = sections;
+  for (auto _ : state) benchmark::DoNotOptimize(ChunkPart(text, part, layout, "markdown", {1200, 150}));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(text.size()));
 }
 BENCHMARK(BM_ChunkPart)->Unit(benchmark::kMillisecond);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ size_t CountCodePoints(std::string_view text);
 // Copy of `text` with each invalid byte replaced by U+FFFD; `replaced` (if
 // given) receives the number of replacements.
 std::string SanitizeUtf8(std::string_view text, size_t* replaced = nullptr);
+
+// Appends the UTF-8 encoding of code point `cp` (U+FFFD if it is not one).
+void AppendCodePoint(uint32_t cp, std::string* out);
 
 // Largest index <= `pos` that does not split a UTF-8 sequence.
 size_t Utf8FloorBoundary(std::string_view text, size_t pos);

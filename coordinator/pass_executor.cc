@@ -139,6 +139,7 @@ Result<Task> PassExecutor::BuildTask(size_t index) {
       break;
     case Pass::PASS_B:
       task.set_split_threshold_mb(config_.passes.split_threshold_mb);
+      task.set_split_pages(config_.passes.split_pages);
       break;
     case Pass::PASS_C: {
       RecordBatch toc;

@@ -12,6 +12,10 @@ packages=(
   libyaml-cpp-dev                      # configuration file
   libcli11-dev                         # command lines
   libssl-dev                           # sha256
+  libmd4c-dev                          # Markdown parser
+  libgumbo-dev                         # HTML parser
+  libpoppler-glib-dev libcairo2-dev    # PDF text and outline (helper process); cairo writes test PDFs
+  libutf8proc-dev                      # Unicode NFC and case folding
   libgtest-dev libgmock-dev            # unit and integration tests
   libbenchmark-dev                     # bench/
   python3 bc                           # scripts/bench.sh: corpus generator, arithmetic

@@ -5,41 +5,30 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "common/path_safety.h"
 
 namespace ingest {
-namespace {
 
-bool EndsWith(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() &&
-         std::equal(suffix.rbegin(), suffix.rend(), s.rbegin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-}
-
-}  // namespace
-
-Result<std::string> DetectFormat(const std::string& path, std::string_view head) {
-  // NUL bytes do not occur in text; their presence means a binary file.
-  if (head.find('\0') != std::string_view::npos) {
-    return InvalidArgument(path + ": binary content (NUL bytes), not a text document");
-  }
-  if (EndsWith(path, ".md") || EndsWith(path, ".markdown")) return std::string("markdown");
-  return std::string("text");
-}
-
-Result<uint64_t> DocumentSize(const DocumentRef& ref) {
+Result<std::filesystem::path> ResolveDocumentPath(const DocumentRef& ref) {
   INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveInsideRoot(ref.root(), ref.path()));
   struct stat st {};
   if (::stat(real.c_str(), &st) != 0) return ErrnoStatus(errno, ref.path());
   if (!S_ISREG(st.st_mode)) return InvalidArgument(ref.path() + ": not a regular file");
+  return real;
+}
+
+Result<uint64_t> DocumentSize(const DocumentRef& ref) {
+  INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveDocumentPath(ref));
+  struct stat st {};
+  if (::stat(real.c_str(), &st) != 0) return ErrnoStatus(errno, ref.path());
   return static_cast<uint64_t>(st.st_size);
 }
 
-Result<std::string> ReadDocumentBytes(const DocumentRef& ref, uint64_t offset, uint64_t length) {
-  INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveInsideRoot(ref.root(), ref.path()));
-  int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC);
+Result<std::string> ReadDocumentBytes(const DocumentRef& ref, uint64_t offset, uint64_t length, uint64_t max_bytes) {
+  INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveDocumentPath(ref));
+  // O_NOFOLLOW: the path was resolved already; a symlink swapped in since is refused.
+  int fd = ::open(real.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return ErrnoStatus(errno, ref.path());
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -49,10 +38,10 @@ Result<std::string> ReadDocumentBytes(const DocumentRef& ref, uint64_t offset, u
   uint64_t size = static_cast<uint64_t>(st.st_size);
   uint64_t begin = std::min(offset, size);
   uint64_t end = length == UINT64_MAX ? size : std::min(size, begin + length);
-  if (end - begin > kMaxReadBytes) {
+  if (end - begin > max_bytes) {
     ::close(fd);
-    return Status(StatusCode::kOutOfRange, ref.path() + ": " + std::to_string(end - begin) + " bytes exceed the read limit of " +
-                             std::to_string(kMaxReadBytes));
+    return Status(StatusCode::kOutOfRange, ref.path() + ": " + std::to_string(end - begin) +
+                                               " bytes exceed the read limit of " + std::to_string(max_bytes));
   }
   std::string bytes(end - begin, '\0');
   uint64_t done = 0;

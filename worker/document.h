@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "common/status.h"
@@ -8,20 +9,20 @@
 
 namespace ingest {
 
-// Largest document a worker reads whole (passes A and B stream; C reads one part).
+// Largest document a worker reads whole by default.
 inline constexpr uint64_t kMaxReadBytes = uint64_t{256} << 20;
 
-// Format from content first, the extension as a hint: markdown | text.
-// InvalidArgument (permanent) for binary content.
-Result<std::string> DetectFormat(const std::string& path, std::string_view head);
+// The real path of a document, resolved inside its source root:
+// PermissionDenied when it leaves the root, NotFound when missing,
+// InvalidArgument when it is not a regular file.
+Result<std::filesystem::path> ResolveDocumentPath(const DocumentRef& ref);
 
-// Reads bytes [offset, offset+length) of a document, resolving its path
-// inside the source root (PermissionDenied when it leaves the root). A
-// length of UINT64_MAX reads to the end. OutOfRange above kMaxReadBytes.
-Result<std::string> ReadDocumentBytes(const DocumentRef& ref, uint64_t offset = 0,
-                                      uint64_t length = UINT64_MAX);
+// Reads bytes [offset, offset+length) of a document (length UINT64_MAX: to
+// the end). OutOfRange (permanent) when more than `max_bytes` would be read.
+Result<std::string> ReadDocumentBytes(const DocumentRef& ref, uint64_t offset = 0, uint64_t length = UINT64_MAX,
+                                      uint64_t max_bytes = kMaxReadBytes);
 
-// Size of the document in bytes, resolving its path the same way.
+// Size of the document in bytes.
 Result<uint64_t> DocumentSize(const DocumentRef& ref);
 
 }  // namespace ingest

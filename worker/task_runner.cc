@@ -3,38 +3,58 @@
 #include <chrono>
 
 #include "common/pass.h"
+#include "common/sha256.h"
 #include "worker/document.h"
 #include "worker/passes/passes.h"
 
 namespace ingest {
 namespace {
 
-Status RunPassA(const Task& task, RecordBatch* out) {
-  INGEST_ASSIGN_OR_RETURN(std::string bytes, ReadDocumentBytes(task.document()));
-  if (bytes.empty()) return InvalidArgument(task.document().path() + ": empty document");
-  INGEST_ASSIGN_OR_RETURN(std::string format,
-                          DetectFormat(task.document().path(), std::string_view(bytes).substr(0, 8192)));
-  *out->add_toc() = BuildToc(task.document(), bytes, format);
+Status RunPassA(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
+  INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveDocumentPath(task.document()));
+  INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc, ExtractDocument(task.document(), limits));
+  INGEST_ASSIGN_OR_RETURN(std::string checksum, Sha256File(real));
+  INGEST_ASSIGN_OR_RETURN(uint64_t bytes, DocumentSize(task.document()));
+  *out->add_toc() = BuildToc(task.document(), doc, bytes, checksum);
   return Status::Ok();
 }
 
-Status RunPassB(const Task& task, RecordBatch* out) {
-  INGEST_ASSIGN_OR_RETURN(std::vector<SplitRecord> parts,
-                          SplitDocument(task.document(), task.split_threshold_mb()));
-  for (SplitRecord& p : parts) *out->add_splits() = std::move(p);
-  return Status::Ok();
-}
-
-Status RunPassC(const Task& task, RecordBatch* out) {
-  const SplitRecord& part = task.part();
-  INGEST_ASSIGN_OR_RETURN(std::string bytes, ReadDocumentBytes(task.document(), part.byte_start(),
-                                                               part.byte_end() - part.byte_start()));
-  if (bytes.size() != part.byte_end() - part.byte_start()) {
-    return Aborted(task.document().path() + ": changed size since pass B");
+Status RunPassB(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
+  INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc, ExtractDocument(task.document(), limits));
+  INGEST_ASSIGN_OR_RETURN(uint64_t bytes, DocumentSize(task.document()));
+  SplitOptions options{task.split_threshold_mb(), task.split_pages()};
+  for (SplitRecord& p : SplitDocument(task.document().source_id(), doc, bytes, options)) {
+    *out->add_splits() = std::move(p);
   }
-  std::vector<Section> sections(task.sections().begin(), task.sections().end());
+  return Status::Ok();
+}
+
+Status RunPassC(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
+  const SplitRecord& part = task.part();
+  const bool pdf = task.format() == kFormatPdf;
+  // A PDF part extracts only its pages; other formats extract the whole
+  // document (cheap next to PDF) and take the part's range.
+  INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc, pdf ? ExtractDocument(task.document(), limits, part.page_start(),
+                                                                       part.page_end())
+                                                     : ExtractDocument(task.document(), limits));
+  const uint64_t length = part.byte_end() - part.byte_start();
+  const uint64_t local = pdf ? 0 : part.byte_start();
+  bool consistent =
+      doc.format == task.format() && (pdf ? doc.text.size() == length : part.byte_end() <= doc.text.size());
+  if (!consistent) {
+    return Aborted(task.document().path() + ": document changed since pass B");
+  }
+  PartLayout layout;
+  layout.sections.assign(task.sections().begin(), task.sections().end());
+  layout.first_page = pdf ? doc.first_page : 1;
+  // Page starts and breaks in whole-document offsets.
+  const uint64_t shift = pdf ? part.byte_start() : 0;
+  layout.page_starts.clear();
+  for (uint64_t p : doc.page_starts) layout.page_starts.push_back(p + shift);
+  for (uint64_t b : doc.block_breaks) layout.breaks.push_back(b + shift);
   ChunkerOptions options{task.chunking().chunk_chars(), task.chunking().overlap_chars()};
-  for (ChunkRecord& c : ChunkPart(bytes, part, sections, task.format(), options)) *out->add_chunks() = std::move(c);
+  std::string_view text = std::string_view(doc.text).substr(local, length);
+  for (ChunkRecord& c : ChunkPart(text, part, layout, task.format(), options)) *out->add_chunks() = std::move(c);
   return Status::Ok();
 }
 
@@ -52,11 +72,11 @@ Status RunPassE(const Task& task, RecordBatch* out) {
   return Status::Ok();
 }
 
-Status Run(const Task& task, RecordBatch* out) {
+Status Run(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
   switch (task.pass()) {
-    case Pass::PASS_A: return RunPassA(task, out);
-    case Pass::PASS_B: return RunPassB(task, out);
-    case Pass::PASS_C: return RunPassC(task, out);
+    case Pass::PASS_A: return RunPassA(task, limits, out);
+    case Pass::PASS_B: return RunPassB(task, limits, out);
+    case Pass::PASS_C: return RunPassC(task, limits, out);
     case Pass::PASS_D: return RunPassD(task, out);
     case Pass::PASS_E: return RunPassE(task, out);
     case Pass::PASS_F: ValidateDocument(task.inputs(), out); return Status::Ok();
@@ -90,6 +110,11 @@ TaskError ClassifyError(const Status& status) {
       error.set_error_class(ERROR_CLASS_PERMANENT);
       error.set_kind("corrupt");
       break;
+    case StatusCode::kDeadlineExceeded:
+      // The helper's wall-clock limit: the same file would time out again.
+      error.set_error_class(ERROR_CLASS_PERMANENT);
+      error.set_kind("timeout");
+      break;
     default:
       error.set_error_class(ERROR_CLASS_TRANSIENT);
       error.set_kind(StatusCodeName(status.code()));
@@ -98,14 +123,14 @@ TaskError ClassifyError(const Status& status) {
   return error;
 }
 
-TaskResult RunTask(const Task& task) {
+TaskResult RunTask(const Task& task, const ExtractLimits& limits) {
   const auto start = std::chrono::steady_clock::now();
   TaskResult result;
   result.set_task_id(task.task_id());
   result.set_attempt(task.attempt());
   Status status;
   try {
-    status = Run(task, result.mutable_records());
+    status = Run(task, limits, result.mutable_records());
   } catch (const std::bad_alloc&) {
     status = ResourceExhausted(task.document().path() + ": out of memory");
   } catch (const std::exception& e) {

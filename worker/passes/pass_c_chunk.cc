@@ -98,31 +98,28 @@ std::vector<TextSpan> CutChunks(std::string_view text, const ChunkerOptions& opt
   return spans;
 }
 
-std::vector<ChunkRecord> ChunkPart(std::string_view text, const SplitRecord& part,
-                                   const std::vector<Section>& sections, const std::string& format,
-                                   const ChunkerOptions& options) {
+std::vector<ChunkRecord> ChunkPart(std::string_view text, const SplitRecord& part, const PartLayout& layout,
+                                   const std::string& format, const ChunkerOptions& options) {
   const uint64_t base = part.byte_start();
   std::vector<size_t> breaks;
-  for (const Section& s : sections) {
-    if (s.offset() > base && s.offset() < base + text.size()) breaks.push_back(s.offset() - base);
-  }
+  auto add_break = [&](uint64_t offset) {
+    if (offset > base && offset < base + text.size()) breaks.push_back(offset - base);
+  };
+  for (const Section& s : layout.sections) add_break(s.offset());
+  for (uint64_t b : layout.breaks) add_break(b);
   std::sort(breaks.begin(), breaks.end());
+  breaks.erase(std::unique(breaks.begin(), breaks.end()), breaks.end());
 
   std::vector<ChunkRecord> chunks;
   std::vector<const Section*> stack;  // open sections, outermost first
   size_t next_section = 0;
-  uint32_t page = std::max<uint32_t>(part.page_start(), 1);
-  size_t page_counted_to = 0;
   for (const TextSpan& span : CutChunks(text, options, breaks)) {
     const uint64_t start = base + span.begin;
-    while (next_section < sections.size() && sections[next_section].offset() <= start) {
-      const Section& s = sections[next_section++];
+    while (next_section < layout.sections.size() && layout.sections[next_section].offset() <= start) {
+      const Section& s = layout.sections[next_section++];
       while (!stack.empty() && stack.back()->level() >= s.level()) stack.pop_back();
       stack.push_back(&s);
     }
-    page += static_cast<uint32_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(page_counted_to),
-                                             text.begin() + static_cast<std::ptrdiff_t>(span.begin), '\f'));
-    page_counted_to = span.begin;
     std::string section_path;
     for (const Section* s : stack) {
       if (!section_path.empty()) section_path += " > ";
@@ -133,7 +130,7 @@ std::vector<ChunkRecord> ChunkPart(std::string_view text, const SplitRecord& par
     c.set_chunk_id(ContentId("chk_", part.source_id() + '\0' + std::to_string(start) + '\0' + chunk_text));
     c.set_source_id(part.source_id());
     c.set_part(part.part());
-    c.set_page(page);
+    c.set_page(PageAt(layout.page_starts, layout.first_page, start));
     c.set_section(section_path);
     ChunkMetadata* m = c.mutable_metadata();
     m->set_byte_start(start);

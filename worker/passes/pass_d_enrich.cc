@@ -1,7 +1,10 @@
 // Pass D: normalized text, entities (dictionary terms and capitalized
 // phrases) and keywords of each chunk. Deterministic: ties break by name.
 
+#include <utf8proc.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cctype>
 #include <map>
 #include <set>
@@ -94,10 +97,24 @@ void AddCapitalizedPhrases(std::string_view text, std::map<std::string, Entity>*
 }  // namespace
 
 std::string NormalizeText(std::string_view text) {
+  // utf8proc: compose (NFC), fold case, and map every Unicode space and line
+  // separator to an ASCII space (LUMP) so the collapse below sees them.
+  utf8proc_uint8_t* mapped = nullptr;
+  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                    static_cast<utf8proc_ssize_t>(text.size()), &mapped,
+                                    static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                                                   UTF8PROC_CASEFOLD | UTF8PROC_LUMP));
+  std::string folded;
+  if (n >= 0) {
+    folded.assign(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
+  } else {
+    folded.assign(text);  // invalid UTF-8 cannot reach here (C sanitizes); keep the text as is
+  }
+  std::free(mapped);
   std::string out;
-  out.reserve(text.size());
+  out.reserve(folded.size());
   bool pending_space = false;
-  for (char ch : text) {
+  for (char ch : folded) {
     unsigned char c = static_cast<unsigned char>(ch);
     if (std::isspace(c)) {
       pending_space = !out.empty();
@@ -105,7 +122,7 @@ std::string NormalizeText(std::string_view text) {
     }
     if (pending_space) out.push_back(' ');
     pending_space = false;
-    out.push_back(c < 0x80 ? static_cast<char>(std::tolower(c)) : ch);
+    out.push_back(ch);
   }
   return out;
 }

@@ -12,21 +12,28 @@
 #include "common/status.h"
 #include "proto/contracts.pb.h"
 #include "proto/fleet.pb.h"
+#include "worker/formats/formats.h"
 
 namespace ingest {
 
-// ---- Pass A: sections (headings) and dictionary terms of one document.
+// ---- Pass A: sections (headings, outline) and dictionary terms of one
+// document. `bytes` and `checksum` describe the raw file.
 struct TocOptions {
-  // Caps that keep a pathological document from producing a huge record.
-  size_t max_sections = 20000;
+  // Keeps a pathological document from producing a huge record.
   size_t max_terms = 2000;
 };
-TocRecord BuildToc(const DocumentRef& doc, std::string_view text, const std::string& format,
-                   const TocOptions& options = {});
+TocRecord BuildToc(const DocumentRef& doc, const ExtractedDocument& extracted, uint64_t bytes,
+                   const std::string& checksum, const TocOptions& options = {});
 
-// ---- Pass B: line-aligned parts of a document.
-// Reads the document in blocks; documents up to `threshold_mb` are one part.
-Result<std::vector<SplitRecord>> SplitDocument(const DocumentRef& doc, double threshold_mb);
+// ---- Pass B: parts of a document, as ranges of its extracted text. A PDF
+// over `split_pages` pages or `threshold_mb` MiB is cut into page ranges; other
+// formats over `threshold_mb` into line-aligned ranges of about that size.
+struct SplitOptions {
+  double threshold_mb = 20;
+  uint32_t split_pages = 200;
+};
+std::vector<SplitRecord> SplitDocument(const std::string& source_id, const ExtractedDocument& doc,
+                                       uint64_t file_bytes, const SplitOptions& options);
 
 // ---- Pass C: chunking.
 struct ChunkerOptions {
@@ -44,14 +51,22 @@ struct TextSpan {
 std::vector<TextSpan> CutChunks(std::string_view text, const ChunkerOptions& options,
                                 const std::vector<size_t>& breaks);
 
-// Chunks one part (`text` holds bytes [part.byte_start, part.byte_end)).
-std::vector<ChunkRecord> ChunkPart(std::string_view text, const SplitRecord& part,
-                                   const std::vector<Section>& sections, const std::string& format,
-                                   const ChunkerOptions& options);
+// Chunks one part. `text` holds [part.byte_start, part.byte_end) of the
+// document's extracted text; `sections`, `page_starts` (page_starts[i] is
+// page first_page + i) and `breaks` are in whole-document offsets.
+struct PartLayout {
+  std::vector<Section> sections;
+  std::vector<uint64_t> page_starts = {0};
+  uint32_t first_page = 1;
+  std::vector<uint64_t> breaks;  // extra chunk boundaries (code blocks)
+};
+std::vector<ChunkRecord> ChunkPart(std::string_view text, const SplitRecord& part, const PartLayout& layout,
+                                   const std::string& format, const ChunkerOptions& options);
 
 // ---- Pass D: enrichment of one document's chunks.
 EnrichedRecord EnrichChunk(const ChunkRecord& chunk, const std::vector<std::string>& dictionary);
-// Whitespace collapsed to single spaces, trimmed, case folded.
+// Unicode NFC, case folded (utf8proc), whitespace collapsed to single spaces
+// and trimmed.
 std::string NormalizeText(std::string_view text);
 
 // ---- Pass E: graph of one document. Entity nodes carry an empty source_id.

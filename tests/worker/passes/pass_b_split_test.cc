@@ -1,45 +1,40 @@
-#include "tests/testing/testing.h"
+#include <gtest/gtest.h>
+
 #include "worker/passes/passes.h"
 
 namespace ingest {
 namespace {
 
-using testing::TempDir;
-
-DocumentRef Ref(const TempDir& dir, const std::string& path) {
-  DocumentRef r;
-  r.set_source_id("doc_1");
-  r.set_root(dir.path().string());
-  r.set_path(path);
-  return r;
+ExtractedDocument TextDoc(std::string text) {
+  ExtractedDocument doc;
+  doc.format = kFormatText;
+  doc.text = std::move(text);
+  doc.page_starts = FormFeedPageStarts(doc.text);
+  doc.page_count = static_cast<uint32_t>(doc.page_starts.size());
+  return doc;
 }
 
 TEST(SplitDocumentTest, SmallDocumentIsOnePart) {
-  TempDir dir;
-  dir.Write("a.txt", "line one\nline two\n");
-  Result<std::vector<SplitRecord>> parts = SplitDocument(Ref(dir, "a.txt"), 1.0);
-  ASSERT_OK(parts);
-  ASSERT_EQ(parts->size(), 1u);
-  EXPECT_EQ((*parts)[0].byte_start(), 0u);
-  EXPECT_EQ((*parts)[0].byte_end(), 18u);
-  EXPECT_EQ((*parts)[0].parts(), 1u);
+  ExtractedDocument doc = TextDoc("line one\nline two\n");
+  std::vector<SplitRecord> parts = SplitDocument("doc_1", doc, 18, {.threshold_mb = 1});
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(parts[0].byte_start(), 0u);
+  EXPECT_EQ(parts[0].byte_end(), 18u);
+  EXPECT_EQ(parts[0].parts(), 1u);
+  EXPECT_EQ(parts[0].page_start(), 1u);
+  EXPECT_EQ(parts[0].page_end(), 1u);
 }
 
-TEST(SplitDocumentTest, LargeDocumentIsCutAtLineBreaksIntoContiguousParts) {
-  TempDir dir;
+TEST(SplitDocumentTest, LargeTextIsCutAtLineBreaksIntoContiguousParts) {
   std::string text;
   for (int i = 0; i < 5000; ++i) text += "line number " + std::to_string(i) + " of the large document\n";
-  if (text.size() % 2 == 0) text += "\f";
-  text += "last page\n";
-  dir.Write("big.txt", text);
-  const double threshold_mb = 40000.0 / (1024 * 1024);  // about 40 KB
-  Result<std::vector<SplitRecord>> parts = SplitDocument(Ref(dir, "big.txt"), threshold_mb);
-  ASSERT_OK(parts);
-  ASSERT_GT(parts->size(), 3u);
+  ExtractedDocument doc = TextDoc(text);
+  std::vector<SplitRecord> parts = SplitDocument("doc_1", doc, text.size(), {.threshold_mb = 40000.0 / (1 << 20)});
+  ASSERT_GT(parts.size(), 3u);
   uint64_t expected_start = 0;
-  for (const SplitRecord& p : *parts) {
+  for (const SplitRecord& p : parts) {
     EXPECT_EQ(p.byte_start(), expected_start);
-    EXPECT_EQ(p.parts(), parts->size());
+    EXPECT_EQ(p.parts(), parts.size());
     EXPECT_LE(p.byte_end() - p.byte_start(), 41000u);
     if (p.byte_start() > 0) {
       EXPECT_EQ(text[p.byte_start() - 1], '\n') << "part " << p.part();
@@ -49,25 +44,29 @@ TEST(SplitDocumentTest, LargeDocumentIsCutAtLineBreaksIntoContiguousParts) {
   EXPECT_EQ(expected_start, text.size());
 }
 
-TEST(SplitDocumentTest, PageStartCountsFormFeeds) {
-  TempDir dir;
-  std::string text;
-  for (int page = 0; page < 4; ++page) {
-    for (int i = 0; i < 200; ++i) text += "page " + std::to_string(page) + " line\n";
-    text += "\f";
-  }
-  dir.Write("pages.txt", text);
-  Result<std::vector<SplitRecord>> parts = SplitDocument(Ref(dir, "pages.txt"), static_cast<double>(text.size() / 4 + 10) / (1024 * 1024));
-  ASSERT_OK(parts);
-  ASSERT_EQ(parts->size(), 4u);
-  EXPECT_EQ((*parts)[0].page_start(), 1u);
-  EXPECT_GE((*parts)[3].page_start(), 3u);
+TEST(SplitDocumentTest, TextWithoutLineBreaksStaysWhole) {
+  ExtractedDocument doc = TextDoc(std::string(100000, 'x'));
+  EXPECT_EQ(SplitDocument("doc_1", doc, 100000, {.threshold_mb = 0.01}).size(), 1u);
 }
 
-TEST(SplitDocumentTest, MissingFileIsNotFoundAndEscapesAreRefused) {
-  TempDir dir;
-  EXPECT_EQ(SplitDocument(Ref(dir, "none.txt"), 1.0).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(SplitDocument(Ref(dir, "../etc/passwd"), 1.0).status().code(), StatusCode::kPermissionDenied);
+TEST(SplitDocumentTest, LongPdfIsCutIntoPageRanges) {
+  ExtractedDocument doc;
+  doc.format = kFormatPdf;
+  doc.page_starts.clear();
+  for (int p = 0; p < 10; ++p) {
+    if (p > 0) doc.text += "\f";
+    doc.page_starts.push_back(doc.text.size());
+    doc.text += "page " + std::to_string(p + 1) + " text\n";
+  }
+  doc.page_count = 10;
+  std::vector<SplitRecord> parts = SplitDocument("doc_1", doc, 5000, {.threshold_mb = 20, .split_pages = 4});
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0].page_start(), 1u);
+  EXPECT_EQ(parts[0].page_end(), 4u);
+  EXPECT_EQ(parts[1].page_start(), 5u);
+  EXPECT_EQ(parts[2].page_end(), 10u);
+  EXPECT_EQ(parts[1].byte_start(), doc.page_starts[4]);
+  EXPECT_EQ(parts[2].byte_end(), doc.text.size());
 }
 
 }  // namespace

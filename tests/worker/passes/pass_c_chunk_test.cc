@@ -65,27 +65,27 @@ TEST(CutChunksTest, TerminatesOnWhitespaceOnlyAndEmptyInput) {
 
 TEST(ChunkPartTest, LabelsSectionPathPageAndStableIds) {
   std::string text = "# Top\n\nIntro text.\n\n## Sub\n\nSub text.\n\fPage two text.\n";
-  std::vector<Section> sections(2);
-  sections[0].set_title("Top");
-  sections[0].set_level(1);
-  sections[0].set_page_start(1);
-  sections[0].set_offset(0);
-  sections[1].set_title("Sub");
-  sections[1].set_level(2);
-  sections[1].set_page_start(1);
-  sections[1].set_offset(text.find("## Sub"));
+  PartLayout layout;
+  layout.sections.resize(2);
+  layout.sections[0].set_title("Top");
+  layout.sections[0].set_level(1);
+  layout.sections[0].set_offset(0);
+  layout.sections[1].set_title("Sub");
+  layout.sections[1].set_level(2);
+  layout.sections[1].set_offset(text.find("## Sub"));
+  layout.page_starts = FormFeedPageStarts(text);
   SplitRecord part;
   part.set_source_id("doc_1");
   part.set_byte_start(0);
   part.set_byte_end(text.size());
   part.set_page_start(1);
-  std::vector<ChunkRecord> chunks = ChunkPart(text, part, sections, "markdown", {.chunk_chars = 25, .overlap_chars = 0});
+  std::vector<ChunkRecord> chunks = ChunkPart(text, part, layout, "markdown", {.chunk_chars = 25, .overlap_chars = 0});
   ASSERT_GE(chunks.size(), 3u);
   EXPECT_EQ(chunks[0].section(), "Top");
   EXPECT_EQ(chunks[1].section(), "Top > Sub");
   EXPECT_EQ(chunks.back().page(), 2u);
   EXPECT_EQ(chunks.back().text(), "Page two text.");
-  std::vector<ChunkRecord> again = ChunkPart(text, part, sections, "markdown", {.chunk_chars = 25, .overlap_chars = 0});
+  std::vector<ChunkRecord> again = ChunkPart(text, part, layout, "markdown", {.chunk_chars = 25, .overlap_chars = 0});
   for (size_t i = 0; i < chunks.size(); ++i) {
     EXPECT_EQ(chunks[i].chunk_id(), again[i].chunk_id());
     EXPECT_EQ(chunks[i].chunk_id().rfind("chk_", 0), 0u);
@@ -98,9 +98,33 @@ TEST(ChunkPartTest, InvalidUtf8IsReplacedInChunkText) {
   SplitRecord part;
   part.set_source_id("doc_1");
   part.set_byte_end(text.size());
-  std::vector<ChunkRecord> chunks = ChunkPart(text, part, {}, "text", {});
+  std::vector<ChunkRecord> chunks = ChunkPart(text, part, PartLayout{}, "text", {});
   ASSERT_EQ(chunks.size(), 1u);
   EXPECT_TRUE(IsValidUtf8(chunks[0].text()));
+}
+
+TEST(ChunkPartTest, LaterPartsKeepDocumentOffsetsSectionsAndPages) {
+  std::string doc = "# A\n\nfirst part text.\n\f## B\n\nsecond part text.\n";
+  size_t cut = doc.find("## B");
+  PartLayout layout;
+  layout.sections.resize(2);
+  layout.sections[0].set_title("A");
+  layout.sections[0].set_level(1);
+  layout.sections[1].set_title("B");
+  layout.sections[1].set_level(2);
+  layout.sections[1].set_offset(cut);
+  layout.page_starts = FormFeedPageStarts(doc);
+  SplitRecord part;
+  part.set_source_id("doc_1");
+  part.set_part(1);
+  part.set_byte_start(cut);
+  part.set_byte_end(doc.size());
+  std::vector<ChunkRecord> chunks =
+      ChunkPart(std::string_view(doc).substr(cut), part, layout, "markdown", {.chunk_chars = 1000, .overlap_chars = 0});
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].metadata().byte_start(), cut);
+  EXPECT_EQ(chunks[0].section(), "A > B");
+  EXPECT_EQ(chunks[0].page(), 2u);
 }
 
 }  // namespace
