@@ -12,12 +12,24 @@ int main(int argc, char** argv) {
   app.add_option("--id", options.id, "worker name (default: hostname-pid)");
   app.add_option("--heartbeat-ms", options.heartbeat_ms, "heartbeat interval, milliseconds")
       ->check(CLI::Range(10u, 600000u));
+  uint64_t max_document_mb = options.limits.max_text_bytes >> 20;
+  uint64_t pdf_memory_mb = options.limits.pdf_memory_bytes >> 20;
+  app.add_option("--max-document-mb", max_document_mb, "largest document read, MiB (larger ones fail as too_large)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{65536}));
+  app.add_option("--pdf-timeout-s", options.limits.pdf_wall_seconds, "wall-clock limit of one PDF extraction, seconds")
+      ->check(CLI::Range(1u, 86400u));
+  app.add_option("--pdf-cpu-s", options.limits.pdf_cpu_seconds, "CPU-time limit of one PDF extraction, seconds")
+      ->check(CLI::Range(1u, 86400u));
+  app.add_option("--pdf-memory-mb", pdf_memory_mb, "address-space limit of the PDF helper, MiB")
+      ->check(CLI::Range(uint64_t{64}, uint64_t{1} << 20));
   app.add_flag("-v,--verbose", verbose, "debug logging");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  options.limits.max_text_bytes = max_document_mb << 20;
+  options.limits.pdf_memory_bytes = pdf_memory_mb << 20;
   ingest::InitLogging(verbose);
   return ingest::RunWorker(options);
 }

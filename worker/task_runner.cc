@@ -52,6 +52,8 @@ Status RunPassC(const Task& task, const ExtractLimits& limits, RecordBatch* out)
   layout.page_starts.clear();
   for (uint64_t p : doc.page_starts) layout.page_starts.push_back(p + shift);
   for (uint64_t b : doc.block_breaks) layout.breaks.push_back(b + shift);
+  // A PDF chunk stays on one page, so its page number is exact for citations.
+  if (pdf) layout.breaks.insert(layout.breaks.end(), layout.page_starts.begin(), layout.page_starts.end());
   ChunkerOptions options{task.chunking().chunk_chars(), task.chunking().overlap_chars()};
   std::string_view text = std::string_view(doc.text).substr(local, length);
   for (ChunkRecord& c : ChunkPart(text, part, layout, task.format(), options)) *out->add_chunks() = std::move(c);

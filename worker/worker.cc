@@ -71,14 +71,14 @@ class TaskQueue {
 
 // Runs tasks from the queue and pushes each serialized result to the main
 // thread over its own inproc PUSH socket (sockets never cross threads).
-void TaskThread(zmq::context_t& context, TaskQueue& queue) {
+void TaskThread(zmq::context_t& context, TaskQueue& queue, const ExtractLimits& limits) {
   zmq::socket_t push(context, zmq::socket_type::push);
   push.set(zmq::sockopt::linger, -1);
   push.connect(kResultsEndpoint);
   Task task;
   while (queue.Pop(&task)) {
     Envelope envelope;
-    *envelope.mutable_result() = RunTask(task);
+    *envelope.mutable_result() = RunTask(task, limits);
     std::string frame = EncodeEnvelope(std::move(envelope));
     push.send(zmq::buffer(frame), zmq::send_flags::none);
   }
@@ -112,7 +112,7 @@ class WorkerLoop {
 
     std::vector<std::thread> threads;
     for (uint32_t i = 0; i < options_.slots; ++i) {
-      threads.emplace_back(TaskThread, std::ref(context_), std::ref(queue_));
+      threads.emplace_back(TaskThread, std::ref(context_), std::ref(queue_), std::cref(options_.limits));
     }
     SendReady();
     spdlog::info("worker {}: connecting to {} with {} slots", options_.id, options_.connect, options_.slots);

@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include "worker/formats/formats.h"
+
 namespace ingest {
 
 struct WorkerOptions {
@@ -13,6 +15,9 @@ struct WorkerOptions {
   // Name in the coordinator's logs; empty means hostname-pid.
   std::string id;
   uint32_t heartbeat_ms = 1000;
+  // Limits on untrusted documents: text size, and the PDF helper's CPU time,
+  // memory and wall-clock time.
+  ExtractLimits limits;
 };
 
 // Runs a worker until SIGINT or SIGTERM, then drains: it tells the

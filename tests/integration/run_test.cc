@@ -2,124 +2,22 @@
 // over loopback ZeroMQ. Every process is owned by a Subprocess, which kills it
 // if a test fails midway.
 
-#include <signal.h>
-
-#include <fstream>
-#include <sstream>
-
 #include <google/protobuf/struct.pb.h>
 
-#include "common/manifest.h"
-#include "common/pass.h"
-#include "common/proto_json.h"
 #include "common/sha256.h"
-#include "tests/testing/testing.h"
+#include "tests/integration/job_fixture.h"
 
 namespace ingest {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::LastLine;
 using testing::ReadAll;
+using testing::RunOutcome;
 using testing::Subprocess;
-using testing::TempDir;
 using namespace std::chrono_literals;
 
-constexpr auto kRunTimeout = 120s;
-
-struct RunOutcome {
-  int exit_code = -1;
-  std::string stdout_text;
-  std::string stderr_text;
-};
-
-std::string LastLine(const std::string& text) {
-  std::string trimmed = text;
-  while (!trimmed.empty() && trimmed.back() == '\n') trimmed.pop_back();
-  size_t at = trimmed.rfind('\n');
-  return at == std::string::npos ? trimmed : trimmed.substr(at + 1);
-}
-
-class RunTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    corpus_ = dir_.path() / "corpus";
-    std::filesystem::copy(std::filesystem::path(INGEST_SOURCE_DIR) / "examples/corpus", corpus_,
-                          std::filesystem::copy_options::recursive);
-  }
-
-  // The fleet must hold `min_workers` before pass A starts.
-  void WriteConfig(int min_workers, int wait_s) {
-    std::ofstream(dir_.path() / "ingest.yaml") << "env: itest\n"
-                                                  "artifact_root: ./artifacts\n"
-                                                  "fleet:\n"
-                                                  "  bind: tcp://127.0.0.1:*\n"
-                                                  "  heartbeat_ms: 200\n"
-                                                  "  liveness: 10\n"
-                                                  "  min_workers: "
-                                               << min_workers << "\n  wait_for_workers_s: " << wait_s
-                                               << "\nretry: { attempts: 2, backoff_initial_ms: 50 }\n"
-                                                  "sources:\n"
-                                                  "  - name: corpus\n"
-                                                  "    kind: files\n"
-                                                  "    root: ./corpus\n"
-                                                  "    exclude: [\"**/drafts/**\"]\n"
-                                                  "passes:\n"
-                                                  "  C: { chunk_chars: 400, overlap_chars: 60 }\n";
-  }
-
-  std::string Bin(const char* name) const { return (testing::BinDir() / name).string(); }
-
-  // Runs the coordinator with `args` and `workers` separately started workers.
-  RunOutcome Run(std::vector<std::string> args, int workers = 2) {
-    ++runs_;
-    if (!keep_config_) WriteConfig(std::max(workers, 1), 20);
-    std::string tag = std::to_string(runs_);
-    std::vector<std::string> argv = {Bin("ingest-coordinator"), "run", "--config",
-                                     (dir_.path() / "ingest.yaml").string(), "--bind", "tcp://127.0.0.1:*"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    auto out = dir_.path() / ("coordinator" + tag + ".out");
-    auto err = dir_.path() / ("coordinator" + tag + ".err");
-    Subprocess coordinator(argv, out, err);
-    std::vector<std::unique_ptr<Subprocess>> fleet;
-    if (workers > 0) {
-      std::string endpoint = testing::WaitForLine(err, "fleet: listening on ", 20s);
-      EXPECT_FALSE(endpoint.empty()) << ReadAll(err);
-      for (int i = 0; i < workers && !endpoint.empty(); ++i) {
-        std::string id = "w" + tag + "-" + std::to_string(i);
-        fleet.push_back(std::make_unique<Subprocess>(
-            std::vector<std::string>{Bin("ingest-worker"), "--connect", endpoint, "--slots", "2", "--id", id,
-                                     "--heartbeat-ms", "200"},
-            dir_.path() / (id + ".out"), dir_.path() / (id + ".err")));
-      }
-    }
-    RunOutcome outcome;
-    outcome.exit_code = coordinator.Wait(kRunTimeout);
-    outcome.stdout_text = coordinator.Stdout();
-    outcome.stderr_text = coordinator.Stderr();
-    for (auto& w : fleet) {
-      w->Signal(SIGTERM);
-      EXPECT_EQ(w->Wait(10s), 0) << "worker should drain and exit 0 on SIGTERM";
-    }
-    return outcome;
-  }
-
-  RunSummary Summary(const RunOutcome& outcome) {
-    RunSummary summary;
-    EXPECT_OK(FromJson(LastLine(outcome.stdout_text), &summary)) << outcome.stdout_text;
-    return summary;
-  }
-
-  std::map<std::string, std::string> Artifacts(const std::filesystem::path& job) {
-    std::map<std::string, std::string> files;
-    for (Pass p : kAllPasses) files[ArtifactFileName(p)] = ReadAll(job / ArtifactFileName(p));
-    return files;
-  }
-
-  TempDir dir_;
-  std::filesystem::path corpus_;
-  int runs_ = 0;
-  bool keep_config_ = false;  // set by tests that write their own config
-};
+class RunTest : public testing::JobTest {};
 
 TEST_F(RunTest, FullRunWithTwoSeparateWorkersCompletesAndRecordsEverything) {
   RunOutcome run = Run({});
