@@ -9,6 +9,7 @@
 #include "common/pass.h"
 #include "common/run_log.h"
 #include "common/sha256.h"
+#include "coordinator/retention.h"
 
 namespace ingest {
 namespace {
@@ -271,6 +272,10 @@ Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
   for (const std::string& e : cleanup.integrity_errors()) {
     if (outcome->errors.size() < kMaxErrorsKept) outcome->errors.push_back("integrity: " + e);
   }
+  Result<uint32_t> stale = RemoveStaleJobs(job_dir_.parent_path(), job_dir_.filename().string(), config_.retention,
+                                           std::chrono::system_clock::now());
+  if (!stale.ok()) return stale.status();
+  cleanup.set_stale_deleted(*stale);
   return Emit(cleanup);
 }
 

@@ -24,7 +24,7 @@ TEST_F(RunTest, FullRunWithTwoSeparateWorkersCompletesAndRecordsEverything) {
   ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
   RunSummary summary = Summary(run);
   EXPECT_EQ(summary.status(), "completed");
-  EXPECT_EQ(summary.documents().processed(), 7u);
+  EXPECT_EQ(summary.documents().processed(), 9u);
   EXPECT_GT(summary.chunks(), 7u);
   EXPECT_GT(summary.graph().edges(), 0u);
   EXPECT_EQ(summary.tasks().total(), summary.tasks().executed());
@@ -41,7 +41,7 @@ TEST_F(RunTest, FullRunWithTwoSeparateWorkersCompletesAndRecordsEverything) {
     EXPECT_EQ(*Sha256File(path), record.artifacts(0).sha256()) << path;
     EXPECT_EQ(std::filesystem::file_size(path), record.artifacts(0).bytes());
   }
-  EXPECT_EQ(manifest->documents_size(), 7);
+  EXPECT_EQ(manifest->documents_size(), 9);
   EXPECT_FALSE(std::filesystem::exists(job / ".work"));
 
   std::istringstream log(ReadAll(job / "run.ndjson"));
@@ -126,7 +126,7 @@ TEST_F(RunTest, BadDocumentsFailAloneAndTheRunIsPartial) {
   RunSummary summary = Summary(run);
   EXPECT_EQ(summary.status(), "partial");
   EXPECT_EQ(summary.documents().failed(), 3u);
-  EXPECT_EQ(summary.documents().processed(), 7u);
+  EXPECT_EQ(summary.documents().processed(), 9u);
   Result<Manifest> manifest = LoadManifest(std::filesystem::path(summary.job_dir()) / "manifest.json");
   ASSERT_OK(manifest);
   std::map<std::string, std::string> classes;
@@ -153,7 +153,7 @@ TEST_F(RunTest, NoWorkersEndsTheRunWithExit1AfterTheWait) {
 TEST_F(RunTest, LocalWorkersRunTheJobWithoutSeparateProcesses) {
   RunOutcome run = Run({"--local-workers", "2", "--local-worker-slots", "1"}, 0);
   ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
-  EXPECT_EQ(Summary(run).documents().processed(), 7u);
+  EXPECT_EQ(Summary(run).documents().processed(), 9u);
 }
 
 TEST_F(RunTest, ConfigErrorsExit2AndCheckValidates) {
