@@ -43,7 +43,10 @@ std::vector<SplitRecord> SplitDocument(const std::string& source_id, const Extra
     r.set_part(static_cast<uint32_t>(i));
     r.set_parts(static_cast<uint32_t>(cuts.size()));
     r.set_byte_start(cuts[i].first);
-    r.set_byte_end(i + 1 < cuts.size() ? cuts[i + 1].first : size);
+    // A PDF part ends before the form feed that separates it from the next
+    // page, so that it equals the text of its pages extracted on their own.
+    uint64_t end = i + 1 < cuts.size() ? cuts[i + 1].first - (doc.format == kFormatPdf ? 1 : 0) : size;
+    r.set_byte_end(end);
     r.set_page_start(cuts[i].second);
     r.set_page_end(i + 1 < cuts.size() ? cuts[i + 1].second - 1 : doc.first_page + pages - 1);
     r.set_size_mb(size_mb);

@@ -36,8 +36,10 @@ GraphRecord Edge(const std::string& kind, const std::string& from, const std::st
   return r;
 }
 
-std::string SectionNodeId(const std::string& source_id, const Section& s) {
-  return ContentId("sec_", source_id + '\0' + std::to_string(s.offset()) + '\0' + s.title());
+// The index keeps ids distinct when an outline repeats a title on one page.
+std::string SectionNodeId(const std::string& source_id, int index, const Section& s) {
+  return ContentId("sec_", source_id + '\0' + std::to_string(index) + '\0' + std::to_string(s.offset()) + '\0' +
+                               s.title());
 }
 
 }  // namespace
@@ -54,13 +56,14 @@ std::vector<GraphRecord> CompileGraph(const TocRecord& toc, const std::vector<Ch
   // Sections nest by level: each is contained by the nearest open section
   // of a lower level, or by the source.
   std::vector<std::pair<uint64_t, std::string>> section_starts;  // offset -> node id
-  std::vector<const Section*> stack;
-  for (const Section& s : toc.sections()) {
-    std::string id = SectionNodeId(sid, s);
+  std::vector<std::pair<uint32_t, std::string>> stack;             // level, node id
+  for (int i = 0; i < toc.sections_size(); ++i) {
+    const Section& s = toc.sections(i);
+    std::string id = SectionNodeId(sid, i, s);
     nodes.push_back(Node(id, "section", s.title(), sid));
-    while (!stack.empty() && stack.back()->level() >= s.level()) stack.pop_back();
-    edges.push_back(Edge("contains", stack.empty() ? sid : SectionNodeId(sid, *stack.back()), id, sid));
-    stack.push_back(&s);
+    while (!stack.empty() && stack.back().first >= s.level()) stack.pop_back();
+    edges.push_back(Edge("contains", stack.empty() ? sid : stack.back().second, id, sid));
+    stack.emplace_back(s.level(), id);
     section_starts.emplace_back(s.offset(), id);
   }
 

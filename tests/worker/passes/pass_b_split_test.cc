@@ -66,6 +66,7 @@ TEST(SplitDocumentTest, LongPdfIsCutIntoPageRanges) {
   EXPECT_EQ(parts[1].page_start(), 5u);
   EXPECT_EQ(parts[2].page_end(), 10u);
   EXPECT_EQ(parts[1].byte_start(), doc.page_starts[4]);
+  EXPECT_EQ(parts[0].byte_end(), doc.page_starts[4] - 1);  // the form feed between parts belongs to neither
   EXPECT_EQ(parts[2].byte_end(), doc.text.size());
 }
 
