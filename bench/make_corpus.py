@@ -2,7 +2,7 @@
 """Writes a deterministic synthetic corpus for end-to-end benchmarks.
 
 usage: make_corpus.py DIR COUNT [--seed N]
-Half Markdown (headings, glossary), half plain text (numbered sections, form feeds);
+A third each Markdown (headings, glossary), plain text (numbered sections, form feeds) and HTML;
 sizes vary from ~2 KB to ~60 KB so that the tail of large documents matters.
 """
 import os
@@ -43,6 +43,15 @@ def text(rng, n):
     return "".join(out)
 
 
+def html(rng, n):
+    out = [f"<!doctype html><html><head><title>Page {n}</title><script>var x = 1;</script></head><body>\n"]
+    for s in range(rng.randint(3, 12)):
+        out.append(f"<h2>Topic {s}</h2>\n")
+        out.extend(f"<p>{paragraph(rng)}</p>\n" for _ in range(rng.randint(1, 8)))
+    out.append("</body></html>\n")
+    return "".join(out)
+
+
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
@@ -52,10 +61,13 @@ def main():
     for n in range(count):
         sub = os.path.join(root, f"dir{n % 20:02d}")
         os.makedirs(sub, exist_ok=True)
-        if n % 2 == 0:
+        kind = n % 3
+        if kind == 0:
             path, body = os.path.join(sub, f"doc{n:05d}.md"), markdown(rng, n)
-        else:
+        elif kind == 1:
             path, body = os.path.join(sub, f"doc{n:05d}.txt"), text(rng, n)
+        else:
+            path, body = os.path.join(sub, f"doc{n:05d}.html"), html(rng, n)
         with open(path, "w", encoding="utf-8") as f:
             f.write(body)
 

@@ -141,6 +141,7 @@ Result<Task> PassExecutor::BuildTask(size_t index) {
     case Pass::PASS_B:
       task.set_split_threshold_mb(config_.passes.split_threshold_mb);
       task.set_split_pages(config_.passes.split_pages);
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, task.mutable_inputs()));
       break;
     case Pass::PASS_C: {
       RecordBatch toc;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prints the benchmark figures: pass C chunking throughput (Google Benchmark)
-# and the end-to-end wall time of A→F over a generated corpus with 1 and 2
-# single-slot workers (median of REPEAT runs).
+# Prints the benchmark figures: pass C chunking throughput and per-format
+# extraction + chunking (Google Benchmark), and the end-to-end wall time of A→F
+# over a generated Markdown/text/HTML corpus with 1 and 2 single-slot workers
+# (median of REPEAT runs). scripts/try-real-docs.sh times A→F over real PDFs.
 # Usage: scripts/bench.sh [DOCS=2000] [REPEAT=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,9 @@ repeat=${2:-3}
 
 echo "== pass C chunking throughput"
 build/bench/chunker_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+echo
+echo "== pass C per format (extraction + chunking): MB/s, PDF pages/s"
+build/bench/formats_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

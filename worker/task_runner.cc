@@ -20,12 +20,26 @@ Status RunPassA(const Task& task, const ExtractLimits& limits, RecordBatch* out)
 }
 
 Status RunPassB(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
-  INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc, ExtractDocument(task.document(), limits));
-  INGEST_ASSIGN_OR_RETURN(uint64_t bytes, DocumentSize(task.document()));
-  SplitOptions options{task.split_threshold_mb(), task.split_pages()};
-  for (SplitRecord& p : SplitDocument(task.document().source_id(), doc, bytes, options)) {
-    *out->add_splits() = std::move(p);
+  SplitInput input;
+  INGEST_ASSIGN_OR_RETURN(input.file_bytes, DocumentSize(task.document()));
+  ExtractedDocument doc;
+  if (task.inputs().toc_size() == 1 && task.inputs().toc(0).format() == kFormatPdf) {
+    // Pass A recorded what a PDF split needs; extracting it again would
+    // cost more than the rest of the pass.
+    const TocRecord& toc = task.inputs().toc(0);
+    input.format = kFormatPdf;
+    input.text_size = toc.text_bytes();
+    input.page_starts.assign(toc.page_offsets().begin(), toc.page_offsets().end());
+    if (input.page_starts.empty()) input.page_starts = {0};
+  } else {
+    INGEST_ASSIGN_OR_RETURN(doc, ExtractDocument(task.document(), limits));
+    input.format = doc.format;
+    input.text = doc.text;
+    input.text_size = doc.text.size();
+    input.page_starts = doc.page_starts;
   }
+  SplitOptions options{task.split_threshold_mb(), task.split_pages()};
+  for (SplitRecord& p : SplitDocument(task.document().source_id(), input, options)) *out->add_splits() = std::move(p);
   return Status::Ok();
 }
 

@@ -107,6 +107,7 @@ TocRecord BuildToc(const DocumentRef& doc, const ExtractedDocument& extracted, u
   toc.set_text_bytes(extracted.text.size());
   toc.set_replaced_bytes(extracted.replaced_bytes);
   toc.set_title(extracted.title);
+  for (uint64_t offset : extracted.page_starts) toc.add_page_offsets(offset);
   for (const Section& s : extracted.sections) *toc.add_sections() = s;
 
   // Walk the lines with the section stack, so lines under a glossary heading

@@ -8,13 +8,15 @@
 
 namespace ingest {
 
-std::vector<SplitRecord> SplitDocument(const std::string& source_id, const ExtractedDocument& doc,
-                                       uint64_t file_bytes, const SplitOptions& options) {
+std::vector<SplitRecord> SplitDocument(const std::string& source_id, const SplitInput& doc,
+                                       const SplitOptions& options) {
+  const uint64_t file_bytes = doc.file_bytes;
   const double size_mb = static_cast<double>(file_bytes) / (1024.0 * 1024.0);
-  const uint64_t size = doc.text.size();
+  const uint64_t size = doc.text_size;
+  constexpr uint32_t kFirstPage = 1;
   const uint64_t threshold = std::max<uint64_t>(1, static_cast<uint64_t>(options.threshold_mb * 1024.0 * 1024.0));
   // Cut points in the extracted text, with the page each part starts on.
-  std::vector<std::pair<uint64_t, uint32_t>> cuts = {{0, doc.first_page}};
+  std::vector<std::pair<uint64_t, uint32_t>> cuts = {{0, kFirstPage}};
   const uint32_t pages = static_cast<uint32_t>(doc.page_starts.size());
   if (doc.format == kFormatPdf && (pages > options.split_pages || file_bytes > threshold)) {
     uint32_t per_part = std::max<uint32_t>(1, options.split_pages);
@@ -23,7 +25,7 @@ std::vector<SplitRecord> SplitDocument(const std::string& source_id, const Extra
       uint64_t parts = (file_bytes + threshold - 1) / threshold;
       per_part = std::min<uint32_t>(per_part, std::max<uint32_t>(1, static_cast<uint32_t>((pages + parts - 1) / parts)));
     }
-    for (uint32_t i = per_part; i < pages; i += per_part) cuts.emplace_back(doc.page_starts[i], doc.first_page + i);
+    for (uint32_t i = per_part; i < pages; i += per_part) cuts.emplace_back(doc.page_starts[i], kFirstPage + i);
   } else if (doc.format != kFormatPdf && size > threshold) {
     const uint64_t parts = (size + threshold - 1) / threshold;
     for (uint64_t k = 1; k < parts; ++k) {
@@ -33,7 +35,7 @@ std::vector<SplitRecord> SplitDocument(const std::string& source_id, const Extra
       // A document without line breaks after the target keeps its tail whole.
       if (newline == std::string::npos || newline + 1 >= size) break;
       uint64_t at = newline + 1;
-      cuts.emplace_back(at, PageAt(doc.page_starts, doc.first_page, at));
+      cuts.emplace_back(at, PageAt(doc.page_starts, kFirstPage, at));
     }
   }
   std::vector<SplitRecord> out;
@@ -48,7 +50,7 @@ std::vector<SplitRecord> SplitDocument(const std::string& source_id, const Extra
     uint64_t end = i + 1 < cuts.size() ? cuts[i + 1].first - (doc.format == kFormatPdf ? 1 : 0) : size;
     r.set_byte_end(end);
     r.set_page_start(cuts[i].second);
-    r.set_page_end(i + 1 < cuts.size() ? cuts[i + 1].second - 1 : doc.first_page + pages - 1);
+    r.set_page_end(i + 1 < cuts.size() ? cuts[i + 1].second - 1 : kFirstPage + pages - 1);
     r.set_size_mb(size_mb);
     out.push_back(std::move(r));
   }

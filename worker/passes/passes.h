@@ -32,8 +32,17 @@ struct SplitOptions {
   double threshold_mb = 20;
   uint32_t split_pages = 200;
 };
-std::vector<SplitRecord> SplitDocument(const std::string& source_id, const ExtractedDocument& doc,
-                                       uint64_t file_bytes, const SplitOptions& options);
+// `text` is the extracted text; a PDF needs only its size and page starts,
+// which pass A recorded, so `text` may be empty for one.
+struct SplitInput {
+  std::string format;
+  std::string_view text;
+  uint64_t text_size = 0;
+  std::vector<uint64_t> page_starts = {0};
+  uint64_t file_bytes = 0;
+};
+std::vector<SplitRecord> SplitDocument(const std::string& source_id, const SplitInput& input,
+                                       const SplitOptions& options);
 
 // ---- Pass C: chunking.
 struct ChunkerOptions {

@@ -5,18 +5,19 @@
 namespace ingest {
 namespace {
 
-ExtractedDocument TextDoc(std::string text) {
-  ExtractedDocument doc;
+SplitInput TextDoc(const std::string& text) {
+  SplitInput doc;
   doc.format = kFormatText;
-  doc.text = std::move(text);
-  doc.page_starts = FormFeedPageStarts(doc.text);
-  doc.page_count = static_cast<uint32_t>(doc.page_starts.size());
+  doc.text = text;
+  doc.text_size = text.size();
+  doc.page_starts = FormFeedPageStarts(text);
+  doc.file_bytes = text.size();
   return doc;
 }
 
 TEST(SplitDocumentTest, SmallDocumentIsOnePart) {
-  ExtractedDocument doc = TextDoc("line one\nline two\n");
-  std::vector<SplitRecord> parts = SplitDocument("doc_1", doc, 18, {.threshold_mb = 1});
+  std::string text = "line one\nline two\n";
+  std::vector<SplitRecord> parts = SplitDocument("doc_1", TextDoc(text), {.threshold_mb = 1});
   ASSERT_EQ(parts.size(), 1u);
   EXPECT_EQ(parts[0].byte_start(), 0u);
   EXPECT_EQ(parts[0].byte_end(), 18u);
@@ -28,8 +29,7 @@ TEST(SplitDocumentTest, SmallDocumentIsOnePart) {
 TEST(SplitDocumentTest, LargeTextIsCutAtLineBreaksIntoContiguousParts) {
   std::string text;
   for (int i = 0; i < 5000; ++i) text += "line number " + std::to_string(i) + " of the large document\n";
-  ExtractedDocument doc = TextDoc(text);
-  std::vector<SplitRecord> parts = SplitDocument("doc_1", doc, text.size(), {.threshold_mb = 40000.0 / (1 << 20)});
+  std::vector<SplitRecord> parts = SplitDocument("doc_1", TextDoc(text), {.threshold_mb = 40000.0 / (1 << 20)});
   ASSERT_GT(parts.size(), 3u);
   uint64_t expected_start = 0;
   for (const SplitRecord& p : parts) {
@@ -45,21 +45,19 @@ TEST(SplitDocumentTest, LargeTextIsCutAtLineBreaksIntoContiguousParts) {
 }
 
 TEST(SplitDocumentTest, TextWithoutLineBreaksStaysWhole) {
-  ExtractedDocument doc = TextDoc(std::string(100000, 'x'));
-  EXPECT_EQ(SplitDocument("doc_1", doc, 100000, {.threshold_mb = 0.01}).size(), 1u);
+  std::string text(100000, 'x');
+  EXPECT_EQ(SplitDocument("doc_1", TextDoc(text), {.threshold_mb = 0.01}).size(), 1u);
 }
 
 TEST(SplitDocumentTest, LongPdfIsCutIntoPageRanges) {
-  ExtractedDocument doc;
+  // Only sizes and page starts, as pass A records them: no text needed.
+  SplitInput doc;
   doc.format = kFormatPdf;
   doc.page_starts.clear();
-  for (int p = 0; p < 10; ++p) {
-    if (p > 0) doc.text += "\f";
-    doc.page_starts.push_back(doc.text.size());
-    doc.text += "page " + std::to_string(p + 1) + " text\n";
-  }
-  doc.page_count = 10;
-  std::vector<SplitRecord> parts = SplitDocument("doc_1", doc, 5000, {.threshold_mb = 20, .split_pages = 4});
+  for (uint64_t p = 0; p < 10; ++p) doc.page_starts.push_back(p * 100);
+  doc.text_size = 999;
+  doc.file_bytes = 5000;
+  std::vector<SplitRecord> parts = SplitDocument("doc_1", doc, {.threshold_mb = 20, .split_pages = 4});
   ASSERT_EQ(parts.size(), 3u);
   EXPECT_EQ(parts[0].page_start(), 1u);
   EXPECT_EQ(parts[0].page_end(), 4u);
@@ -67,7 +65,7 @@ TEST(SplitDocumentTest, LongPdfIsCutIntoPageRanges) {
   EXPECT_EQ(parts[2].page_end(), 10u);
   EXPECT_EQ(parts[1].byte_start(), doc.page_starts[4]);
   EXPECT_EQ(parts[0].byte_end(), doc.page_starts[4] - 1);  // the form feed between parts belongs to neither
-  EXPECT_EQ(parts[2].byte_end(), doc.text.size());
+  EXPECT_EQ(parts[2].byte_end(), 999u);
 }
 
 }  // namespace
