@@ -103,7 +103,7 @@ class Broker::Execution {
     auto it = leases_.find(result.task_id());
     if (it == leases_.end() || it->second.attempt != result.attempt() || it->second.worker != peer) {
       ++stale_results_;
-      spdlog::debug("dropped stale result of {} attempt {} from {}", result.task_id(), result.attempt(), peer);
+      spdlog::info("refused a stale result of {} attempt {} from {}", result.task_id(), result.attempt(), peer);
       return;
     }
     Lease lease = it->second;
@@ -294,7 +294,7 @@ void Broker::HandleEnvelope(const std::string& peer, Envelope envelope, Executio
   if (it == workers_.end()) {
     // Not introduced by READY: nothing from it is trusted.
     ++dropped_frames_;
-    spdlog::debug("dropped a frame from unknown peer '{}'", peer);
+    spdlog::warn("dropped a frame from unknown peer '{}' (no READY)", peer);
     return;
   }
   WorkerState& worker = *it->second;

@@ -52,8 +52,12 @@ Result<PdfExtract> RunHelper(const std::vector<std::string>& args, const Extract
     ::dup2(err_pipe[1], 2);
     rlimit cpu{limits.pdf_cpu_seconds, limits.pdf_cpu_seconds + 1};
     ::setrlimit(RLIMIT_CPU, &cpu);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    // Sanitizer runtimes reserve terabytes of address space for shadow
+    // memory; an address-space limit would stop the instrumented helper.
     rlimit memory{limits.pdf_memory_bytes, limits.pdf_memory_bytes};
     ::setrlimit(RLIMIT_AS, &memory);
+#endif
     rlimit core{0, 0};
     ::setrlimit(RLIMIT_CORE, &core);
     ::execv(helper.c_str(), const_cast<char* const*>(argv.data()));

@@ -1,0 +1,220 @@
+// The fleet under stress, with real processes on loopback: workers killed or
+// drained mid-pass, a peer speaking another protocol version, garbage frames
+// and a worker answering for a task that was reassigned meanwhile.
+
+#include <zmq.hpp>
+
+#include "common/fleet_protocol.h"
+#include "tests/integration/job_fixture.h"
+
+namespace ingest {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ReadAll;
+using testing::RunOutcome;
+using testing::Subprocess;
+using namespace std::chrono_literals;
+
+class FleetTest : public testing::JobTest {
+ protected:
+  void SetUp() override {
+    corpus_ = dir_.path() / "corpus";
+    std::filesystem::create_directories(corpus_);
+  }
+
+  void WriteCorpus(int documents) {
+    for (int d = 0; d < documents; ++d) {
+      std::string text = "# Document " + std::to_string(d) + "\n\n";
+      for (int s = 0; s < 6; ++s) {
+        text += "## Part " + std::to_string(s) + "\n\n";
+        for (int p = 0; p < 6; ++p) {
+          text += "The Control Unit of site " + std::to_string(d) + " logs reading " + std::to_string(s * 10 + p) +
+                  ". Operators of the Night Shift check it before dawn.\n";
+        }
+        text += "\n";
+      }
+      std::ofstream(corpus_ / ("doc" + std::to_string(d) + ".md")) << text;
+    }
+  }
+
+  // Starts the coordinator without workers and returns its fleet endpoint.
+  std::unique_ptr<Subprocess> StartCoordinator(const std::string& tag, std::string* endpoint,
+                                               std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {Bin("ingest-coordinator"), "run", "--config",
+                                     (dir_.path() / "ingest.yaml").string(), "--bind", "tcp://127.0.0.1:*"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    auto coordinator = std::make_unique<Subprocess>(argv, dir_.path() / (tag + ".out"), dir_.path() / (tag + ".err"));
+    *endpoint = testing::WaitForLine(dir_.path() / (tag + ".err"), "fleet: listening on ", 20s);
+    return coordinator;
+  }
+
+  std::unique_ptr<Subprocess> StartWorker(const std::string& endpoint, const std::string& id,
+                                          std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {Bin("ingest-worker"), "--connect", endpoint, "--id", id, "--heartbeat-ms", "200"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return std::make_unique<Subprocess>(argv, dir_.path() / (id + ".out"), dir_.path() / (id + ".err"));
+  }
+
+  // SIGTERM once the worker runs its loop (its handlers are installed); a
+  // drained worker exits 0.
+  void StopWorker(Subprocess& worker, const std::string& id) {
+    testing::WaitForLine(dir_.path() / (id + ".err"), "connecting to", 10s);
+    worker.Signal(SIGTERM);
+    EXPECT_EQ(worker.Wait(10s), 0) << id << ": " << ReadAll(dir_.path() / (id + ".err"));
+  }
+
+  std::string Err(const std::string& tag) { return ReadAll(dir_.path() / (tag + ".err")); }
+
+  RunSummary SummaryOf(Subprocess& coordinator) {
+    RunSummary summary;
+    EXPECT_OK(FromJson(testing::LastLine(coordinator.Stdout()), &summary)) << coordinator.Stdout();
+    return summary;
+  }
+};
+
+TEST_F(FleetTest, WorkerKilledMidPassIsReplacedAndArtifactsEqualACleanRun) {
+  WriteCorpus(300);
+  RunOutcome clean = Run({}, 2);
+  ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
+
+  std::string endpoint;
+  auto coordinator = StartCoordinator("chaos", &endpoint);
+  ASSERT_FALSE(endpoint.empty()) << Err("chaos");
+  auto victim = StartWorker(endpoint, "victim", {"--slots", "1"});
+  auto survivor = StartWorker(endpoint, "survivor", {"--slots", "1"});
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "chaos.err", "pass C started", 60s).empty()) << Err("chaos");
+  victim->Signal(SIGKILL);
+  EXPECT_EQ(victim->Wait(10s), 128 + SIGKILL);
+  auto fresh = StartWorker(endpoint, "fresh", {"--slots", "1"});
+  ASSERT_EQ(coordinator->Wait(120s), 0) << Err("chaos");
+  EXPECT_THAT(Err("chaos"), HasSubstr("worker victim is dead"));
+  RunSummary summary = SummaryOf(*coordinator);
+  EXPECT_EQ(Artifacts(summary.job_dir()), expected);
+  StopWorker(*survivor, "survivor");
+  StopWorker(*fresh, "fresh");
+}
+
+TEST_F(FleetTest, SigtermDrainsAWorkerThatFinishesItsRunningTask) {
+  // One document big enough that pass A is still reading it when SIGTERM comes.
+  std::string big;
+  while (big.size() < (96u << 20)) big += "A line of a very large plain text file, with words.\n";
+  std::ofstream(corpus_ / "big.txt") << big;
+  WriteConfig(1, 60);
+  std::string endpoint;
+  // Pass A alone: the point is the drain, not 96 MB through every pass.
+  auto coordinator = StartCoordinator("drain", &endpoint, {"--passes", "A"});
+  ASSERT_FALSE(endpoint.empty()) << Err("drain");
+  auto first = StartWorker(endpoint, "first", {"--slots", "1", "--max-document-mb", "200"});
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "drain.err", "pass A started", 30s).empty()) << Err("drain");
+  std::this_thread::sleep_for(200ms);
+  first->Signal(SIGTERM);
+  EXPECT_EQ(first->Wait(60s), 0) << ReadAll(dir_.path() / "first.err");
+  std::string log = ReadAll(dir_.path() / "first.err");
+  EXPECT_THAT(log, HasSubstr("draining (1 running, 0 handed back)"));
+  EXPECT_THAT(log, HasSubstr("stopped after 1 tasks"));
+  auto second = StartWorker(endpoint, "second", {"--max-document-mb", "200"});
+  ASSERT_EQ(coordinator->Wait(120s), 0) << Err("drain");
+  RunSummary summary = SummaryOf(*coordinator);
+  EXPECT_EQ(summary.tasks().requeued(), 0u);  // the drained task was finished, not redone
+  EXPECT_EQ(summary.documents().processed(), 1u);
+  StopWorker(*second, "second");
+}
+
+TEST_F(FleetTest, OldProtocolPeersAndGarbageFramesAreRefusedAndChangeNothing) {
+  WriteCorpus(20);
+  RunOutcome clean = Run({}, 1);
+  ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
+
+  std::string endpoint;
+  auto coordinator = StartCoordinator("hostile", &endpoint);
+  ASSERT_FALSE(endpoint.empty());
+  zmq::context_t context;
+  zmq::socket_t old_peer(context, zmq::socket_type::dealer);
+  old_peer.set(zmq::sockopt::routing_id, "old-peer");
+  old_peer.set(zmq::sockopt::linger, 0);
+  old_peer.connect(endpoint);
+  Envelope ready;
+  ready.set_protocol_version(kProtocolVersion + 1);
+  ready.mutable_ready()->set_worker_id("old-peer");
+  ready.mutable_ready()->set_slots(4);
+  std::string frame = ready.SerializeAsString();
+  old_peer.send(zmq::buffer(frame), zmq::send_flags::none);
+  old_peer.send(zmq::str_buffer("\xff\xfe not a protobuf"), zmq::send_flags::none);
+  old_peer.set(zmq::sockopt::rcvtimeo, 10000);
+  zmq::message_t answer;
+  ASSERT_TRUE(old_peer.recv(answer));
+  Envelope reject;
+  ASSERT_TRUE(reject.ParseFromString(answer.to_string()));
+  EXPECT_TRUE(reject.has_reject());
+  EXPECT_THAT(reject.reject().reason(), HasSubstr("protocol version"));
+
+  auto worker = StartWorker(endpoint, "real");
+  ASSERT_EQ(coordinator->Wait(120s), 0) << Err("hostile");
+  std::string log = Err("hostile");
+  EXPECT_THAT(log, HasSubstr("rejected peer 'old-peer'"));
+  EXPECT_THAT(log, HasSubstr("dropped a frame from peer 'old-peer'"));
+  EXPECT_EQ(Artifacts(SummaryOf(*coordinator).job_dir()), expected);
+  StopWorker(*worker, "real");
+}
+
+TEST_F(FleetTest, ResultOfAReassignedAttemptIsRefused) {
+  WriteCorpus(4);
+  RunOutcome clean = Run({}, 1);
+  ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
+
+  // A slow peer takes a task, holds it past task_timeout_s, then answers
+  // with bogus records after the task was given to a real worker.
+  std::string config = ReadAll(dir_.path() / "ingest.yaml");
+  config.replace(config.find("fleet:\n"), 7, "fleet:\n  task_timeout_s: 1\n");
+  std::ofstream(dir_.path() / "ingest.yaml", std::ios::trunc) << config;
+  keep_config_ = true;
+
+  std::string endpoint;
+  auto coordinator = StartCoordinator("stale", &endpoint);
+  ASSERT_FALSE(endpoint.empty());
+  zmq::context_t context;
+  zmq::socket_t slow(context, zmq::socket_type::dealer);
+  slow.set(zmq::sockopt::routing_id, "slow-peer");
+  slow.set(zmq::sockopt::linger, 0);
+  slow.set(zmq::sockopt::rcvtimeo, 20000);
+  slow.connect(endpoint);
+  Envelope ready;
+  ready.mutable_ready()->set_worker_id("slow-peer");
+  ready.mutable_ready()->set_slots(1);
+  std::string frame = EncodeEnvelope(ready);
+  slow.send(zmq::buffer(frame), zmq::send_flags::none);
+  Task task;
+  for (int i = 0; i < 50 && task.task_id().empty(); ++i) {
+    zmq::message_t message;
+    ASSERT_TRUE(slow.recv(message));
+    Envelope envelope;
+    ASSERT_TRUE(envelope.ParseFromString(message.to_string()));
+    if (envelope.has_task()) task = envelope.task();
+  }
+  ASSERT_FALSE(task.task_id().empty());
+  auto worker = StartWorker(endpoint, "real");
+  // Past the timeout the coordinator requeues the task to the real worker.
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "stale.err", "exceeded task_timeout_s", 30s).empty()) << Err("stale");
+  Envelope late;
+  TaskResult* result = late.mutable_result();
+  result->set_task_id(task.task_id());
+  result->set_attempt(task.attempt());
+  TocRecord* bogus = result->mutable_records()->add_toc();
+  bogus->set_source_id(task.document().source_id());
+  bogus->set_path("bogus-from-a-stale-attempt");
+  frame = EncodeEnvelope(late);
+  slow.send(zmq::buffer(frame), zmq::send_flags::none);
+
+  ASSERT_EQ(coordinator->Wait(120s), 0) << Err("stale");
+  std::map<std::string, std::string> artifacts = Artifacts(SummaryOf(*coordinator).job_dir());
+  EXPECT_THAT(artifacts["passA_toc.json"], ::testing::Not(HasSubstr("bogus-from-a-stale-attempt")));
+  EXPECT_EQ(artifacts, expected);
+  StopWorker(*worker, "real");
+}
+
+}  // namespace
+}  // namespace ingest
