@@ -45,7 +45,7 @@ class FleetTest : public testing::JobTest {
                                      (dir_.path() / "ingest.yaml").string(), "--bind", "tcp://127.0.0.1:*"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto coordinator = std::make_unique<Subprocess>(argv, dir_.path() / (tag + ".out"), dir_.path() / (tag + ".err"));
-    *endpoint = testing::WaitForLine(dir_.path() / (tag + ".err"), "fleet: listening on ", 20s);
+    *endpoint = testing::WaitForLine(dir_.path() / (tag + ".err"), "fleet: listening on ", testing::Scaled(20s));
     return coordinator;
   }
 
@@ -59,9 +59,9 @@ class FleetTest : public testing::JobTest {
   // SIGTERM once the worker runs its loop (its handlers are installed); a
   // drained worker exits 0.
   void StopWorker(Subprocess& worker, const std::string& id) {
-    testing::WaitForLine(dir_.path() / (id + ".err"), "connecting to", 10s);
+    testing::WaitForLine(dir_.path() / (id + ".err"), "connecting to", testing::Scaled(10s));
     worker.Signal(SIGTERM);
-    EXPECT_EQ(worker.Wait(10s), 0) << id << ": " << ReadAll(dir_.path() / (id + ".err"));
+    EXPECT_EQ(worker.Wait(testing::Scaled(10s)), 0) << id << ": " << ReadAll(dir_.path() / (id + ".err"));
   }
 
   std::string Err(const std::string& tag) { return ReadAll(dir_.path() / (tag + ".err")); }
@@ -84,11 +84,11 @@ TEST_F(FleetTest, WorkerKilledMidPassIsReplacedAndArtifactsEqualACleanRun) {
   ASSERT_FALSE(endpoint.empty()) << Err("chaos");
   auto victim = StartWorker(endpoint, "victim", {"--slots", "1"});
   auto survivor = StartWorker(endpoint, "survivor", {"--slots", "1"});
-  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "chaos.err", "pass C started", 60s).empty()) << Err("chaos");
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "chaos.err", "pass C started", testing::Scaled(60s)).empty()) << Err("chaos");
   victim->Signal(SIGKILL);
-  EXPECT_EQ(victim->Wait(10s), 128 + SIGKILL);
+  EXPECT_EQ(victim->Wait(testing::Scaled(10s)), 128 + SIGKILL);
   auto fresh = StartWorker(endpoint, "fresh", {"--slots", "1"});
-  ASSERT_EQ(coordinator->Wait(120s), 0) << Err("chaos");
+  ASSERT_EQ(coordinator->Wait(testing::Scaled(120s)), 0) << Err("chaos");
   EXPECT_THAT(Err("chaos"), HasSubstr("worker victim is dead"));
   RunSummary summary = SummaryOf(*coordinator);
   EXPECT_EQ(Artifacts(summary.job_dir()), expected);
@@ -107,15 +107,15 @@ TEST_F(FleetTest, SigtermDrainsAWorkerThatFinishesItsRunningTask) {
   auto coordinator = StartCoordinator("drain", &endpoint, {"--passes", "A"});
   ASSERT_FALSE(endpoint.empty()) << Err("drain");
   auto first = StartWorker(endpoint, "first", {"--slots", "1", "--max-document-mb", "200"});
-  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "drain.err", "pass A started", 30s).empty()) << Err("drain");
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "drain.err", "pass A started", testing::Scaled(30s)).empty()) << Err("drain");
   std::this_thread::sleep_for(200ms);
   first->Signal(SIGTERM);
-  EXPECT_EQ(first->Wait(60s), 0) << ReadAll(dir_.path() / "first.err");
+  EXPECT_EQ(first->Wait(testing::Scaled(60s)), 0) << ReadAll(dir_.path() / "first.err");
   std::string log = ReadAll(dir_.path() / "first.err");
   EXPECT_THAT(log, HasSubstr("draining (1 running, 0 handed back)"));
   EXPECT_THAT(log, HasSubstr("stopped after 1 tasks"));
   auto second = StartWorker(endpoint, "second", {"--max-document-mb", "200"});
-  ASSERT_EQ(coordinator->Wait(120s), 0) << Err("drain");
+  ASSERT_EQ(coordinator->Wait(testing::Scaled(120s)), 0) << Err("drain");
   RunSummary summary = SummaryOf(*coordinator);
   EXPECT_EQ(summary.tasks().requeued(), 0u);  // the drained task was finished, not redone
   EXPECT_EQ(summary.documents().processed(), 1u);
@@ -152,7 +152,7 @@ TEST_F(FleetTest, OldProtocolPeersAndGarbageFramesAreRefusedAndChangeNothing) {
   EXPECT_THAT(reject.reject().reason(), HasSubstr("protocol version"));
 
   auto worker = StartWorker(endpoint, "real");
-  ASSERT_EQ(coordinator->Wait(120s), 0) << Err("hostile");
+  ASSERT_EQ(coordinator->Wait(testing::Scaled(120s)), 0) << Err("hostile");
   std::string log = Err("hostile");
   EXPECT_THAT(log, HasSubstr("rejected peer 'old-peer'"));
   EXPECT_THAT(log, HasSubstr("dropped a frame from peer 'old-peer'"));
@@ -198,7 +198,7 @@ TEST_F(FleetTest, ResultOfAReassignedAttemptIsRefused) {
   ASSERT_FALSE(task.task_id().empty());
   auto worker = StartWorker(endpoint, "real");
   // Past the timeout the coordinator requeues the task to the real worker.
-  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "stale.err", "exceeded task_timeout_s", 30s).empty()) << Err("stale");
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "stale.err", "exceeded task_timeout_s", testing::Scaled(30s)).empty()) << Err("stale");
   Envelope late;
   TaskResult* result = late.mutable_result();
   result->set_task_id(task.task_id());
@@ -209,7 +209,7 @@ TEST_F(FleetTest, ResultOfAReassignedAttemptIsRefused) {
   frame = EncodeEnvelope(late);
   slow.send(zmq::buffer(frame), zmq::send_flags::none);
 
-  ASSERT_EQ(coordinator->Wait(120s), 0) << Err("stale");
+  ASSERT_EQ(coordinator->Wait(testing::Scaled(120s)), 0) << Err("stale");
   std::map<std::string, std::string> artifacts = Artifacts(SummaryOf(*coordinator).job_dir());
   EXPECT_THAT(artifacts["passA_toc.json"], ::testing::Not(HasSubstr("bogus-from-a-stale-attempt")));
   EXPECT_EQ(artifacts, expected);

@@ -19,7 +19,7 @@ TEST(GoldenTest, DemoJobArtifactsMatchTheCommittedOnes) {
   Subprocess run({(testing::BinDir() / "ingest-coordinator").string(), "run", "--config",
                   (source / "examples/demo.yaml").string(), "--local-workers", "2", "--local-worker-slots", "1"},
                  dir.path() / "out", dir.path() / "err", {"INGEST_ARTIFACT_ROOT=" + dir.path().string()});
-  ASSERT_EQ(run.Wait(120s), 0) << run.Stderr();
+  ASSERT_EQ(run.Wait(testing::Scaled(120s)), 0) << run.Stderr();
   std::filesystem::path env_dir = dir.path() / "ingest/demo";
   std::filesystem::path job = std::filesystem::directory_iterator(env_dir)->path();
   for (Pass p : kAllPasses) {

@@ -84,7 +84,7 @@ class JobTest : public ::testing::Test {
     Subprocess coordinator(argv, out, err);
     std::vector<std::unique_ptr<Subprocess>> fleet;
     if (workers > 0) {
-      std::string endpoint = testing::WaitForLine(err, "fleet: listening on ", 20s);
+      std::string endpoint = testing::WaitForLine(err, "fleet: listening on ", testing::Scaled(20s));
       EXPECT_FALSE(endpoint.empty()) << ReadAll(err);
       for (int i = 0; i < workers && !endpoint.empty(); ++i) {
         std::string id = "w" + tag + "-" + std::to_string(i);
@@ -94,12 +94,12 @@ class JobTest : public ::testing::Test {
       }
     }
     RunOutcome outcome;
-    outcome.exit_code = coordinator.Wait(kRunTimeout);
+    outcome.exit_code = coordinator.Wait(Scaled(kRunTimeout));
     outcome.stdout_text = coordinator.Stdout();
     outcome.stderr_text = coordinator.Stderr();
     for (auto& w : fleet) {
       w->Signal(SIGTERM);
-      EXPECT_EQ(w->Wait(10s), 0) << "worker should drain and exit 0 on SIGTERM";
+      EXPECT_EQ(w->Wait(testing::Scaled(10s)), 0) << "worker should drain and exit 0 on SIGTERM";
     }
     return outcome;
   }

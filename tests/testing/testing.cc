@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -109,6 +110,15 @@ std::string WaitForLine(const std::filesystem::path& file, const std::string& ma
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return "";
+}
+
+std::chrono::milliseconds Scaled(std::chrono::milliseconds d) {
+  static const double scale = [] {
+    const char* text = std::getenv("INGEST_TEST_TIME_SCALE");
+    double v = text != nullptr ? std::atof(text) : 1.0;
+    return v > 0 ? v : 1.0;
+  }();
+  return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(d.count()) * scale));
 }
 
 std::filesystem::path BinDir() { return INGEST_BIN_DIR; }

@@ -75,6 +75,10 @@ class Subprocess {
 std::string WaitForLine(const std::filesystem::path& file, const std::string& marker,
                         std::chrono::milliseconds timeout);
 
+// `d` times INGEST_TEST_TIME_SCALE (default 1): sanitizer builds run the same
+// waits several times slower, so scripts/test.sh scales them there.
+std::chrono::milliseconds Scaled(std::chrono::milliseconds d);
+
 // Directory of the built binaries (build/bin).
 std::filesystem::path BinDir();
 
