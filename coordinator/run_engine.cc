@@ -415,6 +415,11 @@ int RunEngine::Run() {
       Status status = RunPass(broker, pass);
       if (!status.ok()) break;  // the gate of every later pass would stay closed
     }
+    if (broker.dropped_frames() > 0) {
+      LogEvent(spdlog::level::warn, {.status = "dropped_frames", .count = broker.dropped_frames()},
+               "fleet: dropped " + std::to_string(broker.dropped_frames()) +
+                   " frames that did not parse, came from unknown peers or spoke another protocol version");
+    }
     local.Stop();
     std::error_code ec;
     // Mirrors are only valid within this run; spills of a failed pass go too.

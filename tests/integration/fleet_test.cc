@@ -156,6 +156,7 @@ TEST_F(FleetTest, OldProtocolPeersAndGarbageFramesAreRefusedAndChangeNothing) {
   std::string log = Err("hostile");
   EXPECT_THAT(log, HasSubstr("rejected peer 'old-peer'"));
   EXPECT_THAT(log, HasSubstr("dropped a frame from peer 'old-peer'"));
+  EXPECT_THAT(log, HasSubstr("fleet: dropped 2 frames"));
   EXPECT_EQ(Artifacts(SummaryOf(*coordinator).job_dir()), expected);
   StopWorker(*worker, "real");
 }
