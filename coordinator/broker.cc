@@ -102,7 +102,6 @@ class Broker::Execution {
   void OnResult(Broker& broker, const std::string& peer, TaskResult result) {
     auto it = leases_.find(result.task_id());
     if (it == leases_.end() || it->second.attempt != result.attempt() || it->second.worker != peer) {
-      ++stale_results_;
       spdlog::info("refused a stale result of {} attempt {} from {}", result.task_id(), result.attempt(), peer);
       return;
     }
@@ -195,7 +194,6 @@ class Broker::Execution {
   uint64_t executed_ = 0;
   uint64_t retried_ = 0;
   uint64_t requeued_ = 0;
-  uint64_t stale_results_ = 0;
 };
 
 Broker::Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry)

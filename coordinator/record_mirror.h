@@ -24,7 +24,6 @@ class RecordMirror {
 
   // Merges the records of `source_id` ("" for corpus-wide records) into `batch`.
   Status Read(const std::string& source_id, RecordBatch* batch) const;
-  bool Has(const std::string& source_id) const { return index_.count(source_id) == 1; }
 
  private:
   friend class RecordMirrorWriter;

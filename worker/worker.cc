@@ -193,7 +193,6 @@ class WorkerLoop {
       last_heard_ = Clock::now();
       Result<Envelope> envelope = DecodeEnvelope(message.to_string_view());
       if (!envelope.ok()) {
-        ++dropped_frames_;
         spdlog::warn("worker {}: dropped a frame from the coordinator: {}", options_.id,
                      envelope.status().message());
         continue;
@@ -235,7 +234,6 @@ class WorkerLoop {
   TaskQueue queue_;
   int running_ = 0;  // accepted and not yet answered
   uint64_t completed_ = 0;
-  uint64_t dropped_frames_ = 0;
   bool rejected_ = false;
   Clock::time_point last_heard_;
 };

@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "proto/contracts.pb.h"
 #include "proto/fleet.pb.h"
+#include "worker/document.h"
 
 namespace ingest {
 
@@ -38,7 +39,7 @@ struct ExtractedDocument {
 
 // Limits for untrusted input. The PDF helper runs under these as a process.
 struct ExtractLimits {
-  uint64_t max_text_bytes = uint64_t{256} << 20;
+  uint64_t max_text_bytes = kMaxReadBytes;
   uint32_t pdf_cpu_seconds = 60;
   uint32_t pdf_wall_seconds = 120;
   uint64_t pdf_memory_bytes = uint64_t{1} << 30;

@@ -38,7 +38,6 @@ struct Renderer {
   size_t max_sections;
   int heading_level = 0;
   size_t heading_start = 0;
-  int code_depth = 0;
   int cells_in_row = 0;
 
   std::string& text() { return out->text; }
@@ -60,7 +59,6 @@ struct Renderer {
         break;
       case MD_BLOCK_CODE:
         BeginBlock();
-        ++code_depth;
         out->block_breaks.push_back(text().size());
         break;
       case MD_BLOCK_P:
@@ -90,7 +88,6 @@ struct Renderer {
       heading_level = 0;
       text().push_back('\n');
     } else if (type == MD_BLOCK_CODE) {
-      --code_depth;
       if (!text().empty() && text().back() != '\n') text().push_back('\n');
       out->block_breaks.push_back(text().size());
     } else if (type == MD_BLOCK_P || type == MD_BLOCK_LI) {
