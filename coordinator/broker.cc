@@ -54,10 +54,15 @@ struct Broker::Lease {
 // The state of one Execute call: the queue, the leases and the counters.
 class Broker::Execution {
  public:
-  Execution(size_t count, TaskHandler& handler, const RetryConfig& retry)
-      : handler_(handler), retry_(retry), attempt_(count, 0), failures_(count, 0), rng_(std::random_device{}()) {
-    for (size_t i = 0; i < count; ++i) pending_.push_back(i);
-    total_ = count;
+  Execution(const std::vector<size_t>& order, TaskHandler& handler, const RetryConfig& retry)
+      : handler_(handler),
+        retry_(retry),
+        pending_(order.begin(), order.end()),
+        rng_(std::random_device{}()),
+        total_(order.size()) {
+    const size_t slots = order.empty() ? 0 : *std::max_element(order.begin(), order.end()) + 1;
+    attempt_.assign(slots, 0);
+    failures_.assign(slots, 0);
   }
 
   bool done() const { return completed_ == total_; }
@@ -371,8 +376,8 @@ Status Broker::WaitForWorkers(uint32_t count, std::chrono::seconds timeout) {
   return Status::Ok();
 }
 
-Status Broker::Execute(size_t count, TaskHandler& handler, PassMetrics* metrics) {
-  Execution execution(count, handler, retry_);
+Status Broker::Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics) {
+  Execution execution(order, handler, retry_);
   // The liveness clock restarts here: nobody polled while the engine merged.
   for (auto& [id, w] : workers_) w->last_seen = Clock::now();
   // When the fleet became empty with work left; max() while it has workers.

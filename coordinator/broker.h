@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -47,12 +48,13 @@ class Broker {
   // Returns once `count` workers are ready. Unavailable after `timeout`.
   Status WaitForWorkers(uint32_t count, std::chrono::seconds timeout);
 
-  // Dispatches tasks 0..count-1 in that order (at most `slots` per worker)
-  // and returns when each has a final result. Dead workers' and timed-out
+  // Dispatches the tasks of `order` (indexes into the handler's plan) in
+  // that order, at most `slots` per worker, and returns when each has a
+  // final result. Dead workers' and timed-out
   // tasks are requeued with attempt + 1; transient errors are retried with
   // exponential backoff up to retry.attempts. Unavailable when no worker is
   // connected for fleet.wait_for_workers_s while tasks wait.
-  Status Execute(size_t count, TaskHandler& handler, PassMetrics* metrics);
+  Status Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics);
 
   size_t ready_workers() const;
   // Frames dropped because they did not parse, were too large or came from

@@ -29,7 +29,7 @@ PassExecutor::PassExecutor(Pass pass, const Config& config, Manifest& manifest, 
       work_dir_(job_dir_ / ".work"),
       upstream_(std::move(upstream)),
       mirrors_(mirrors) {
-  for (const SourceConfig& s : config_.sources) roots_[s.name] = s.root;
+  for (const SourceConfig& s : config_.sources) sources_[s.name] = &s;
 }
 
 bool PassExecutor::DocumentFailed(const std::string& source_id) const {
@@ -58,6 +58,10 @@ void PassExecutor::AddTask(const std::string& source_id, uint32_t part) {
   PlannedTask t;
   t.task_id = PassLetter(pass_) + "-" + source_id + "-" + std::to_string(part);
   t.source_id = source_id;
+  const DocumentRecord& doc = manifest_.documents().at(source_id);
+  auto source = sources_.find(doc.source());
+  t.priority = source == sources_.end() ? "P9" : source->second->priority;
+  t.weight = doc.bytes();
   tasks_.push_back(std::move(t));
 }
 
@@ -87,6 +91,7 @@ Status PassExecutor::Plan() {
         for (const SplitRecord& part : splits.splits()) {
           AddTask(id, part.part());
           tasks_.back().part = part;
+          tasks_.back().weight = part.byte_end() - part.byte_start();
         }
       }
       break;
@@ -112,18 +117,61 @@ Status PassExecutor::Plan() {
     default:
       return Internal("no plan for pass " + PassLetter(pass_));
   }
-  INGEST_ASSIGN_OR_RETURN(SpillFile spill,
-                          SpillFile::Create(work_dir_ / ("pass" + PassLetter(pass_) + ".spill"), tasks_.size()));
-  spill_.emplace(std::move(spill));
+  const std::filesystem::path journal_dir = job_dir_ / "journal";
+  std::filesystem::create_directories(journal_dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), journal_dir.string());
+  INGEST_ASSIGN_OR_RETURN(TaskJournal journal,
+                          TaskJournal::Open(journal_dir / ("pass" + PassLetter(pass_) + ".journal")));
+  INGEST_RETURN_IF_ERROR(SyncDirectory(journal_dir));
+  if (journal.discarded_bytes() > 0) {
+    LogEvent(spdlog::level::warn, {.pass = PassLetter(pass_), .status = "journal_truncated", .count = journal.discarded_bytes()},
+             journal.path().string() + ": discarded a damaged or half-written tail of " +
+                 std::to_string(journal.discarded_bytes()) + " bytes");
+  }
+  journal_.emplace(std::move(journal));
+  digests_.assign(tasks_.size(), "");
+  results_.assign(tasks_.size(), std::nullopt);
+  settled_.assign(tasks_.size(), false);
   return Status::Ok();
+}
+
+Result<size_t> PassExecutor::ReuseCommitted() {
+  if (journal_->earlier_entries() == 0) return 0;
+  size_t reused = 0;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    std::optional<JournalLocation> at = journal_->Earlier(tasks_[i].task_id);
+    if (!at) continue;
+    Result<JournalEntry> entry = journal_->Read(*at);
+    // A task whose inputs changed since (or that cannot be built) runs again.
+    if (!entry.ok()) continue;
+    Result<Task> task = BuildTask(i);
+    if (!task.ok() || digests_[i] != entry->task_digest()) continue;
+    Apply(i, entry->result(), at);
+    ++reused;
+  }
+  return reused;
+}
+
+std::vector<size_t> PassExecutor::DispatchOrder() const {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (!settled_[i]) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [this](size_t a, size_t b) {
+    const PlannedTask& x = tasks_[a];
+    const PlannedTask& y = tasks_[b];
+    if (x.priority != y.priority) return x.priority < y.priority;
+    return x.weight > y.weight;
+  });
+  return order;
 }
 
 Result<Task> PassExecutor::BuildTask(size_t index) {
   const PlannedTask& planned = tasks_.at(index);
   auto doc = manifest_.documents().find(planned.source_id);
   if (doc == manifest_.documents().end()) return NotFound("document " + planned.source_id + " is not in the manifest");
-  auto root = roots_.find(doc->second.source());
-  if (root == roots_.end()) {
+  auto source = sources_.find(doc->second.source());
+  if (source == sources_.end()) {
     return FailedPrecondition("source '" + doc->second.source() + "' of " + doc->second.path() +
                               " is no longer configured");
   }
@@ -133,7 +181,7 @@ Result<Task> PassExecutor::BuildTask(size_t index) {
   DocumentRef* ref = task.mutable_document();
   ref->set_source_id(planned.source_id);
   ref->set_source(doc->second.source());
-  ref->set_root(root->second.string());
+  ref->set_root(source->second->root.string());
   ref->set_path(doc->second.path());
   switch (pass_) {
     case Pass::PASS_A:
@@ -171,13 +219,31 @@ Result<Task> PassExecutor::BuildTask(size_t index) {
     default:
       return Internal("no task for pass " + PassLetter(pass_));
   }
+  digests_[index] = TaskDigest(task);
   return task;
 }
 
 void PassExecutor::OnResult(size_t index, TaskResult result) {
+  JournalEntry entry;
+  entry.set_task_id(tasks_.at(index).task_id);
+  entry.set_task_digest(digests_[index]);
+  *entry.mutable_result() = std::move(result);
+  Result<JournalLocation> at = journal_->Append(entry);
+  if (!at.ok()) {
+    // A result that cannot be committed does not count.
+    TaskResult lost;
+    lost.mutable_error()->set_kind("journal");
+    lost.mutable_error()->set_message(at.status().message());
+    Apply(index, lost, std::nullopt);
+    return;
+  }
+  Apply(index, entry.result(), *at);
+}
+
+void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<JournalLocation> at) {
   const PlannedTask& planned = tasks_.at(index);
   DocumentRecord& doc = (*manifest_.mutable_documents())[planned.source_id];
-  Status status;
+  settled_[index] = true;
   if (!result.has_error()) {
     if (pass_ == Pass::PASS_A && result.records().toc_size() == 1) {
       const TocRecord& toc = result.records().toc(0);
@@ -185,11 +251,11 @@ void PassExecutor::OnResult(size_t index, TaskResult result) {
       doc.set_bytes(toc.bytes());
       (*manifest_.mutable_source_sha_map())[planned.source_id] = toc.checksum();
     }
-    status = spill_->Append(index, result.records());
-    if (status.ok()) return;
+    results_[index] = at;
+    return;
   }
-  std::string kind = result.has_error() ? result.error().kind() : "spill";
-  std::string message = result.has_error() ? result.error().message() : status.message();
+  const std::string& kind = result.error().kind();
+  const std::string& message = result.error().message();
   if (doc.status() != kDocFailed) ++outcome_.documents_failed;
   doc.set_status(kDocFailed);
   doc.set_error_class(kind);
@@ -200,6 +266,12 @@ void PassExecutor::OnResult(size_t index, TaskResult result) {
   EventFields fields{.pass = PassLetter(pass_), .status = "failed", .error = kind};
   LogEvent(spdlog::level::warn, fields, "document " + doc.source() + "/" + doc.path() + " failed in pass " +
                                             PassLetter(pass_) + ": " + message);
+}
+
+Result<RecordBatch> PassExecutor::Records(size_t index) const {
+  if (!results_[index]) return Internal("no result for task " + tasks_[index].task_id);
+  INGEST_ASSIGN_OR_RETURN(JournalEntry entry, journal_->Read(*results_[index]));
+  return std::move(*entry.mutable_result()->mutable_records());
 }
 
 Status PassExecutor::Emit(const google::protobuf::Message& record) {
@@ -214,7 +286,7 @@ Status PassExecutor::MergeGraph(PassOutcome* outcome) {
   std::map<std::string, GraphRecord> entities;
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, spill_->Read(i));
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
     for (const GraphRecord& g : batch.graph()) {
       if (g.has_node() && g.node().kind() == "entity") entities.emplace(g.node().id(), g);
     }
@@ -224,7 +296,7 @@ Status PassExecutor::MergeGraph(PassOutcome* outcome) {
   outcome->graph_nodes = entities.size();
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, spill_->Read(i));
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
     for (const GraphRecord& g : batch.graph()) {
       if (g.has_node() && g.node().kind() == "entity") continue;
       INGEST_RETURN_IF_ERROR(Emit(g));
@@ -240,7 +312,7 @@ Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
   uint32_t edges = 0;
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, spill_->Read(i));
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
     cleanup.set_documents_checked(cleanup.documents_checked() + 1);
     for (const ChunkDigest& d : batch.digests()) by_hash[d.text_hash()].push_back(d.chunk_id());
     cleanup.set_chunks_checked(cleanup.chunks_checked() + static_cast<uint32_t>(batch.digests_size()));
@@ -281,6 +353,8 @@ Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
 }
 
 Result<PassOutcome> PassExecutor::Merge() {
+  // Every result the artifact is built from is durable before it exists.
+  INGEST_RETURN_IF_ERROR(journal_->Sync());
   PassOutcome outcome = outcome_;
   const std::filesystem::path path = job_dir_ / ArtifactFileName(pass_);
   INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(path, pass_));
@@ -295,7 +369,7 @@ Result<PassOutcome> PassExecutor::Merge() {
   } else {
     for (size_t i = 0; i < tasks_.size(); ++i) {
       if (DocumentFailed(tasks_[i].source_id)) continue;
-      INGEST_ASSIGN_OR_RETURN(RecordBatch batch, spill_->Read(i));
+      INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
       for (int i = 0; i < BatchSize(pass_, batch); ++i) {
         INGEST_RETURN_IF_ERROR(Emit(BatchRecord(pass_, batch, i)));
       }
@@ -311,9 +385,12 @@ Result<PassOutcome> PassExecutor::Merge() {
   if (scan.sha256 != outcome.artifact.sha256() || scan.records != outcome.artifact.records()) {
     return DataLoss(path.filename().string() + ": reads back differently from what was written");
   }
-  spill_->Remove();
   outcome.scan = std::move(scan);
   return outcome;
+}
+
+void PassExecutor::DiscardJournal() {
+  if (journal_) journal_->Remove();
 }
 
 }  // namespace ingest

@@ -11,7 +11,7 @@
 #include "common/config.h"
 #include "coordinator/broker.h"
 #include "coordinator/record_mirror.h"
-#include "coordinator/spill_file.h"
+#include "coordinator/task_journal.h"
 #include "proto/manifest.pb.h"
 
 namespace ingest {
@@ -31,10 +31,11 @@ struct PassOutcome {
   RecordMirror mirror;
 };
 
-// Plans one pass into tasks, turns each into a Task for the fleet, collects
-// results in a spill file {job}/.work/pass{X}.spill and merges them in
-// (source_id, part) order into the artifact, so memory stays bounded by one
-// task's records (plus the corpus-wide entity and duplicate sets of E and F).
+// Plans one pass into tasks, turns each into a Task for the fleet, commits
+// results to the pass's journal {job}/journal/pass{X}.journal and merges them
+// in (source_id, part) order into the artifact, so memory stays bounded by
+// one task's records (plus the corpus-wide entity and duplicate sets of E and
+// F). Results a killed run committed for the very same tasks are reused.
 // Marks documents whose task failed as failed in the manifest; they are left
 // out of this artifact and of every later pass. Single-threaded.
 class PassExecutor : public TaskHandler {
@@ -47,23 +48,39 @@ class PassExecutor : public TaskHandler {
   Status Plan();
   size_t task_count() const { return tasks_.size(); }
 
+  // Takes over the results an earlier, interrupted run of this pass
+  // committed for identical tasks; returns how many.
+  Result<size_t> ReuseCommitted();
+  // The tasks still without a result, in dispatch order: sources by
+  // priority (P0 first), then the largest documents (or parts) first so the
+  // longest tasks do not form the tail. Merge order is unaffected.
+  std::vector<size_t> DispatchOrder() const;
+
   Result<Task> BuildTask(size_t index) override;
   void OnResult(size_t index, TaskResult result) override;
 
   // Writes, commits and re-validates the artifact.
   Result<PassOutcome> Merge();
+  // Deletes the journal once the manifest records the pass as SUCCESS.
+  void DiscardJournal();
 
  private:
   struct PlannedTask {
     std::string task_id;
     std::string source_id;
     SplitRecord part;  // pass C only
+    std::string priority;  // of the document's source
+    uint64_t weight = 0;   // bytes of the document or part
   };
 
   void AddTask(const std::string& source_id, uint32_t part = 0);
   std::vector<std::string> PlannableDocuments(Pass index_pass) const;
   bool DocumentFailed(const std::string& source_id) const;
   Status ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const;
+  // Records the final result of a task: the manifest's view of its document,
+  // and where its records are for the merge.
+  void Apply(size_t index, const TaskResult& result, std::optional<JournalLocation> at);
+  Result<RecordBatch> Records(size_t index) const;
   // Adds a record to the artifact and its mirror.
   Status Emit(const google::protobuf::Message& record);
   Status MergeGraph(PassOutcome* outcome);
@@ -74,13 +91,16 @@ class PassExecutor : public TaskHandler {
   Manifest& manifest_;
   std::filesystem::path job_dir_;
   std::filesystem::path work_dir_;
-  std::optional<SpillFile> spill_;  // created by Plan()
+  std::optional<TaskJournal> journal_;  // opened by Plan()
   std::map<Pass, ArtifactScan> upstream_;
   const std::map<Pass, RecordMirror>& mirrors_;
   std::optional<ArtifactWriter> writer_;       // during Merge()
   std::optional<RecordMirrorWriter> mirror_;  // during Merge()
-  std::map<std::string, std::filesystem::path> roots_;  // source name -> root
+  std::map<std::string, const SourceConfig*> sources_;  // by name
   std::vector<PlannedTask> tasks_;
+  std::vector<std::string> digests_;                    // of each task as dispatched
+  std::vector<std::optional<JournalLocation>> results_;  // successful results
+  std::vector<bool> settled_;                            // has a final result
   std::vector<std::string> dictionary_;  // pass D
   PassOutcome outcome_;
 };

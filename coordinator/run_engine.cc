@@ -98,6 +98,15 @@ Status RunEngine::PrepareJob() {
   if (ec) return ErrnoStatus(ec.value(), "job directory " + job_dir_.string());
   if (::access(job_dir_.c_str(), W_OK) != 0) return ErrnoStatus(errno, "job directory " + job_dir_.string());
 
+  // A killed run can leave the temp file of an artifact or manifest it was
+  // writing: half-written, never trusted.
+  for (const auto& entry : fs::directory_iterator(job_dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.find(".tmp.") != std::string::npos) {
+      spdlog::warn("removing {}, left half-written by an interrupted run", entry.path().string());
+      fs::remove(entry.path(), ec);
+    }
+  }
   const fs::path manifest_path = job_dir_ / kManifestFileName;
   if (fs::exists(manifest_path)) {
     INGEST_ASSIGN_OR_RETURN(manifest_, LoadManifest(manifest_path));
@@ -223,11 +232,17 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
   PassExecutor executor(pass, config_, manifest_, job_dir_, std::move(*gate), mirrors_);
   Status planned = executor.Plan();
   if (!planned.ok()) return fail(planned);
+  Result<size_t> reused = executor.ReuseCommitted();
+  if (!reused.ok()) return fail(reused.status());
   LogEvent(spdlog::level::info, {.status = kPassRunning, .count = executor.task_count()},
-           "pass " + letter + " started: " + std::to_string(executor.task_count()) + " tasks");
+           "pass " + letter + " started: " + std::to_string(executor.task_count()) + " tasks" +
+               (*reused > 0 ? ", " + std::to_string(*reused) + " reused from the journal of an interrupted run" : ""));
   PassMetrics* metrics = record.mutable_metrics();
-  Status executed = broker.Execute(executor.task_count(), executor, metrics);
+  Status executed = broker.Execute(executor.DispatchOrder(), executor, metrics);
+  metrics->set_tasks_total(static_cast<uint32_t>(executor.task_count()));
+  metrics->set_tasks_reused(static_cast<uint32_t>(*reused));
   tasks_.set_total(tasks_.total() + metrics->tasks_total());
+  tasks_.set_reused(tasks_.reused() + metrics->tasks_reused());
   tasks_.set_executed(tasks_.executed() + metrics->tasks_executed());
   tasks_.set_retried(tasks_.retried() + metrics->tasks_retried());
   tasks_.set_requeued(tasks_.requeued() + metrics->tasks_requeued());
@@ -265,7 +280,10 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
                std::to_string(outcome->documents_failed) + " documents failed; tasks " +
                fmt::format("{:.2f}", dispatch_s) + " s, merge " + fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) +
                " s");
-  return SaveManifest();
+  INGEST_RETURN_IF_ERROR(SaveManifest());
+  // Only now is the journal redundant: the manifest names the artifact.
+  executor.DiscardJournal();
+  return Status::Ok();
 }
 
 int RunEngine::DryRun() {

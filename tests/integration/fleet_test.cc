@@ -40,9 +40,10 @@ class FleetTest : public testing::JobTest {
 
   // Starts the coordinator without workers and returns its fleet endpoint.
   std::unique_ptr<Subprocess> StartCoordinator(const std::string& tag, std::string* endpoint,
-                                               std::vector<std::string> extra = {}) {
+                                               std::vector<std::string> extra = {},
+                                               const std::string& bind = "tcp://127.0.0.1:*") {
     std::vector<std::string> argv = {Bin("ingest-coordinator"), "run", "--config",
-                                     (dir_.path() / "ingest.yaml").string(), "--bind", "tcp://127.0.0.1:*"};
+                                     (dir_.path() / "ingest.yaml").string(), "--bind", bind};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto coordinator = std::make_unique<Subprocess>(argv, dir_.path() / (tag + ".out"), dir_.path() / (tag + ".err"));
     *endpoint = testing::WaitForLine(dir_.path() / (tag + ".err"), "fleet: listening on ", testing::Scaled(20s));
@@ -94,6 +95,61 @@ TEST_F(FleetTest, WorkerKilledMidPassIsReplacedAndArtifactsEqualACleanRun) {
   EXPECT_EQ(Artifacts(summary.job_dir()), expected);
   StopWorker(*survivor, "survivor");
   StopWorker(*fresh, "fresh");
+}
+
+// Waits until a journal of `pass` under the env's jobs holds some results;
+// returns its job dir, or "" when none did in time.
+std::filesystem::path WaitForJournal(const std::filesystem::path& env_dir, const std::string& pass,
+                                     std::uintmax_t min_bytes, const std::filesystem::path& other_than) {
+  const auto deadline = std::chrono::steady_clock::now() + testing::Scaled(60s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    for (const auto& job : std::filesystem::directory_iterator(env_dir, ec)) {
+      if (job.path() == other_than) continue;
+      auto journal = job.path() / "journal" / ("pass" + pass + ".journal");
+      if (std::filesystem::file_size(journal, ec) >= min_bytes && !ec) return job.path();
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return {};
+}
+
+TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkersRejoin) {
+  WriteCorpus(400);
+  RunOutcome clean = Run({}, 2);
+  ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  const std::filesystem::path clean_job = Summary(clean).job_dir();
+  std::map<std::string, std::string> expected = Artifacts(clean_job);
+
+  // The resumed coordinator binds the same port, as a restarted pod would.
+  const std::string bind = "tcp://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+  std::string endpoint;
+  auto killed = StartCoordinator("killed", &endpoint, {}, bind);
+  ASSERT_FALSE(endpoint.empty()) << Err("killed");
+  auto first = StartWorker(endpoint, "first", {"--slots", "1"});
+  auto second = StartWorker(endpoint, "second", {"--slots", "1"});
+  std::filesystem::path job = WaitForJournal(clean_job.parent_path(), "C", 16 << 10, clean_job);
+  ASSERT_FALSE(job.empty()) << Err("killed");
+  killed->Signal(SIGKILL);
+  ASSERT_EQ(killed->Wait(testing::Scaled(10s)), 128 + SIGKILL);
+  Result<Manifest> interrupted = LoadManifest(job / kManifestFileName);
+  ASSERT_OK(interrupted);
+  EXPECT_EQ(PassEntry(*interrupted, Pass::PASS_C).status(), kPassRunning);
+
+  // The same two workers, never restarted, rejoin the new coordinator.
+  auto resumed = StartCoordinator("resumed", &endpoint, {"--resume", "--job-dir", job.string()}, bind);
+  ASSERT_FALSE(endpoint.empty()) << Err("resumed");
+  ASSERT_EQ(resumed->Wait(testing::Scaled(120s)), 0) << Err("resumed");
+  RunSummary summary = SummaryOf(*resumed);
+  EXPECT_GT(summary.tasks().reused(), 0u);
+  EXPECT_LT(summary.tasks().reused(), summary.tasks().total());
+  EXPECT_THAT(Err("resumed"), HasSubstr("reused from the journal of an interrupted run"));
+  EXPECT_THAT(Err("resumed"), HasSubstr("worker first joined"));
+  EXPECT_THAT(Err("resumed"), HasSubstr("worker second joined"));
+  EXPECT_EQ(Artifacts(job), expected);
+  EXPECT_FALSE(std::filesystem::exists(job / "journal" / "passC.journal"));  // discarded once SUCCESS
+  StopWorker(*first, "first");
+  StopWorker(*second, "second");
 }
 
 TEST_F(FleetTest, SigtermDrainsAWorkerThatFinishesItsRunningTask) {

@@ -97,10 +97,10 @@ class JobTest : public ::testing::Test {
     outcome.exit_code = coordinator.Wait(Scaled(kRunTimeout));
     outcome.stdout_text = coordinator.Stdout();
     outcome.stderr_text = coordinator.Stderr();
-    for (auto& w : fleet) {
-      w->Signal(SIGTERM);
-      EXPECT_EQ(w->Wait(testing::Scaled(10s)), 0) << "worker should drain and exit 0 on SIGTERM";
-    }
+    // All at once: each may hold its exit up to its 5 s linger for frames the
+    // gone coordinator will not read.
+    for (auto& w : fleet) w->Signal(SIGTERM);
+    for (auto& w : fleet) EXPECT_EQ(w->Wait(testing::Scaled(10s)), 0) << "worker should drain and exit 0 on SIGTERM";
     return outcome;
   }
 

@@ -79,6 +79,10 @@ std::string WaitForLine(const std::filesystem::path& file, const std::string& ma
 // waits several times slower, so scripts/test.sh scales them there.
 std::chrono::milliseconds Scaled(std::chrono::milliseconds d);
 
+// A TCP port on 127.0.0.1 that was free a moment ago, for a process that
+// must bind the same address twice (a restarted coordinator).
+uint16_t FreeLoopbackPort();
+
 // Directory of the built binaries (build/bin).
 std::filesystem::path BinDir();
 

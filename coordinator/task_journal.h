@@ -1,0 +1,72 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "proto/journal.pb.h"
+
+namespace ingest {
+
+// Where one entry lives in the journal file.
+struct JournalLocation {
+  uint64_t offset = 0;  // of the payload
+  uint32_t size = 0;
+};
+
+// The committed task results of one pass, appended as they arrive: the
+// merge reads them back in plan order, and a coordinator killed mid-pass
+// finds them again on `--resume`. Every entry is framed with its length and a
+// checksum, so a half-written tail (the process died inside a write) or a
+// damaged entry is detected on open and cut off, never trusted. Appends are
+// fsynced in batches: a machine crash loses at most the last batch, whose
+// tasks simply run again. Not thread-safe.
+class TaskJournal {
+ public:
+  // Opens `path`, creating it if needed, and indexes the entries an earlier
+  // run left there.
+  static Result<TaskJournal> Open(const std::filesystem::path& path);
+
+  TaskJournal(TaskJournal&& other) noexcept;
+  TaskJournal& operator=(TaskJournal&&) = delete;
+  TaskJournal(const TaskJournal&) = delete;
+  ~TaskJournal();
+
+  // The last entry an earlier run committed for `task_id`.
+  std::optional<JournalLocation> Earlier(const std::string& task_id) const;
+  size_t earlier_entries() const { return earlier_.size(); }
+  // Bytes of a torn or damaged tail that Open cut off.
+  uint64_t discarded_bytes() const { return discarded_bytes_; }
+
+  Result<JournalLocation> Append(const JournalEntry& entry);
+  // DataLoss when the bytes no longer match their checksum.
+  Result<JournalEntry> Read(JournalLocation at) const;
+  // Makes every appended entry durable.
+  Status Sync();
+  // Closes and deletes the file, once the pass's artifact is committed.
+  void Remove();
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  TaskJournal(std::filesystem::path path, int fd);
+  // Indexes the entries on disk and truncates what follows the last good one.
+  Status Recover();
+
+  std::filesystem::path path_;
+  int fd_ = -1;
+  uint64_t end_ = 0;
+  std::map<std::string, JournalLocation> earlier_;
+  uint64_t discarded_bytes_ = 0;
+  uint32_t unsynced_ = 0;
+  std::chrono::steady_clock::time_point first_unsynced_;
+};
+
+// The digest a journal entry carries for `task` (its attempt number aside).
+std::string TaskDigest(const Task& task);
+
+}  // namespace ingest
