@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/curve_keys.h"
 
 namespace ingest {
 namespace {
@@ -354,6 +355,19 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
       MapReader curve(r.Child("curve"), "fleet.curve", name, env, &error);
       curve.Path("secret_key_file", &f.curve_secret_key_file);
       curve.Path("authorized_keys_file", &f.curve_authorized_keys_file);
+      if (f.curve_secret_key_file.empty() || f.curve_authorized_keys_file.empty()) {
+        r.Fail(r.Child("curve"), "key 'fleet.curve': needs both secret_key_file and authorized_keys_file");
+      } else if (Result<CurveKeyPair> keys = ReadCurveSecretKey(f.curve_secret_key_file); !keys.ok()) {
+        curve.Fail(curve.Child("secret_key_file"), "key 'fleet.curve.secret_key_file': " + keys.status().message());
+      } else if (Result<std::vector<std::string>> allowed = ReadAuthorizedKeys(f.curve_authorized_keys_file);
+                 !allowed.ok()) {
+        curve.Fail(curve.Child("authorized_keys_file"),
+                   "key 'fleet.curve.authorized_keys_file': " + allowed.status().message());
+      } else {
+        f.curve_secret_key = keys->secret_key;
+        f.curve_public_key = keys->public_key;
+        f.curve_authorized_keys = std::move(*allowed);
+      }
       curve.Finish();
     }
     r.Finish();

@@ -33,8 +33,13 @@ struct FleetConfig {
   uint32_t task_timeout_s = 600;
   uint32_t min_workers = 1;
   uint32_t wait_for_workers_s = 120;
+  // CurveZMQ: both files or neither. LoadConfig reads the keys (Z85).
   std::filesystem::path curve_secret_key_file;
   std::filesystem::path curve_authorized_keys_file;
+  std::string curve_secret_key;
+  std::string curve_public_key;
+  std::vector<std::string> curve_authorized_keys;
+  bool curve() const { return !curve_secret_key.empty(); }
 };
 
 struct RetryConfig {

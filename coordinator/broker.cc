@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/curve_keys.h"
 #include "common/fleet_protocol.h"
 #include "common/pass.h"
 
@@ -209,6 +210,13 @@ Broker::Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry)
   router_.set(zmq::sockopt::router_handover, 1);
   router_.set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
   router_.set(zmq::sockopt::linger, 0);
+  if (fleet_.curve()) {
+    zap_ = std::make_unique<ZapAuthenticator>(context_, fleet_.curve_authorized_keys);
+    router_.set(zmq::sockopt::curve_server, true);
+    router_.set(zmq::sockopt::curve_secretkey, CurveKeyBytes(fleet_.curve_secret_key));
+    spdlog::info("fleet: CURVE authentication on: coordinator public key {}, {} authorized worker keys",
+                 fleet_.curve_public_key, fleet_.curve_authorized_keys.size());
+  }
 }
 
 Broker::~Broker() = default;

@@ -12,6 +12,7 @@
 
 #include "common/config.h"
 #include "common/status.h"
+#include "coordinator/zap_authenticator.h"
 #include "proto/fleet.pb.h"
 #include "proto/manifest.pb.h"
 
@@ -60,6 +61,8 @@ class Broker {
   // Frames dropped because they did not parse, were too large or came from
   // an unknown peer.
   uint64_t dropped_frames() const { return dropped_frames_; }
+  // CURVE handshakes refused (a worker key not authorized, or no CURVE).
+  uint64_t refused_handshakes() const { return zap_ ? zap_->refused() : 0; }
 
  private:
   struct Lease;
@@ -79,6 +82,7 @@ class Broker {
   FleetConfig fleet_;
   RetryConfig retry_;
   std::string endpoint_;
+  std::unique_ptr<ZapAuthenticator> zap_;  // with fleet.curve only
   std::map<std::string, std::unique_ptr<WorkerState>> workers_;  // by routing id
   std::chrono::steady_clock::time_point next_heartbeat_;
   uint64_t dropped_frames_ = 0;

@@ -41,4 +41,7 @@ int RunCoordinator(const RunOptions& options);
 // `check`: validates a config file; prints what is wrong. Returns 0 or 2.
 int CheckConfig(const std::string& config_file);
 
+// `keygen PREFIX`: writes a CurveZMQ key pair, prints the public key; exit 0 or 1.
+int GenerateKeys(const std::string& prefix);
+
 }  // namespace ingest

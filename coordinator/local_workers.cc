@@ -15,7 +15,8 @@ namespace ingest {
 
 LocalWorkers::~LocalWorkers() { Stop(); }
 
-Status LocalWorkers::Start(int count, const std::string& endpoint, unsigned slots) {
+Status LocalWorkers::Start(int count, const std::string& endpoint, unsigned slots,
+                           const std::vector<std::string>& extra_args) {
   std::error_code ec;
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return Internal("cannot locate own binary: " + ec.message());
@@ -36,6 +37,7 @@ Status LocalWorkers::Start(int count, const std::string& endpoint, unsigned slot
         argv.push_back("--slots");
         argv.push_back(slots_text.c_str());
       }
+      for (const std::string& arg : extra_args) argv.push_back(arg.c_str());
       argv.push_back(nullptr);
       ::execv(worker.c_str(), const_cast<char* const*>(argv.data()));
       ::_exit(127);

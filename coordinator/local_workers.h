@@ -19,8 +19,9 @@ class LocalWorkers {
   LocalWorkers& operator=(const LocalWorkers&) = delete;
 
   // Starts `count` ingest-worker processes from the coordinator's own
-  // directory, connected to `endpoint`, each with `slots` slots (0 = cores).
-  Status Start(int count, const std::string& endpoint, unsigned slots);
+  // directory, connected to `endpoint`, each with `slots` slots (0 = cores)
+  // and `extra_args`.
+  Status Start(int count, const std::string& endpoint, unsigned slots, const std::vector<std::string>& extra_args = {});
 
   // SIGTERM (drain), then SIGKILL after `grace_ms`; reaps every child.
   void Stop(int grace_ms = 10000);

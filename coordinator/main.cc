@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
   CLI::App* check_cmd = app.add_subcommand("check", "validate a config file (exit 0 or 2)");
   check_cmd->add_option("--config", check_file, "config file")->required();
 
+  std::string keygen_prefix;
+  CLI::App* keygen_cmd =
+      app.add_subcommand("keygen", "write a CurveZMQ key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
+  keygen_cmd->add_option("prefix", keygen_prefix, "path prefix, e.g. keys/worker-1")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -38,6 +43,7 @@ int main(int argc, char** argv) {
   }
   ingest::InitLogging(verbose);
   if (*check_cmd) return ingest::CheckConfig(check_file);
+  if (*keygen_cmd) return ingest::GenerateKeys(keygen_prefix);
   // The run entry of the manifest records the flags as given.
   for (int i = 2; i < argc; ++i) run.flags.emplace_back(argv[i]);
   return ingest::RunCoordinator(run);

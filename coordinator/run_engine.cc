@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "common/curve_keys.h"
 #include "common/manifest.h"
 #include "common/pass.h"
 #include "common/proto_json.h"
@@ -286,6 +287,21 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
   return Status::Ok();
 }
 
+Result<std::vector<std::string>> RunEngine::PrepareLocalWorkerKeys() {
+  // Local workers get a key pair of their own for this run, authorized
+  // alongside the configured ones; the files go with .work at the end.
+  const std::filesystem::path work = job_dir_ / ".work";
+  std::error_code ec;
+  std::filesystem::create_directories(work, ec);
+  if (ec) return ErrnoStatus(ec.value(), work.string());
+  INGEST_ASSIGN_OR_RETURN(CurveKeyPair keys, GenerateCurveKeyPair());
+  INGEST_RETURN_IF_ERROR(WriteCurveKeyPair(work / "local-worker", keys));
+  INGEST_RETURN_IF_ERROR(WriteFileAtomic(work / "coordinator.pub", config_.fleet.curve_public_key + "\n"));
+  config_.fleet.curve_authorized_keys.push_back(keys.public_key);
+  return std::vector<std::string>{"--curve-server-key", (work / "coordinator.pub").string(), "--curve-secret-key",
+                                  (work / "local-worker.key").string()};
+}
+
 int RunEngine::DryRun() {
   // Plans without writing anything: no job directory, no manifest, no log.
   std::cout << "dry run: env " << config_.env << ", passes ";
@@ -410,6 +426,12 @@ int RunEngine::Run() {
   if (!saved.ok()) return Finish(saved);
   if (passes_.empty()) return Finish(Status::Ok());
 
+  std::vector<std::string> local_worker_args;
+  if (config_.fleet.curve() && options_.local_workers > 0) {
+    Result<std::vector<std::string>> args = PrepareLocalWorkerKeys();
+    if (!args.ok()) return Finish(args.status());
+    local_worker_args = std::move(*args);
+  }
   try {
     zmq::context_t context(1);
     Broker broker(context, config_.fleet, config_.retry);
@@ -423,7 +445,7 @@ int RunEngine::Run() {
       for (const char* any : {"tcp://0.0.0.0:", "tcp://*:"}) {
         if (endpoint.rfind(any, 0) == 0) endpoint = "tcp://127.0.0.1:" + endpoint.substr(std::string(any).size());
       }
-      Status started = local.Start(options_.local_workers, endpoint, options_.local_worker_slots);
+      Status started = local.Start(options_.local_workers, endpoint, options_.local_worker_slots, local_worker_args);
       if (!started.ok()) return Finish(started);
     }
     uint32_t wanted = std::max<uint32_t>(config_.fleet.min_workers, options_.local_workers > 0 ? 1 : 0);
@@ -437,6 +459,11 @@ int RunEngine::Run() {
       LogEvent(spdlog::level::warn, {.status = "dropped_frames", .count = broker.dropped_frames()},
                "fleet: dropped " + std::to_string(broker.dropped_frames()) +
                    " frames that did not parse, came from unknown peers or spoke another protocol version");
+    }
+    if (broker.refused_handshakes() > 0) {
+      LogEvent(spdlog::level::warn, {.status = "refused_workers", .count = broker.refused_handshakes()},
+               "fleet: refused " + std::to_string(broker.refused_handshakes()) +
+                   " CURVE handshakes of workers whose key is not authorized");
     }
     local.Stop();
     std::error_code ec;
@@ -469,6 +496,17 @@ int CheckConfig(const std::string& config_file) {
     return kExitUsage;
   }
   std::cout << config_file << ": OK (env " << config->env << ", " << config->sources.size() << " sources)\n";
+  return kExitCompleted;
+}
+
+int GenerateKeys(const std::string& prefix) {
+  Result<CurveKeyPair> keys = GenerateCurveKeyPair();
+  Status written = keys.ok() ? WriteCurveKeyPair(prefix, *keys) : keys.status();
+  if (!written.ok()) {
+    std::cerr << written.message() << "\n";
+    return kExitFailed;
+  }
+  std::cout << prefix << ".key (secret), " << prefix << ".pub: " << keys->public_key << "\n";
   return kExitCompleted;
 }
 

@@ -40,6 +40,8 @@ class RunEngine {
   Status RunPass(Broker& broker, Pass pass);
   int Finish(const Status& fatal);
   int DryRun();
+  // With fleet.curve, --local-workers need keys: returns their extra flags.
+  Result<std::vector<std::string>> PrepareLocalWorkerKeys();
 
   RunOptions options_;
   Config config_;

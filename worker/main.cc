@@ -1,5 +1,8 @@
+#include <iostream>
+
 #include <CLI/CLI.hpp>
 
+#include "common/curve_keys.h"
 #include "common/run_log.h"
 #include "worker/worker.h"
 
@@ -22,11 +25,32 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 86400u));
   app.add_option("--pdf-memory-mb", pdf_memory_mb, "address-space limit of the PDF helper, MiB")
       ->check(CLI::Range(uint64_t{64}, uint64_t{1} << 20));
+  std::string curve_server_key_file;
+  std::string curve_secret_key_file;
+  auto* server_key = app.add_option("--curve-server-key", curve_server_key_file,
+                                    "file with the coordinator's CURVE public key (turns on CurveZMQ)");
+  auto* secret_key = app.add_option("--curve-secret-key", curve_secret_key_file,
+                                    "file with this worker's CURVE secret key (`ingest-coordinator keygen`)");
+  server_key->needs(secret_key);
+  secret_key->needs(server_key);
   app.add_flag("-v,--verbose", verbose, "debug logging");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!curve_server_key_file.empty()) {
+    ingest::Result<std::string> server = ingest::ReadCurvePublicKey(curve_server_key_file);
+    ingest::Result<ingest::CurveKeyPair> own = ingest::ReadCurveSecretKey(curve_secret_key_file);
+    for (const ingest::Status& s : {server.status(), own.status()}) {
+      if (!s.ok()) {
+        std::cerr << "ingest-worker: " << s.message() << "\n";
+        return 2;
+      }
+    }
+    options.curve_server_key = *server;
+    options.curve_public_key = own->public_key;
+    options.curve_secret_key = own->secret_key;
   }
   options.limits.max_text_bytes = max_document_mb << 20;
   options.limits.pdf_memory_bytes = pdf_memory_mb << 20;

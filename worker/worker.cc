@@ -5,15 +5,18 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <csignal>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "common/curve_keys.h"
 #include "common/fleet_protocol.h"
 #include "worker/task_runner.h"
 
@@ -26,6 +29,7 @@ volatile std::sig_atomic_t g_stop_signal = 0;
 void OnStopSignal(int signal) { g_stop_signal = signal; }
 
 constexpr char kResultsEndpoint[] = "inproc://worker-results";
+constexpr char kMonitorEndpoint[] = "inproc://worker-monitor";
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr char kVersion[] = "ingestfleet-worker/0.1.0";
 
@@ -107,6 +111,18 @@ class WorkerLoop {
     dealer_.set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
     // Results still queued at exit get this long to reach the coordinator.
     dealer_.set(zmq::sockopt::linger, 5000);
+    if (!options_.curve_server_key.empty()) {
+      dealer_.set(zmq::sockopt::curve_serverkey, CurveKeyBytes(options_.curve_server_key));
+      dealer_.set(zmq::sockopt::curve_publickey, CurveKeyBytes(options_.curve_public_key));
+      dealer_.set(zmq::sockopt::curve_secretkey, CurveKeyBytes(options_.curve_secret_key));
+      // A refused handshake is otherwise invisible: ZeroMQ just retries.
+      if (zmq_socket_monitor(dealer_.handle(), kMonitorEndpoint,
+                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
+        throw zmq::error_t();
+      }
+      monitor_.emplace(context_, zmq::socket_type::pair);
+      monitor_->connect(kMonitorEndpoint);
+    }
     dealer_.connect(options_.connect);
     results_.bind(kResultsEndpoint);
 
@@ -148,15 +164,18 @@ class WorkerLoop {
       if (draining && running_ == 0) return 0;
       if (rejected_) return 1;
 
-      zmq::pollitem_t items[] = {{dealer_.handle(), 0, ZMQ_POLLIN, 0}, {results_.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::pollitem_t items[] = {{dealer_.handle(), 0, ZMQ_POLLIN, 0},
+                                 {results_.handle(), 0, ZMQ_POLLIN, 0},
+                                 {monitor_ ? monitor_->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
       try {
-        zmq::poll(items, 2, kPollInterval);
+        zmq::poll(items, monitor_ ? 3 : 2, kPollInterval);
       } catch (const zmq::error_t& e) {
         if (e.num() != EINTR) throw;
         continue;  // a signal: the top of the loop handles it
       }
       if (items[0].revents & ZMQ_POLLIN) ReceiveFromCoordinator(draining);
       if (items[1].revents & ZMQ_POLLIN) ForwardResults();
+      if (monitor_ && (items[2].revents & ZMQ_POLLIN)) ReportHandshakeFailures();
 
       auto now = Clock::now();
       if (now >= next_heartbeat) {
@@ -218,6 +237,30 @@ class WorkerLoop {
     }
   }
 
+  // Monitor events: a 6-byte frame (event, value), then the endpoint.
+  void ReportHandshakeFailures() {
+    zmq::message_t event;
+    while (monitor_->recv(event, zmq::recv_flags::dontwait)) {
+      zmq::message_t address;
+      if (event.more()) (void)monitor_->recv(address, zmq::recv_flags::dontwait);
+      uint16_t id = 0;
+      uint32_t value = 0;
+      if (event.size() >= 6) {
+        std::memcpy(&id, event.data(), 2);
+        std::memcpy(&value, static_cast<const char*>(event.data()) + 2, 4);
+      }
+      if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        spdlog::error("worker {}: the coordinator refused this worker's CURVE key (ZAP status {}); add {} to its "
+                      "fleet.curve.authorized_keys_file",
+                      options_.id, value, options_.curve_public_key);
+      } else {
+        spdlog::error("worker {}: CURVE handshake with {} failed: is the coordinator's public key right, and does it "
+                      "use CURVE?",
+                      options_.id, address.to_string());
+      }
+    }
+  }
+
   void ForwardResults() {
     zmq::message_t message;
     while (results_.recv(message, zmq::recv_flags::dontwait)) {
@@ -231,6 +274,7 @@ class WorkerLoop {
   zmq::context_t& context_;
   zmq::socket_t dealer_;
   zmq::socket_t results_;
+  std::optional<zmq::socket_t> monitor_;  // CURVE handshake failures
   TaskQueue queue_;
   int running_ = 0;  // accepted and not yet answered
   uint64_t completed_ = 0;

@@ -18,6 +18,11 @@ struct WorkerOptions {
   // Limits on untrusted documents: text size, and the PDF helper's CPU time,
   // memory and wall-clock time.
   ExtractLimits limits;
+  // CurveZMQ (Z85): the coordinator's public key and this worker's key pair;
+  // all empty for a plain connection.
+  std::string curve_server_key;
+  std::string curve_public_key;
+  std::string curve_secret_key;
 };
 
 // Runs a worker until SIGINT or SIGTERM, then drains: it tells the

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "common/curve_keys.h"
+
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -94,10 +96,21 @@ notifications:
 admin: { listen: "0.0.0.0:50051", token_file: /run/secrets/token }
 retention: { compress_after_days: 3, delete_after_days: 10, keep_last_jobs: 2 }
 )");
+  std::filesystem::create_directories(dir.path() / "keys");
+  Result<CurveKeyPair> server = GenerateCurveKeyPair();
+  Result<CurveKeyPair> worker = GenerateCurveKeyPair();
+  ASSERT_OK(server);
+  ASSERT_OK(worker);
+  ASSERT_OK(WriteCurveKeyPair(dir.path() / "keys/server", *server));
+  dir.Write("keys/workers", "# fleet workers\n" + worker->public_key + " worker-1\n\n");
   Result<Config> config = LoadConfig(file, FakeEnv({{"SLACK", "https://hooks.example/x"}}));
   ASSERT_OK(config);
   EXPECT_EQ(config->artifact_root, "/srv/artifacts");
   EXPECT_EQ(config->fleet.curve_secret_key_file, dir.path() / "keys/server.key");
+  EXPECT_EQ(config->fleet.curve_public_key, server->public_key);
+  EXPECT_EQ(config->fleet.curve_authorized_keys, std::vector<std::string>{worker->public_key});
+  EXPECT_EQ(std::filesystem::status(dir.path() / "keys/server.key").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   EXPECT_EQ(config->retry.attempts, 5u);
   EXPECT_FALSE(config->retry.jitter);
   EXPECT_DOUBLE_EQ(config->run.max_failed_fraction, 0.05);
@@ -146,6 +159,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"DuplicateSource", "env: dev\nsources: [{name: a, kind: files, root: .}, {name: a, kind: files, root: .}]\n",
                   "source name 'a' is used twice"},
         BadConfig{"BadYaml", "env: dev\nsources: [\n", "bad.yaml:"},
+        BadConfig{"CurveWithOneFile", "env: dev\nsources: [{name: a, kind: files, root: .}]\nfleet:\n  curve: {secret_key_file: k}\n",
+                  ":4: key 'fleet.curve': needs both secret_key_file and authorized_keys_file"},
+        BadConfig{"CurveKeyMissing", "env: dev\nsources: [{name: a, kind: files, root: .}]\nfleet:\n  curve:\n    secret_key_file: nokey\n    authorized_keys_file: nolist\n",
+                  ":5: key 'fleet.curve.secret_key_file': "},
         BadConfig{"OverlapTooLarge", "env: dev\nsources: [{name: a, kind: files, root: .}]\npasses: {C: {chunk_chars: 100, overlap_chars: 100}}\n",
                   "key 'passes.C.overlap_chars' must be below chunk_chars"}),
     [](const ::testing::TestParamInfo<BadConfig>& info) { return info.param.name; });

@@ -217,6 +217,50 @@ TEST_F(FleetTest, OldProtocolPeersAndGarbageFramesAreRefusedAndChangeNothing) {
   StopWorker(*worker, "real");
 }
 
+TEST_F(FleetTest, WorkersWithoutAnAuthorizedCurveKeyGetNoTask) {
+  WriteCorpus(20);
+  std::filesystem::create_directories(dir_.path() / "keys");
+  for (const char* name : {"coordinator", "trusted", "stranger"}) {
+    Subprocess keygen({Bin("ingest-coordinator"), "keygen", (dir_.path() / "keys" / name).string()},
+                      dir_.path() / "keygen.out", dir_.path() / "keygen.err");
+    ASSERT_EQ(keygen.Wait(testing::Scaled(10s)), 0) << ReadAll(dir_.path() / "keygen.err");
+  }
+  std::filesystem::copy_file(dir_.path() / "keys/trusted.pub", dir_.path() / "keys/authorized");
+  WriteConfig(1, 30);
+  std::string config = ReadAll(dir_.path() / "ingest.yaml");
+  config.replace(config.find("fleet:\n"), 7,
+                 "fleet:\n  curve: { secret_key_file: keys/coordinator.key, authorized_keys_file: keys/authorized }\n");
+  std::ofstream(dir_.path() / "ingest.yaml", std::ios::trunc) << config;
+
+  std::string endpoint;
+  auto coordinator = StartCoordinator("curve", &endpoint);
+  ASSERT_FALSE(endpoint.empty()) << Err("curve");
+  const std::string server_key = (dir_.path() / "keys/coordinator.pub").string();
+  auto stranger = StartWorker(endpoint, "stranger",
+                              {"--curve-server-key", server_key, "--curve-secret-key",
+                               (dir_.path() / "keys/stranger.key").string()});
+  auto plain = StartWorker(endpoint, "plain");
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "stranger.err", "refused this worker's CURVE key", testing::Scaled(20s))
+                   .empty())
+      << ReadAll(dir_.path() / "stranger.err");
+  auto trusted = StartWorker(endpoint, "trusted",
+                             {"--curve-server-key", server_key, "--curve-secret-key",
+                              (dir_.path() / "keys/trusted.key").string()});
+  ASSERT_EQ(coordinator->Wait(testing::Scaled(120s)), 0) << Err("curve");
+  EXPECT_EQ(SummaryOf(*coordinator).documents().processed(), 20u);
+  std::string log = Err("curve");
+  EXPECT_THAT(log, HasSubstr("CURVE authentication on"));
+  EXPECT_THAT(log, HasSubstr("is not in fleet.curve.authorized_keys_file"));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("worker stranger joined")));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("worker plain joined")));
+  StopWorker(*stranger, "stranger");
+  StopWorker(*plain, "plain");
+  StopWorker(*trusted, "trusted");
+  EXPECT_THAT(ReadAll(dir_.path() / "stranger.err"), HasSubstr("stopped after 0 tasks"));
+  EXPECT_THAT(ReadAll(dir_.path() / "plain.err"), HasSubstr("stopped after 0 tasks"));
+  EXPECT_THAT(ReadAll(dir_.path() / "trusted.err"), HasSubstr("stopped after 120 tasks"));
+}
+
 TEST_F(FleetTest, ResultOfAReassignedAttemptIsRefused) {
   WriteCorpus(4);
   RunOutcome clean = Run({}, 1);
