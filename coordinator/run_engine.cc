@@ -1,5 +1,6 @@
 #include "coordinator/run_engine.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -287,6 +288,17 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
   return Status::Ok();
 }
 
+std::string RunEngine::CpuReport() const {
+  // The coordinator is the fleet's one serial part: its CPU per task is the
+  // figure that says how far the fleet can scale out.
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const double cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+  const uint32_t tasks = tasks_.total();
+  return fmt::format("coordinator CPU {:.2f} s, {:.0f} us per task", cpu_s, tasks > 0 ? cpu_s / tasks * 1e6 : 0.0);
+}
+
 Result<std::vector<std::string>> RunEngine::PrepareLocalWorkerKeys() {
   // Local workers get a key pair of their own for this run, authorized
   // alongside the configured ones; the files go with .work at the end.
@@ -390,7 +402,7 @@ int RunEngine::Finish(const Status& fatal) {
   LogEvent(exit_code == kExitCompleted ? spdlog::level::info : spdlog::level::warn,
            {.status = status, .error = fatal.ok() ? "" : fatal.message(), .count = failed_docs,
             .duration_s = summary.duration_s()},
-           "run " + run_id_.value + " " + status + " (exit " + std::to_string(exit_code) + ")");
+           "run " + run_id_.value + " " + status + " (exit " + std::to_string(exit_code) + "); " + CpuReport());
   run_log_.reset();
   std::cerr << "job directory: " << job_dir_.string() << "\n";
   std::cout << ToJson(summary) << std::endl;

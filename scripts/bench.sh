@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Prints the benchmark figures: pass C chunking throughput and per-format
-# extraction + chunking (Google Benchmark), and the end-to-end wall time of A→F
+# extraction + chunking (Google Benchmark), no-op task dispatch through the
+# real broker with 1/2/8/32 workers and the coordinator's CPU per task,
+# recovery time after a worker SIGKILL, and the end-to-end wall time of A→F
 # over a generated Markdown/text/HTML corpus with 1 and 2 single-slot workers
 # (median of REPEAT runs). scripts/try-real-docs.sh times A→F over real PDFs.
 # Usage: scripts/bench.sh [DOCS=2000] [REPEAT=3]
@@ -16,6 +18,12 @@ build/bench/chunker_bench --benchmark_repetitions=3 --benchmark_report_aggregate
 echo
 echo "== pass C per format (extraction + chunking): MB/s, PDF pages/s"
 build/bench/formats_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+echo
+echo "== fleet: no-op task dispatch over TCP loopback (items_per_second = tasks/s), coordinator CPU per task"
+build/bench/fleet_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+echo
+echo "== fleet: recovery from a worker SIGKILL mid-pass"
+python3 bench/fleet_recovery.py build/bin --repeat 5
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -44,6 +52,8 @@ for workers in 1 2; do
   done
   result[$workers]=$(printf '%s\n' "${times[@]}" | median)
   chunks=$(sed -n 's/.*"chunks":\([0-9]*\).*/\1/p' "$work/summary.json")
-  printf 'workers=%d  median wall %.2f s  (runs: %s)  chunks=%s\n' "$workers" "${result[$workers]}" "${times[*]}" "$chunks"
+  cpu=$(grep -o 'coordinator CPU [^"]*' "$work/run.log" | tail -1)
+  printf 'workers=%d  median wall %.2f s  (runs: %s)  chunks=%s  last run: %s\n' "$workers" "${result[$workers]}" \
+    "${times[*]}" "$chunks" "$cpu"
 done
 printf 'speedup 2 vs 1 worker: %.2fx\n' "$(echo "${result[1]} / ${result[2]}" | bc -l)"
