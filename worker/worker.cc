@@ -9,7 +9,6 @@
 #include <csignal>
 #include <deque>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <vector>
 
@@ -101,7 +100,8 @@ class WorkerLoop {
       : options_(options),
         context_(context),
         dealer_(context, zmq::socket_type::dealer),
-        results_(context, zmq::socket_type::pull) {}
+        results_(context, zmq::socket_type::pull),
+        monitor_(context, zmq::socket_type::pair) {}
 
   int Run() {
     dealer_.set(zmq::sockopt::routing_id, options_.id);
@@ -109,20 +109,19 @@ class WorkerLoop {
     dealer_.set(zmq::sockopt::reconnect_ivl, 1000);
     dealer_.set(zmq::sockopt::reconnect_ivl_max, 32000);
     dealer_.set(zmq::sockopt::maxmsgsize, kMaxFrameBytes);
-    // Results still queued at exit get this long to reach the coordinator.
-    dealer_.set(zmq::sockopt::linger, 5000);
     if (!options_.curve_server_key.empty()) {
       dealer_.set(zmq::sockopt::curve_serverkey, CurveKeyBytes(options_.curve_server_key));
       dealer_.set(zmq::sockopt::curve_publickey, CurveKeyBytes(options_.curve_public_key));
       dealer_.set(zmq::sockopt::curve_secretkey, CurveKeyBytes(options_.curve_secret_key));
-      // A refused handshake is otherwise invisible: ZeroMQ just retries.
-      if (zmq_socket_monitor(dealer_.handle(), kMonitorEndpoint,
-                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
-        throw zmq::error_t();
-      }
-      monitor_.emplace(context_, zmq::socket_type::pair);
-      monitor_->connect(kMonitorEndpoint);
     }
+    // Whether the coordinator is connected decides how long exit waits for
+    // queued frames; a refused CURVE handshake is otherwise invisible.
+    if (zmq_socket_monitor(dealer_.handle(), kMonitorEndpoint,
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
+      throw zmq::error_t();
+    }
+    monitor_.connect(kMonitorEndpoint);
     dealer_.connect(options_.connect);
     results_.bind(kResultsEndpoint);
 
@@ -139,6 +138,10 @@ class WorkerLoop {
     for (auto& t : threads) t.join();
     // Results of tasks that finished during shutdown.
     ForwardResults();
+    // Queued frames get 5 s to reach a connected coordinator; for a gone one
+    // they are worthless (a restarted coordinator refuses foreign results).
+    ReadMonitor();
+    dealer_.set(zmq::sockopt::linger, connected_ ? 5000 : 0);
     spdlog::info("worker {}: stopped after {} tasks", options_.id, completed_);
     return exit_code;
   }
@@ -166,16 +169,16 @@ class WorkerLoop {
 
       zmq::pollitem_t items[] = {{dealer_.handle(), 0, ZMQ_POLLIN, 0},
                                  {results_.handle(), 0, ZMQ_POLLIN, 0},
-                                 {monitor_ ? monitor_->handle() : nullptr, 0, ZMQ_POLLIN, 0}};
+                                 {monitor_.handle(), 0, ZMQ_POLLIN, 0}};
       try {
-        zmq::poll(items, monitor_ ? 3 : 2, kPollInterval);
+        zmq::poll(items, 3, kPollInterval);
       } catch (const zmq::error_t& e) {
         if (e.num() != EINTR) throw;
         continue;  // a signal: the top of the loop handles it
       }
       if (items[0].revents & ZMQ_POLLIN) ReceiveFromCoordinator(draining);
       if (items[1].revents & ZMQ_POLLIN) ForwardResults();
-      if (monitor_ && (items[2].revents & ZMQ_POLLIN)) ReportHandshakeFailures();
+      if (items[2].revents & ZMQ_POLLIN) ReadMonitor();
 
       auto now = Clock::now();
       if (now >= next_heartbeat) {
@@ -238,18 +241,20 @@ class WorkerLoop {
   }
 
   // Monitor events: a 6-byte frame (event, value), then the endpoint.
-  void ReportHandshakeFailures() {
+  void ReadMonitor() {
     zmq::message_t event;
-    while (monitor_->recv(event, zmq::recv_flags::dontwait)) {
+    while (monitor_.recv(event, zmq::recv_flags::dontwait)) {
       zmq::message_t address;
-      if (event.more()) (void)monitor_->recv(address, zmq::recv_flags::dontwait);
+      if (event.more()) (void)monitor_.recv(address, zmq::recv_flags::dontwait);
       uint16_t id = 0;
       uint32_t value = 0;
       if (event.size() >= 6) {
         std::memcpy(&id, event.data(), 2);
         std::memcpy(&value, static_cast<const char*>(event.data()) + 2, 4);
       }
-      if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+      if (id == ZMQ_EVENT_CONNECTED || id == ZMQ_EVENT_DISCONNECTED) {
+        connected_ = id == ZMQ_EVENT_CONNECTED;
+      } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
         spdlog::error("worker {}: the coordinator refused this worker's CURVE key (ZAP status {}); add {} to its "
                       "fleet.curve.authorized_keys_file",
                       options_.id, value, options_.curve_public_key);
@@ -274,7 +279,8 @@ class WorkerLoop {
   zmq::context_t& context_;
   zmq::socket_t dealer_;
   zmq::socket_t results_;
-  std::optional<zmq::socket_t> monitor_;  // CURVE handshake failures
+  zmq::socket_t monitor_;  // connection events of dealer_
+  bool connected_ = false;
   TaskQueue queue_;
   int running_ = 0;  // accepted and not yet answered
   uint64_t completed_ = 0;

@@ -135,6 +135,9 @@ TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkers
   Result<Manifest> interrupted = LoadManifest(job / kManifestFileName);
   ASSERT_OK(interrupted);
   EXPECT_EQ(PassEntry(*interrupted, Pass::PASS_C).status(), kPassRunning);
+  // What a kill inside a write leaves: a torn journal entry and an artifact temp file.
+  std::ofstream(job / "journal" / "passC.journal", std::ios::app | std::ios::binary) << std::string("\x40\x00\x00", 3);
+  std::ofstream(job / "passC_chunks.json.tmp.99999") << "[\n{\"source_id\": \"doc_";
 
   // The same two workers, never restarted, rejoin the new coordinator.
   auto resumed = StartCoordinator("resumed", &endpoint, {"--resume", "--job-dir", job.string()}, bind);
@@ -144,6 +147,9 @@ TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkers
   EXPECT_GT(summary.tasks().reused(), 0u);
   EXPECT_LT(summary.tasks().reused(), summary.tasks().total());
   EXPECT_THAT(Err("resumed"), HasSubstr("reused from the journal of an interrupted run"));
+  EXPECT_THAT(Err("resumed"), HasSubstr("discarded a damaged or half-written tail of"));
+  EXPECT_THAT(Err("resumed"), HasSubstr("passC_chunks.json.tmp.99999, left half-written by an interrupted run"));
+  EXPECT_FALSE(std::filesystem::exists(job / "passC_chunks.json.tmp.99999"));
   EXPECT_THAT(Err("resumed"), HasSubstr("worker first joined"));
   EXPECT_THAT(Err("resumed"), HasSubstr("worker second joined"));
   EXPECT_EQ(Artifacts(job), expected);
