@@ -12,6 +12,7 @@ packages=(
   libyaml-cpp-dev                      # configuration file
   libcli11-dev                         # command lines
   libssl-dev                           # sha256
+  libsqlite3-dev                       # the state store
   libmd4c-dev                          # Markdown parser
   libgumbo-dev                         # HTML parser
   libpoppler-glib-dev libcairo2-dev    # PDF text and outline (helper process); cairo writes test PDFs

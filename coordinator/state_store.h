@@ -1,0 +1,141 @@
+#pragma once
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ingest {
+
+// What the store remembers of one document between runs.
+struct StoredDocument {
+  std::string source_id;
+  std::string source;
+  std::string path;
+  std::string checksum;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  std::string last_status;  // processed | unchanged | failed | quarantined | deleted
+  uint32_t consecutive_failures = 0;
+};
+
+struct StoredSource {
+  std::string name;
+  std::string last_checked_at;  // "" when never checked
+  std::string last_status;      // processed | unchanged | not_due | failed
+};
+
+// One run, as recorded when it starts and completed when it ends.
+struct StoredRun {
+  std::string run_id;
+  std::string env;
+  std::string job_id;
+  std::string job_dir;
+  std::string trigger;
+  std::string flags;
+  std::string started_at;
+  std::string ended_at;
+  std::string status;
+  int exit_code = -1;
+  std::string summary_json;
+};
+
+struct ChangeEvent {
+  std::string source;
+  std::string source_id;
+  std::string path;
+  std::string change;  // new | modified | deleted
+  std::string checksum;
+  std::string previous_checksum;
+};
+
+// The state store (SPEC §9): one SQLite file in WAL mode with a busy
+// timeout and a schema version migrated forward on open. History (runs,
+// pass records, change events, audit events) is append-only: triggers
+// refuse to delete or rewrite it. Errors name the database file. One
+// instance per thread.
+class StateStore {
+ public:
+  // Opens or creates the store; PermissionDenied / DataLoss (not a database,
+  // corrupt) / FailedPrecondition (written by a newer build) name the file.
+  static Result<StateStore> Open(const std::filesystem::path& path);
+  // Opens an existing store without writing anything (for --dry-run);
+  // nullopt when there is no store yet.
+  static Result<std::optional<StateStore>> OpenReadOnly(const std::filesystem::path& path);
+
+  StateStore(StateStore&& other) noexcept;
+  StateStore& operator=(StateStore&&) = delete;
+  StateStore(const StateStore&) = delete;
+  ~StateStore();
+
+  static constexpr int kSchemaVersion = 1;
+  int schema_version() const { return schema_version_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // --- the run lock (one run per env) ---
+  // Takes the env's lock for `run_id`. A lock whose holder is gone (its pid
+  // no longer exists on this host, or its heartbeat is older than
+  // `stale_after`) is broken and `*broken` says whose it was. Aborted naming
+  // the holder when it is alive.
+  Status AcquireLock(const std::string& env, const std::string& run_id, std::chrono::seconds stale_after,
+                     std::string* broken);
+  Status HeartbeatLock(const std::string& env, const std::string& run_id);
+  Status ReleaseLock(const std::string& env, const std::string& run_id);
+
+  // --- documents and sources ---
+  Result<std::map<std::string, StoredDocument>> Documents(const std::string& env, const std::string& source);
+  Status PutDocuments(const std::string& env, const std::vector<StoredDocument>& documents, const std::string& now);
+  Result<std::optional<StoredSource>> Source(const std::string& env, const std::string& name);
+  Status PutSource(const std::string& env, const std::string& name, const std::string& kind, const std::string& status,
+                   bool checked, const std::string& now);
+
+  // --- history ---
+  Status RecordRunStart(const StoredRun& run);
+  Status RecordRunEnd(const StoredRun& run);
+  Status RecordPass(const std::string& run_id, const std::string& pass, const std::string& status,
+                    const std::string& started_at, const std::string& ended_at, uint32_t tasks, uint32_t reused,
+                    uint64_t records, const std::string& sha256);
+  Status RecordChanges(const std::string& env, const std::string& run_id, const std::vector<ChangeEvent>& changes,
+                       const std::string& now);
+  Status RecordAudit(const std::string& env, const std::string& run_id, const std::string& event_type,
+                     const std::string& payload, const std::string& now);
+  // The newest run of `env` that ended completed or partial, other than
+  // `except_job_id`: the job unchanged documents are carried forward from.
+  Result<std::optional<StoredRun>> LastSuccessfulRun(const std::string& env, const std::string& except_job_id);
+  // Counts rows of a history table, for tests and `status`.
+  Result<int64_t> Count(const std::string& table, const std::string& env);
+
+ private:
+  StateStore(std::filesystem::path path, sqlite3* db);
+  Status Migrate();
+  Status Exec(const std::string& sql);
+  Status Error(const std::string& what) const;
+
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+  int schema_version_ = 0;
+};
+
+// Keeps the run lock's heartbeat fresh from its own thread and connection
+// while a run is in progress, so a live run is never mistaken for a dead one.
+class LockHeartbeat {
+ public:
+  LockHeartbeat(std::filesystem::path db, std::string env, std::string run_id, std::chrono::seconds every);
+  ~LockHeartbeat();
+  LockHeartbeat(const LockHeartbeat&) = delete;
+  LockHeartbeat& operator=(const LockHeartbeat&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace ingest
