@@ -107,7 +107,7 @@ sources:
         # 2. Workers killed, drained and replaced while the run goes on.
         endpoint = f"tcp://127.0.0.1:{free_port()}"
         start = time.monotonic()
-        coordinator, out, err = fleet.coordinator("workers", "--bind", endpoint)
+        coordinator, out, err = fleet.coordinator("workers", "--bind", endpoint, "--full-refresh")
         for name in ("w1", "w2", "w3"):
             fleet.worker(name, endpoint)
         events = [("B", signal.SIGKILL, "w1", "w4"), ("C", signal.SIGTERM, "w2", "w5"),
@@ -138,7 +138,7 @@ sources:
         # 3. The coordinator killed mid-pass and resumed on the same port.
         endpoint = f"tcp://127.0.0.1:{free_port()}"
         start = time.monotonic()
-        coordinator, out, err = fleet.coordinator("killed", "--bind", endpoint)
+        coordinator, out, err = fleet.coordinator("killed", "--bind", endpoint, "--full-refresh")
         for name in ("r1", "r2"):
             fleet.worker(name, endpoint)
         if wait_for(err, "pass C started")[0] is None:
@@ -156,7 +156,8 @@ sources:
         coordinator.wait()
         job_dir = os.path.dirname(os.path.dirname(journal))
         print(f"  coordinator SIGKILLed in pass C with a {os.path.getsize(journal) >> 10} KiB journal")
-        resumed, out, err = fleet.coordinator("resumed", "--bind", endpoint, "--resume", "--job-dir", job_dir)
+        resumed, out, err = fleet.coordinator("resumed", "--bind", endpoint, "--resume", "--full-refresh",
+                                             "--job-dir", job_dir)
         if resumed.wait(timeout=1800) != 0:
             fail("resumed run: " + open(err).read()[-3000:])
         summary = summary_of(out)

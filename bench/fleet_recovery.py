@@ -27,7 +27,8 @@ def one_run(bin_dir, work, heartbeat_ms, tag):
     procs = []
     try:
         coordinator = subprocess.Popen(
-            [os.path.join(bin_dir, "ingest-coordinator"), "run", "--config", os.path.join(work, "fleet.yaml")],
+            [os.path.join(bin_dir, "ingest-coordinator"), "run", "--config", os.path.join(work, "fleet.yaml"),
+             "--full-refresh"],
             stdout=subprocess.DEVNULL, stderr=open(err, "w"))
         procs.append(coordinator)
         line, _ = wait_for(err, "fleet: listening on ", 20)

@@ -27,6 +27,8 @@ inline constexpr char kJobPartial[] = "partial";
 inline constexpr char kDocProcessed[] = "processed";
 inline constexpr char kDocUnchanged[] = "unchanged";
 inline constexpr char kDocFailed[] = "failed";
+// Failed in run.quarantine_after runs in a row and unchanged since: skipped.
+inline constexpr char kDocQuarantined[] = "quarantined";
 
 inline constexpr char kManifestFileName[] = "manifest.json";
 

@@ -34,7 +34,9 @@ PassExecutor::PassExecutor(Pass pass, const Config& config, Manifest& manifest, 
 
 bool PassExecutor::DocumentFailed(const std::string& source_id) const {
   auto it = manifest_.documents().find(source_id);
-  return it == manifest_.documents().end() || it->second.status() == kDocFailed;
+  if (it == manifest_.documents().end()) return true;
+  const std::string& status = it->second.status();
+  return status != kDocProcessed && status != kDocUnchanged;  // failed or quarantined
 }
 
 // Documents that have records in the artifact of `index_pass` and have not
@@ -43,7 +45,7 @@ std::vector<std::string> PassExecutor::PlannableDocuments(Pass index_pass) const
   std::vector<std::string> ids;
   if (pass_ == Pass::PASS_A) {
     for (const auto& [id, doc] : manifest_.documents()) {
-      if (doc.status() != kDocFailed) ids.push_back(id);
+      if (!DocumentFailed(id)) ids.push_back(id);
     }
     std::sort(ids.begin(), ids.end());  // protobuf maps iterate in no fixed order
     return ids;
@@ -120,8 +122,8 @@ Status PassExecutor::Plan() {
   const std::filesystem::path journal_dir = job_dir_ / "journal";
   std::filesystem::create_directories(journal_dir, ec);
   if (ec) return ErrnoStatus(ec.value(), journal_dir.string());
-  INGEST_ASSIGN_OR_RETURN(TaskJournal journal,
-                          TaskJournal::Open(journal_dir / ("pass" + PassLetter(pass_) + ".journal")));
+  INGEST_ASSIGN_OR_RETURN(TaskJournal journal, TaskJournal::Open(journal_dir / ("pass" + PassLetter(pass_) + ".journal"),
+                                                                 !reuse_.own_journal));
   INGEST_RETURN_IF_ERROR(SyncDirectory(journal_dir));
   if (journal.discarded_bytes() > 0) {
     LogEvent(spdlog::level::warn, {.pass = PassLetter(pass_), .status = "journal_truncated", .count = journal.discarded_bytes()},
@@ -135,19 +137,44 @@ Status PassExecutor::Plan() {
   return Status::Ok();
 }
 
-Result<size_t> PassExecutor::ReuseCommitted() {
-  if (journal_->earlier_entries() == 0) return 0;
-  size_t reused = 0;
+Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
+  std::optional<TaskJournal> previous;
+  std::error_code ec;
+  if (!reuse_.previous_journal.empty() && std::filesystem::exists(reuse_.previous_journal, ec)) {
+    Result<TaskJournal> opened = TaskJournal::OpenReadOnly(reuse_.previous_journal);
+    if (opened.ok()) {
+      previous.emplace(std::move(*opened));
+    } else {
+      spdlog::warn("not carrying results forward from {}: {}", reuse_.previous_journal.string(),
+                   opened.status().message());
+    }
+  }
+  Reused reused;
+  if (journal_->earlier_entries() == 0 && (!previous || previous->earlier_entries() == 0)) return reused;
   for (size_t i = 0; i < tasks_.size(); ++i) {
-    std::optional<JournalLocation> at = journal_->Earlier(tasks_[i].task_id);
-    if (!at) continue;
-    Result<JournalEntry> entry = journal_->Read(*at);
+    const std::string& id = tasks_[i].task_id;
+    std::optional<JournalLocation> own = journal_->Earlier(id);
+    std::optional<JournalLocation> carried = previous ? previous->Earlier(id) : std::nullopt;
+    if (!own && !carried) continue;
     // A task whose inputs changed since (or that cannot be built) runs again.
-    if (!entry.ok()) continue;
     Result<Task> task = BuildTask(i);
-    if (!task.ok() || digests_[i] != entry->task_digest()) continue;
-    Apply(i, entry->result(), at);
-    ++reused;
+    if (!task.ok()) continue;
+    if (own) {
+      Result<JournalEntry> entry = journal_->Read(*own);
+      if (entry.ok() && entry->task_digest() == digests_[i]) {
+        Apply(i, entry->result(), own);
+        ++reused.resumed;
+        continue;
+      }
+    }
+    if (carried) {
+      Result<JournalEntry> entry = previous->Read(*carried);
+      if (!entry.ok() || entry->task_digest() != digests_[i] || entry->result().has_error()) continue;
+      // Copied: every job's journal holds all of its results.
+      INGEST_ASSIGN_OR_RETURN(JournalLocation at, journal_->Append(*entry));
+      Apply(i, entry->result(), at);
+      ++reused.carried;
+    }
   }
   return reused;
 }
@@ -183,6 +210,7 @@ Result<Task> PassExecutor::BuildTask(size_t index) {
   ref->set_source(doc->second.source());
   ref->set_root(source->second->root.string());
   ref->set_path(doc->second.path());
+  ref->set_checksum(doc->second.checksum());
   switch (pass_) {
     case Pass::PASS_A:
       break;
@@ -389,8 +417,5 @@ Result<PassOutcome> PassExecutor::Merge() {
   return outcome;
 }
 
-void PassExecutor::DiscardJournal() {
-  if (journal_) journal_->Remove();
-}
 
 }  // namespace ingest

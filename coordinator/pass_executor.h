@@ -35,7 +35,8 @@ struct PassOutcome {
 // results to the pass's journal {job}/journal/pass{X}.journal and merges them
 // in (source_id, part) order into the artifact, so memory stays bounded by
 // one task's records (plus the corpus-wide entity and duplicate sets of E and
-// F). Results a killed run committed for the very same tasks are reused.
+// F). Results a killed run, or the previous job, committed for the very
+// same tasks are reused.
 // Marks documents whose task failed as failed in the manifest; they are left
 // out of this artifact and of every later pass. Single-threaded.
 class PassExecutor : public TaskHandler {
@@ -45,12 +46,28 @@ class PassExecutor : public TaskHandler {
   PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
                std::map<Pass, ArtifactScan> upstream, const std::map<Pass, RecordMirror>& mirrors);
 
+  // Where results that need not be computed again may come from.
+  struct Reuse {
+    // This job's journal from an interrupted run; false empties it (an
+    // explicit rerun of the pass).
+    bool own_journal = true;
+    // The same pass's journal in the job unchanged documents are carried
+    // forward from; empty for none.
+    std::filesystem::path previous_journal;
+  };
+  void set_reuse(Reuse reuse) { reuse_ = std::move(reuse); }
+
   Status Plan();
   size_t task_count() const { return tasks_.size(); }
 
   // Takes over the results an earlier, interrupted run of this pass
-  // committed for identical tasks; returns how many.
-  Result<size_t> ReuseCommitted();
+  // committed, and the previous job's results, for identical tasks (same
+  // digest: same document content, part, upstream inputs and release).
+  struct Reused {
+    size_t resumed = 0;  // from this job's journal
+    size_t carried = 0;  // from the previous job's
+  };
+  Result<Reused> ReuseCommitted();
   // The tasks still without a result, in dispatch order: sources by
   // priority (P0 first), then the largest documents (or parts) first so the
   // longest tasks do not form the tail. Merge order is unaffected.
@@ -59,10 +76,9 @@ class PassExecutor : public TaskHandler {
   Result<Task> BuildTask(size_t index) override;
   void OnResult(size_t index, TaskResult result) override;
 
-  // Writes, commits and re-validates the artifact.
+  // Writes, commits and re-validates the artifact. The journal stays: it
+  // is what the next job carries forward.
   Result<PassOutcome> Merge();
-  // Deletes the journal once the manifest records the pass as SUCCESS.
-  void DiscardJournal();
 
  private:
   struct PlannedTask {
@@ -92,6 +108,7 @@ class PassExecutor : public TaskHandler {
   std::filesystem::path job_dir_;
   std::filesystem::path work_dir_;
   std::optional<TaskJournal> journal_;  // opened by Plan()
+  Reuse reuse_;
   std::map<Pass, ArtifactScan> upstream_;
   const std::map<Pass, RecordMirror>& mirrors_;
   std::optional<ArtifactWriter> writer_;       // during Merge()

@@ -24,6 +24,9 @@ namespace ingest {
 namespace {
 
 constexpr size_t kSummaryErrors = 5;
+// A run lock whose heartbeat is older than this belongs to a dead run.
+constexpr std::chrono::seconds kLockStaleAfter{120};
+constexpr std::chrono::seconds kLockHeartbeat{15};
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -57,7 +60,13 @@ RunEngine::RunEngine(RunOptions options, Config config)
   if (!options_.env.empty()) config_.env = options_.env;
 }
 
-RunEngine::~RunEngine() = default;
+RunEngine::~RunEngine() {
+  lock_heartbeat_.reset();
+  if (locked_) {
+    Status released = store_->ReleaseLock(config_.env, run_id_.value);
+    if (!released.ok()) spdlog::warn("{}", released.message());
+  }
+}
 
 Status RunEngine::ResolvePasses() {
   if (!options_.passes.empty() && !options_.resume_from.empty()) {
@@ -158,6 +167,7 @@ Status RunEngine::DiscoverDocuments() {
   manifest_.clear_documents();
   manifest_.clear_sources();
   manifest_.clear_source_sha_map();
+  const bool hash_all = options_.full_refresh || options_.baseline;
   for (const SourceConfig& source : config_.sources) {
     if (!options_.sources.empty() &&
         std::find(options_.sources.begin(), options_.sources.end(), source.name) == options_.sources.end()) {
@@ -179,23 +189,143 @@ Status RunEngine::DiscoverDocuments() {
       LogEvent(spdlog::level::err, {.status = "failed", .error = "source_unreadable"}, docs.status().message());
       continue;
     }
-    record.set_status("processed");
-    record.set_documents(static_cast<uint32_t>(docs->size()));
-    for (const DiscoveredDocument& d : *docs) {
-      DocumentRecord& doc = (*manifest_.mutable_documents())[d.source_id];
-      doc.set_source(d.source);
-      doc.set_path(d.path);
-      doc.set_bytes(d.bytes);
-      doc.set_status(kDocProcessed);
-    }
-    LogEvent(spdlog::level::info, {.status = "discovered", .count = docs->size()},
-             "source " + source.name + ": " + std::to_string(docs->size()) + " documents");
+    INGEST_ASSIGN_OR_RETURN(auto stored, store_->Documents(config_.env, source.name));
+    SourceChanges changes = DetectChanges(source, std::move(*docs), stored, hash_all);
+    AddDetected(source, std::move(changes));
   }
   for (const std::string& name : options_.sources) {
     if (manifest_.sources().count(name) == 0) return InvalidArgument("--source " + name + ": no such source in the config");
   }
-  documents_new_ = static_cast<uint32_t>(manifest_.documents_size());
+  *manifest_.mutable_changes() = counts_;
+  // Durable now: a resumed run does not discover again.
+  const std::string now = FormatTimestamp(std::chrono::system_clock::now());
+  std::vector<StoredDocument> updates;
+  for (const auto& [id, doc] : stored_updates_) updates.push_back(doc);
+  INGEST_RETURN_IF_ERROR(store_->PutDocuments(config_.env, updates, now));
+  INGEST_RETURN_IF_ERROR(store_->RecordChanges(config_.env, run_id_.value, changes_, now));
   return Status::Ok();
+}
+
+void RunEngine::AddDetected(const SourceConfig& source, SourceChanges changes) {
+  SourceRecord& record = (*manifest_.mutable_sources())[source.name];
+  uint32_t changed = 0;
+  for (DetectedDocument& d : changes.documents) {
+    if (options_.baseline) d.change = Change::kNew;  // the first run: everything is new, nothing compared
+    DocumentRecord& doc = (*manifest_.mutable_documents())[d.document.source_id];
+    doc.set_source(d.document.source);
+    doc.set_path(d.document.path);
+    doc.set_bytes(d.document.bytes);
+    doc.set_checksum(d.checksum);
+    const bool quarantined = d.change == Change::kUnchanged && !options_.full_refresh &&
+                             d.consecutive_failures >= config_.run.quarantine_after;
+    if (quarantined) {
+      doc.set_status(kDocQuarantined);
+    } else if (d.change == Change::kUnchanged && !d.previously_failed) {
+      doc.set_status(kDocUnchanged);
+    } else {
+      doc.set_status(kDocProcessed);
+    }
+    switch (d.change) {
+      case Change::kNew: counts_.set_new_(counts_.new_() + 1); break;
+      case Change::kModified: counts_.set_changed(counts_.changed() + 1); break;
+      case Change::kUnchanged: counts_.set_unchanged(counts_.unchanged() + 1); break;
+    }
+    if (d.change != Change::kUnchanged) {
+      ++changed;
+      if (!options_.baseline) {
+        changes_.push_back({source.name, d.document.source_id, d.document.path, ChangeName(d.change), d.checksum,
+                            d.previous_checksum});
+      }
+    }
+    StoredDocument stored{d.document.source_id, source.name,    d.document.path, d.checksum, d.document.bytes,
+                          d.mtime_ns,           doc.status(),   d.consecutive_failures};
+    stored_updates_[stored.source_id] = std::move(stored);
+  }
+  for (StoredDocument& gone : changes.deleted) {
+    counts_.set_deleted(counts_.deleted() + 1);
+    ++changed;
+    changes_.push_back({source.name, gone.source_id, gone.path, "deleted", "", gone.checksum});
+    gone.last_status = "deleted";
+    stored_updates_[gone.source_id] = std::move(gone);
+  }
+  record.set_status(changed > 0 ? "processed" : "unchanged");
+  record.set_documents(static_cast<uint32_t>(changes.documents.size()));
+  LogEvent(spdlog::level::info, {.status = "discovered", .count = changes.documents.size()},
+           "source " + source.name + ": " + std::to_string(changes.documents.size()) + " documents, " +
+               std::to_string(changed) + " new, modified or deleted; " + std::to_string(changes.hashed) +
+               " read for their checksum");
+}
+
+Status RunEngine::OpenStateStore() {
+  INGEST_ASSIGN_OR_RETURN(StateStore store, StateStore::Open(config_.state_db));
+  store_.emplace(std::move(store));
+  std::string broken;
+  INGEST_RETURN_IF_ERROR(store_->AcquireLock(config_.env, run_id_.value, kLockStaleAfter, &broken));
+  locked_ = true;
+  if (!broken.empty()) spdlog::warn("broke the run lock of env '{}' held by {}", config_.env, broken);
+  lock_heartbeat_ = std::make_unique<LockHeartbeat>(config_.state_db, config_.env, run_id_.value, kLockHeartbeat);
+  return Status::Ok();
+}
+
+Status RunEngine::FindPreviousJob() {
+  // An explicit rerun recomputes; a full refresh or a baseline takes nothing over.
+  if (options_.full_refresh || options_.baseline || !options_.passes.empty() || !options_.resume_from.empty()) {
+    return Status::Ok();
+  }
+  INGEST_ASSIGN_OR_RETURN(std::optional<StoredRun> last, store_->LastSuccessfulRun(config_.env, manifest_.job_id()));
+  if (!last || !std::filesystem::exists(std::filesystem::path(last->job_dir) / "journal")) return Status::Ok();
+  previous_job_ = last->job_dir;
+  manifest_.set_carried_from(last->job_id);
+  spdlog::info("unchanged documents are carried forward from job {}", last->job_id);
+  return Status::Ok();
+}
+
+void RunEngine::RecordState(const RunSummary& summary, bool documents_settled) {
+  if (!store_) return;
+  const std::string now = FormatTimestamp(std::chrono::system_clock::now());
+  std::vector<Status> results;
+  // Outcomes per document: failures in a row decide quarantine.
+  if (documents_settled) {
+    std::vector<StoredDocument> updates;
+    for (const auto& [id, doc] : manifest_.documents()) {
+      auto it = stored_updates_.find(id);
+      StoredDocument stored = it != stored_updates_.end()
+                                  ? it->second
+                                  : StoredDocument{id, doc.source(), doc.path(), doc.checksum(), doc.bytes(), 0, "", 0};
+      if (it == stored_updates_.end()) {
+        // A resumed run did not discover: keep what the store has besides the outcome.
+        Result<std::map<std::string, StoredDocument>> known = store_->Documents(config_.env, doc.source());
+        if (known.ok() && known->count(id) > 0) stored = known->at(id);
+      }
+      stored.last_status = doc.status();
+      stored.consecutive_failures = doc.status() == kDocFailed        ? stored.consecutive_failures + 1
+                                    : doc.status() == kDocQuarantined ? stored.consecutive_failures
+                                                                      : 0;
+      updates.push_back(std::move(stored));
+    }
+    results.push_back(store_->PutDocuments(config_.env, updates, now));
+    for (const auto& [name, source] : manifest_.sources()) {
+      results.push_back(store_->PutSource(config_.env, name, source.kind(), source.status(), true, now));
+    }
+  }
+  for (Pass p : passes_) {
+    const PassRecord& pass = PassEntry(manifest_, p);
+    if (pass.run_id() != run_id_.value) continue;
+    const ArtifactRecord artifact = pass.artifacts_size() > 0 ? pass.artifacts(0) : ArtifactRecord();
+    results.push_back(store_->RecordPass(run_id_.value, PassLetter(p), pass.status(), pass.started(), pass.ended(),
+                                         pass.metrics().tasks_total(), pass.metrics().tasks_reused(),
+                                         artifact.records(), artifact.sha256()));
+  }
+  StoredRun run{.run_id = run_id_.value, .env = config_.env, .job_id = manifest_.job_id(),
+                .job_dir = job_dir_.string(), .ended_at = now, .status = summary.status(),
+                .exit_code = summary.exit_code(), .summary_json = ToJson(summary)};
+  results.push_back(store_->RecordRunEnd(run));
+  const bool ok = summary.status() == kJobCompleted || summary.status() == kJobPartial;
+  results.push_back(store_->RecordAudit(config_.env, run_id_.value, ok ? "ingestion_completed" : "ingestion_failed",
+                                        ToJson(summary), now));
+  for (const Status& s : results) {
+    if (!s.ok()) LogEvent(spdlog::level::err, {.status = "state_store", .error = s.message()}, s.message());
+  }
 }
 
 Status RunEngine::SaveManifest() {
@@ -232,17 +362,24 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
   mirrors_.erase(pass);
   verified_.erase(pass);
   PassExecutor executor(pass, config_, manifest_, job_dir_, std::move(*gate), mirrors_);
+  const bool explicit_rerun = !options_.passes.empty() || !options_.resume_from.empty();
+  executor.set_reuse({.own_journal = !explicit_rerun,
+                      .previous_journal = previous_job_.empty()
+                                              ? std::filesystem::path()
+                                              : previous_job_ / "journal" / ("pass" + letter + ".journal")});
   Status planned = executor.Plan();
   if (!planned.ok()) return fail(planned);
-  Result<size_t> reused = executor.ReuseCommitted();
+  Result<PassExecutor::Reused> reused = executor.ReuseCommitted();
   if (!reused.ok()) return fail(reused.status());
+  std::string reuse_note;
+  if (reused->resumed > 0) reuse_note += ", " + std::to_string(reused->resumed) + " reused from the journal of an interrupted run";
+  if (reused->carried > 0) reuse_note += ", " + std::to_string(reused->carried) + " carried forward from " + manifest_.carried_from();
   LogEvent(spdlog::level::info, {.status = kPassRunning, .count = executor.task_count()},
-           "pass " + letter + " started: " + std::to_string(executor.task_count()) + " tasks" +
-               (*reused > 0 ? ", " + std::to_string(*reused) + " reused from the journal of an interrupted run" : ""));
+           "pass " + letter + " started: " + std::to_string(executor.task_count()) + " tasks" + reuse_note);
   PassMetrics* metrics = record.mutable_metrics();
   Status executed = broker.Execute(executor.DispatchOrder(), executor, metrics);
   metrics->set_tasks_total(static_cast<uint32_t>(executor.task_count()));
-  metrics->set_tasks_reused(static_cast<uint32_t>(*reused));
+  metrics->set_tasks_reused(static_cast<uint32_t>(reused->resumed + reused->carried));
   tasks_.set_total(tasks_.total() + metrics->tasks_total());
   tasks_.set_reused(tasks_.reused() + metrics->tasks_reused());
   tasks_.set_executed(tasks_.executed() + metrics->tasks_executed());
@@ -282,10 +419,7 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
                std::to_string(outcome->documents_failed) + " documents failed; tasks " +
                fmt::format("{:.2f}", dispatch_s) + " s, merge " + fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) +
                " s");
-  INGEST_RETURN_IF_ERROR(SaveManifest());
-  // Only now is the journal redundant: the manifest names the artifact.
-  executor.DiscardJournal();
-  return Status::Ok();
+  return SaveManifest();
 }
 
 std::string RunEngine::CpuReport() const {
@@ -315,11 +449,18 @@ Result<std::vector<std::string>> RunEngine::PrepareLocalWorkerKeys() {
 }
 
 int RunEngine::DryRun() {
-  // Plans without writing anything: no job directory, no manifest, no log.
+  // Plans without writing anything: no job directory, no manifest, no log,
+  // and the state store (if there is one) is only read.
+  Result<std::optional<StateStore>> store = StateStore::OpenReadOnly(config_.state_db);
+  if (!store.ok()) {
+    spdlog::error("{}", store.status().message());
+    return kExitFailed;
+  }
   std::cout << "dry run: env " << config_.env << ", passes ";
   for (Pass p : passes_) std::cout << PassLetter(p);
-  std::cout << "\n";
-  size_t total = 0;
+  std::cout << (*store ? "" : " (no state store yet: every document is new)") << "\n";
+  size_t to_process = 0;
+  size_t unchanged = 0;
   for (const SourceConfig& source : config_.sources) {
     if (!options_.sources.empty() &&
         std::find(options_.sources.begin(), options_.sources.end(), source.name) == options_.sources.end()) {
@@ -330,11 +471,32 @@ int RunEngine::DryRun() {
       std::cout << "source " << source.name << ": " << docs.status().message() << "\n";
       continue;
     }
-    std::cout << "source " << source.name << ": " << docs->size() << " documents would be processed\n";
-    for (const DiscoveredDocument& d : *docs) std::cout << "  " << d.path << "\n";
-    total += docs->size();
+    std::map<std::string, StoredDocument> stored;
+    if (*store) {
+      Result<std::map<std::string, StoredDocument>> known = (*store)->Documents(config_.env, source.name);
+      if (!known.ok()) {
+        spdlog::error("{}", known.status().message());
+        return kExitFailed;
+      }
+      stored = std::move(*known);
+    }
+    SourceChanges changes =
+        DetectChanges(source, std::move(*docs), stored, options_.full_refresh || options_.baseline);
+    std::cout << "source " << source.name << ": due, " << changes.documents.size() << " documents\n";
+    for (const DetectedDocument& d : changes.documents) {
+      const bool rerun = options_.full_refresh || options_.baseline || d.change != Change::kUnchanged ||
+                         d.previously_failed;
+      if (!rerun) {
+        ++unchanged;
+        continue;
+      }
+      ++to_process;
+      std::cout << "  " << (options_.baseline ? "new" : ChangeName(d.change)) << "  " << d.document.path << "\n";
+    }
+    for (const StoredDocument& gone : changes.deleted) std::cout << "  deleted  " << gone.path << "\n";
   }
-  std::cout << total << " documents, " << total * passes_.size() << " document tasks planned\n";
+  std::cout << to_process << " documents to process (" << to_process * passes_.size()
+            << " document tasks, more where pass B splits), " << unchanged << " unchanged carried forward\n";
   return kExitCompleted;
 }
 
@@ -344,14 +506,26 @@ int RunEngine::Finish(const Status& fatal) {
     spdlog::error("{}", fatal.message());
   }
   uint32_t failed_docs = 0;
+  uint32_t unchanged_docs = 0;
+  std::vector<std::string> quarantined;
   for (const auto& [id, doc] : manifest_.documents()) {
     if (doc.status() == kDocFailed) ++failed_docs;
+    if (doc.status() == kDocUnchanged) ++unchanged_docs;
+    if (doc.status() == kDocQuarantined) quarantined.push_back(doc.source() + "/" + doc.path());
+  }
+  std::sort(quarantined.begin(), quarantined.end());
+  const auto documents = static_cast<uint32_t>(manifest_.documents_size());
+  const bool over_budget = documents > 0 && static_cast<double>(failed_docs) / documents > config_.run.max_failed_fraction;
+  if (over_budget) {
+    errors_.insert(errors_.begin(), std::to_string(failed_docs) + " of " + std::to_string(documents) +
+                                        " documents failed, more than run.max_failed_fraction=" +
+                                        fmt::format("{}", config_.run.max_failed_fraction));
   }
   bool source_failed = std::any_of(manifest_.sources().begin(), manifest_.sources().end(),
                                    [](const auto& s) { return s.second.status() == "failed"; });
   std::string status = kJobCompleted;
   int exit_code = kExitCompleted;
-  if (!fatal.ok() || pass_failed_) {
+  if (!fatal.ok() || pass_failed_ || over_budget) {
     status = kJobFailed;
     exit_code = kExitFailed;
   } else if (failed_docs > 0 || source_failed) {
@@ -371,15 +545,18 @@ int RunEngine::Finish(const Status& fatal) {
   summary.set_exit_code(exit_code);
   summary.set_duration_s(SecondsSince(started_steady_));
   DocumentCounts* docs = summary.mutable_documents();
-  docs->set_processed(static_cast<uint32_t>(manifest_.documents_size()) - failed_docs);
-  docs->set_new_(documents_new_);
+  *docs = manifest_.changes();
+  docs->set_processed(documents - failed_docs - unchanged_docs - static_cast<uint32_t>(quarantined.size()));
+  docs->set_unchanged(unchanged_docs);
   docs->set_failed(failed_docs);
+  docs->set_quarantined(static_cast<uint32_t>(quarantined.size()));
+  for (const std::string& q : quarantined) summary.add_quarantined(q);
   summary.set_pages(totals->pages());
   summary.set_chunks(totals->chunks());
   summary.set_entities(totals->entities());
   summary.mutable_graph()->set_nodes(totals->graph_nodes());
   summary.mutable_graph()->set_edges(totals->graph_edges());
-  summary.set_changes_detected(documents_new_);
+  summary.set_changes_detected(docs->new_() + docs->changed() + docs->deleted());
   *summary.mutable_tasks() = tasks_;
   summary.mutable_errors()->set_count(static_cast<uint32_t>(errors_.size()));
   for (size_t i = 0; i < errors_.size() && i < kSummaryErrors; ++i) summary.mutable_errors()->add_first(errors_[i]);
@@ -399,6 +576,7 @@ int RunEngine::Finish(const Status& fatal) {
       exit_code = kExitFailed;
     }
   }
+  RecordState(summary, fatal.ok() && !pass_failed_);
   LogEvent(exit_code == kExitCompleted ? spdlog::level::info : spdlog::level::warn,
            {.status = status, .error = fatal.ok() ? "" : fatal.message(), .count = failed_docs,
             .duration_s = summary.duration_s()},
@@ -417,9 +595,22 @@ int RunEngine::Run() {
   }
   if (options_.dry_run) return DryRun();
 
+  Status opened = OpenStateStore();
+  if (!opened.ok()) {
+    spdlog::error("{}", opened.message());
+    return opened.code() == StatusCode::kAborted ? kExitLocked : kExitFailed;
+  }
   Status prepared = PrepareJob();
   if (!prepared.ok()) {
     spdlog::error("{}", prepared.message());
+    RunSummary summary;
+    summary.set_run_id(run_id_.value);
+    summary.set_env(config_.env);
+    summary.set_status(kJobFailed);
+    summary.mutable_errors()->set_count(1);
+    summary.mutable_errors()->add_first(prepared.message());
+    (void)store_->RecordAudit(config_.env, run_id_.value, "ingestion_failed", ToJson(summary),
+                              FormatTimestamp(std::chrono::system_clock::now()));
     // A job that cannot be found or opened is a usage problem only when the
     // flags asked for one that does not exist.
     return prepared.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed;
@@ -430,10 +621,17 @@ int RunEngine::Run() {
   run_log_ = std::move(*log);
   LogEvent(spdlog::level::info, {.status = kJobRunning}, "run " + run_id_.value + " started on job " +
                                                              manifest_.job_id() + " (" + job_dir_.string() + ")");
+  Status started = store_->RecordRunStart({.run_id = run_id_.value, .env = config_.env, .job_id = manifest_.job_id(),
+                                           .job_dir = job_dir_.string(), .trigger = run_record_->trigger(),
+                                           .flags = fmt::format("{}", fmt::join(options_.flags, " ")),
+                                           .started_at = run_record_->started(), .status = kJobRunning});
+  if (!started.ok()) return Finish(started);
   if (rediscover_) {
     Status discovered = DiscoverDocuments();
     if (!discovered.ok()) return Finish(discovered);
   }
+  Status previous = FindPreviousJob();
+  if (!previous.ok()) return Finish(previous);
   Status saved = SaveManifest();
   if (!saved.ok()) return Finish(saved);
   if (passes_.empty()) return Finish(Status::Ok());

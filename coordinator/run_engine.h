@@ -1,8 +1,8 @@
 #pragma once
 
 #include <chrono>
-#include <map>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -11,8 +11,10 @@
 #include "common/config.h"
 #include "common/ids.h"
 #include "common/run_log.h"
-#include "coordinator/record_mirror.h"
+#include "coordinator/change_detection.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/record_mirror.h"
+#include "coordinator/state_store.h"
 #include "proto/fleet.pb.h"
 #include "proto/manifest.pb.h"
 
@@ -33,8 +35,18 @@ class RunEngine {
 
  private:
   Status ResolvePasses();
+  // Opens the state store and takes the env's run lock, before anything else.
+  Status OpenStateStore();
   Status PrepareJob();
   Status DiscoverDocuments();
+  // Adds one source's detected documents to the manifest and the counts.
+  void AddDetected(const SourceConfig& source, SourceChanges changes);
+  // The job whose results unchanged documents are carried forward from.
+  Status FindPreviousJob();
+  // Writes the run's outcome to the state store: documents, sources, change
+  // events, the run, its passes and the audit event. Logged, never fatal.
+  // `documents_settled` is false when a pass failed: outcomes stay as they were.
+  void RecordState(const RunSummary& summary, bool documents_settled);
   Status SaveManifest();
   // Runs one pass behind its gate; a non-ok status fails the run.
   Status RunPass(Broker& broker, Pass pass);
@@ -56,7 +68,13 @@ class RunEngine {
   Manifest manifest_;
   RunRecord* run_record_ = nullptr;
   std::unique_ptr<RunLog> run_log_;
-  uint32_t documents_new_ = 0;
+  std::optional<StateStore> store_;
+  std::unique_ptr<LockHeartbeat> lock_heartbeat_;
+  bool locked_ = false;
+  std::filesystem::path previous_job_;
+  DocumentCounts counts_;                                 // new, changed, unchanged, deleted
+  std::vector<ChangeEvent> changes_;                       // recorded at the end of the run
+  std::map<std::string, StoredDocument> stored_updates_;  // by source_id, written at the end
   TaskCounts tasks_;
   std::vector<std::string> errors_;
   bool pass_failed_ = false;

@@ -170,8 +170,16 @@ Result<StateStore> StateStore::Open(const std::filesystem::path& path) {
 
 Result<std::optional<StateStore>> StateStore::OpenReadOnly(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) return std::optional<StateStore>();
+  // Without a write-ahead log to read, "immutable" keeps SQLite from
+  // creating its -shm and -wal files: a dry run leaves no trace. With one (a
+  // run is in progress, or one died), its pages are needed and SQLite makes
+  // the shared-memory index.
+  std::error_code ec;
+  const auto wal_size = std::filesystem::file_size(path.string() + "-wal", ec);
+  const bool quiet = ec || wal_size == 0;
+  const std::string uri = "file:" + path.string() + (quiet ? "?mode=ro&immutable=1" : "?mode=ro");
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  int rc = sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
   StateStore store(path, db);
   if (rc != SQLITE_OK) return store.Error("open read-only");
   sqlite3_busy_timeout(db, kBusyTimeoutMs);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -59,7 +60,8 @@ Result<bool> ReadAll(int fd, std::string* bytes, uint64_t offset, const std::fil
 std::string TaskDigest(const Task& task) {
   Task copy = task;
   copy.clear_attempt();
-  std::string bytes;
+  // Another release may compute other results from the same task.
+  std::string bytes = "ingestfleet " INGEST_VERSION "\n";
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
     google::protobuf::io::CodedOutputStream coded(&stream);
@@ -77,6 +79,7 @@ TaskJournal::TaskJournal(TaskJournal&& other) noexcept
       end_(other.end_),
       earlier_(std::move(other.earlier_)),
       discarded_bytes_(other.discarded_bytes_),
+      read_only_(other.read_only_),
       unsynced_(other.unsynced_),
       first_unsynced_(other.first_unsynced_) {
   other.fd_ = -1;
@@ -86,10 +89,19 @@ TaskJournal::~TaskJournal() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<TaskJournal> TaskJournal::Open(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+Result<TaskJournal> TaskJournal::Open(const std::filesystem::path& path, bool fresh) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0644);
   if (fd < 0) return ErrnoStatus(errno, path.string());
   TaskJournal journal(path, fd);
+  INGEST_RETURN_IF_ERROR(journal.Recover());
+  return journal;
+}
+
+Result<TaskJournal> TaskJournal::OpenReadOnly(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, path.string());
+  TaskJournal journal(path, fd);
+  journal.read_only_ = true;
   INGEST_RETURN_IF_ERROR(journal.Recover());
   return journal;
 }
@@ -118,6 +130,10 @@ Status TaskJournal::Recover() {
       good += kFrameHeader + length;
     }
   }
+  if (read_only_) {
+    discarded_bytes_ = size - std::min(good, size);
+    return Status::Ok();
+  }
   if (good == 0) {
     // Empty, foreign or a torn magic: start over.
     INGEST_RETURN_IF_ERROR(WriteAll(fd_, kMagic, 0, path_));
@@ -138,6 +154,7 @@ std::optional<JournalLocation> TaskJournal::Earlier(const std::string& task_id) 
 }
 
 Result<JournalLocation> TaskJournal::Append(const JournalEntry& entry) {
+  if (read_only_) return FailedPrecondition(path_.string() + ": opened read-only");
   std::string payload = entry.SerializeAsString();
   if (payload.size() > kMaxEntryBytes) {
     return ResourceExhausted(path_.string() + ": result of " + entry.task_id() + " is over 1 GiB");

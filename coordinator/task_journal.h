@@ -28,8 +28,11 @@ struct JournalLocation {
 class TaskJournal {
  public:
   // Opens `path`, creating it if needed, and indexes the entries an earlier
-  // run left there.
-  static Result<TaskJournal> Open(const std::filesystem::path& path);
+  // run left there; `fresh` empties it first (an explicit rerun).
+  static Result<TaskJournal> Open(const std::filesystem::path& path, bool fresh = false);
+  // Indexes another job's journal without changing it: the results a new
+  // job carries forward for unchanged documents.
+  static Result<TaskJournal> OpenReadOnly(const std::filesystem::path& path);
 
   TaskJournal(TaskJournal&& other) noexcept;
   TaskJournal& operator=(TaskJournal&&) = delete;
@@ -47,7 +50,7 @@ class TaskJournal {
   Result<JournalEntry> Read(JournalLocation at) const;
   // Makes every appended entry durable.
   Status Sync();
-  // Closes and deletes the file, once the pass's artifact is committed.
+  // Closes and deletes the file.
   void Remove();
 
   const std::filesystem::path& path() const { return path_; }
@@ -62,6 +65,7 @@ class TaskJournal {
   uint64_t end_ = 0;
   std::map<std::string, JournalLocation> earlier_;
   uint64_t discarded_bytes_ = 0;
+  bool read_only_ = false;
   uint32_t unsynced_ = 0;
   std::chrono::steady_clock::time_point first_unsynced_;
 };

@@ -30,7 +30,7 @@ void OnStopSignal(int signal) { g_stop_signal = signal; }
 constexpr char kResultsEndpoint[] = "inproc://worker-results";
 constexpr char kMonitorEndpoint[] = "inproc://worker-monitor";
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
-constexpr char kVersion[] = "ingestfleet-worker/0.1.0";
+constexpr char kVersion[] = "ingestfleet-worker/" INGEST_VERSION;
 
 // Tasks accepted from the coordinator and not yet started.
 // Guarded by its own mutex; shared by the main thread and the task threads.

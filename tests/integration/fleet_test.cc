@@ -81,7 +81,7 @@ TEST_F(FleetTest, WorkerKilledMidPassIsReplacedAndArtifactsEqualACleanRun) {
   std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
 
   std::string endpoint;
-  auto coordinator = StartCoordinator("chaos", &endpoint);
+  auto coordinator = StartCoordinator("chaos", &endpoint, {"--full-refresh"});
   ASSERT_FALSE(endpoint.empty()) << Err("chaos");
   auto victim = StartWorker(endpoint, "victim", {"--slots", "1"});
   auto survivor = StartWorker(endpoint, "survivor", {"--slots", "1"});
@@ -124,7 +124,7 @@ TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkers
   // The resumed coordinator binds the same port, as a restarted pod would.
   const std::string bind = "tcp://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
   std::string endpoint;
-  auto killed = StartCoordinator("killed", &endpoint, {}, bind);
+  auto killed = StartCoordinator("killed", &endpoint, {"--full-refresh"}, bind);
   ASSERT_FALSE(endpoint.empty()) << Err("killed");
   auto first = StartWorker(endpoint, "first", {"--slots", "1"});
   auto second = StartWorker(endpoint, "second", {"--slots", "1"});
@@ -140,7 +140,8 @@ TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkers
   std::ofstream(job / "passC_chunks.json.tmp.99999") << "[\n{\"source_id\": \"doc_";
 
   // The same two workers, never restarted, rejoin the new coordinator.
-  auto resumed = StartCoordinator("resumed", &endpoint, {"--resume", "--job-dir", job.string()}, bind);
+  auto resumed =
+      StartCoordinator("resumed", &endpoint, {"--resume", "--full-refresh", "--job-dir", job.string()}, bind);
   ASSERT_FALSE(endpoint.empty()) << Err("resumed");
   ASSERT_EQ(resumed->Wait(testing::Scaled(120s)), 0) << Err("resumed");
   RunSummary summary = SummaryOf(*resumed);
@@ -153,7 +154,6 @@ TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkers
   EXPECT_THAT(Err("resumed"), HasSubstr("worker first joined"));
   EXPECT_THAT(Err("resumed"), HasSubstr("worker second joined"));
   EXPECT_EQ(Artifacts(job), expected);
-  EXPECT_FALSE(std::filesystem::exists(job / "journal" / "passC.journal"));  // discarded once SUCCESS
   StopWorker(*first, "first");
   StopWorker(*second, "second");
 }
@@ -191,7 +191,7 @@ TEST_F(FleetTest, OldProtocolPeersAndGarbageFramesAreRefusedAndChangeNothing) {
   std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
 
   std::string endpoint;
-  auto coordinator = StartCoordinator("hostile", &endpoint);
+  auto coordinator = StartCoordinator("hostile", &endpoint, {"--full-refresh"});
   ASSERT_FALSE(endpoint.empty());
   zmq::context_t context;
   zmq::socket_t old_peer(context, zmq::socket_type::dealer);
@@ -281,7 +281,7 @@ TEST_F(FleetTest, ResultOfAReassignedAttemptIsRefused) {
   keep_config_ = true;
 
   std::string endpoint;
-  auto coordinator = StartCoordinator("stale", &endpoint);
+  auto coordinator = StartCoordinator("stale", &endpoint, {"--full-refresh"});
   ASSERT_FALSE(endpoint.empty());
   zmq::context_t context;
   zmq::socket_t slow(context, zmq::socket_type::dealer);

@@ -62,8 +62,12 @@ class JobTest : public ::testing::Test {
                                                   "    exclude: [\"**/drafts/**\"]\n"
                                                   "passes:\n"
                                                   "  C: { chunk_chars: "
-                                               << chunk_chars_ << ", overlap_chars: 60 }\n";
+                                               << chunk_chars_ << ", overlap_chars: 60 }\n"
+                                               << extra_config_;
   }
+
+  // Appended to every config WriteConfig writes.
+  std::string extra_config_;
 
   int chunk_chars_ = 400;
   // Extra flags for every worker started by Run().

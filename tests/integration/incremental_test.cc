@@ -1,0 +1,159 @@
+// Incremental runs against the state store, with the real binaries: change
+// detection, carrying results forward, dry runs, the run lock, audit events,
+// the failure budget and quarantine.
+
+#include <sqlite3.h>
+
+#include "coordinator/state_store.h"
+#include "tests/integration/job_fixture.h"
+
+namespace ingest {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ReadAll;
+using testing::RunOutcome;
+using namespace std::chrono_literals;
+
+class IncrementalTest : public testing::JobTest {
+ protected:
+  std::filesystem::path StateDb() const { return dir_.path() / "state" / "ingest.db"; }
+
+  RunSummary RunOk(std::vector<std::string> args, int expected_exit = 0) {
+    RunOutcome outcome = Run(std::move(args), 1);
+    EXPECT_EQ(outcome.exit_code, expected_exit) << outcome.stderr_text;
+    return Summary(outcome);
+  }
+
+  // event_type of every audit event, oldest first, read with plain SQLite.
+  std::vector<std::string> AuditEvents() {
+    std::vector<std::string> types;
+    sqlite3* db = nullptr;
+    sqlite3_open_v2(StateDb().c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "SELECT event_type, payload FROM audit_events ORDER BY id", -1, &stmt, nullptr);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      types.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+      RunSummary payload;
+      EXPECT_OK(FromJson(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)), &payload));
+      EXPECT_FALSE(payload.run_id().empty());
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return types;
+  }
+
+  // Every file under the test directory with its size and modification time.
+  std::map<std::string, std::pair<uintmax_t, int64_t>> Tree() {
+    std::map<std::string, std::pair<uintmax_t, int64_t>> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path())) {
+      if (!e.is_regular_file()) continue;
+      files[e.path().string()] = {e.file_size(), e.last_write_time().time_since_epoch().count()};
+    }
+    return files;
+  }
+};
+
+TEST_F(IncrementalTest, ANoChangeRerunProcessesNothingAndYieldsTheSameArtifacts) {
+  RunSummary first = RunOk({});
+  EXPECT_EQ(first.documents().new_(), 9u);
+  EXPECT_EQ(first.documents().processed(), 9u);
+  RunSummary second = RunOk({});
+  EXPECT_NE(second.job_dir(), first.job_dir());
+  EXPECT_EQ(second.documents().unchanged(), 9u);
+  EXPECT_EQ(second.documents().processed(), 0u);
+  EXPECT_EQ(second.documents().new_(), 0u);
+  EXPECT_EQ(second.changes_detected(), 0u);
+  EXPECT_EQ(second.tasks().executed(), 0u);
+  EXPECT_EQ(second.tasks().reused(), second.tasks().total());
+  EXPECT_EQ(Artifacts(second.job_dir()), Artifacts(first.job_dir()));
+}
+
+TEST_F(IncrementalTest, ModifiedNewAndDeletedDocumentsAreExactlyWhatRunsAndMatchAFullRefresh) {
+  RunOk({"--baseline"});
+  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nA new line that changes the checksum.\n";
+  std::ofstream(corpus_ / "notes/added.md") << "# Added\n\nA document that was not there before.\n";
+  std::filesystem::remove(corpus_ / "handbook/policy.txt");
+  RunSummary incremental = RunOk({});
+  EXPECT_EQ(incremental.documents().changed(), 1u);
+  EXPECT_EQ(incremental.documents().new_(), 1u);
+  EXPECT_EQ(incremental.documents().deleted(), 1u);
+  EXPECT_EQ(incremental.documents().processed(), 2u);
+  EXPECT_EQ(incremental.documents().unchanged(), 7u);
+  EXPECT_EQ(incremental.changes_detected(), 3u);
+  EXPECT_GT(incremental.tasks().reused(), 0u);
+  RunSummary full = RunOk({"--full-refresh"});
+  EXPECT_EQ(full.tasks().reused(), 0u);
+  EXPECT_EQ(Artifacts(incremental.job_dir()), Artifacts(full.job_dir()));
+  EXPECT_THAT(ReadAll(std::filesystem::path(incremental.job_dir()) / "passA_toc.json"), Not(HasSubstr("policy.txt")));
+  Result<StateStore> store = StateStore::Open(StateDb());
+  ASSERT_OK(store);
+  EXPECT_EQ(*store->Count("change_events", "itest"), 3);  // the baseline compares nothing
+}
+
+TEST_F(IncrementalTest, ADryRunListsTheChangesAndWritesNothing) {
+  RunOk({});
+  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nchanged\n";
+  keep_config_ = true;
+  auto before = Tree();
+  RunOutcome dry = Run({"--dry-run"}, 0);
+  ASSERT_EQ(dry.exit_code, 0) << dry.stderr_text;
+  EXPECT_THAT(dry.stdout_text, HasSubstr("modified  notes/todo.txt"));
+  EXPECT_THAT(dry.stdout_text, HasSubstr("1 documents to process"));
+  EXPECT_THAT(dry.stdout_text, HasSubstr("8 unchanged"));
+  auto after = Tree();
+  // The only files that may differ are the test's own coordinator output captures.
+  for (auto it = after.begin(); it != after.end();) {
+    it = it->first.find("/coordinator") != std::string::npos ? after.erase(it) : std::next(it);
+  }
+  for (auto it = before.begin(); it != before.end();) {
+    it = it->first.find("/coordinator") != std::string::npos ? before.erase(it) : std::next(it);
+  }
+  EXPECT_EQ(after, before);
+}
+
+TEST_F(IncrementalTest, ASecondRunOfTheEnvExits4NamingTheHolder) {
+  RunOk({});  // creates the store
+  Result<StateStore> holder = StateStore::Open(StateDb());
+  ASSERT_OK(holder);
+  std::string broken;
+  ASSERT_OK(holder->AcquireLock("itest", "run_holding", 120s, &broken));
+  RunOutcome refused = Run({}, 0);
+  EXPECT_EQ(refused.exit_code, 4);
+  EXPECT_THAT(refused.stderr_text, HasSubstr("env 'itest' is locked by run run_holding"));
+  ASSERT_OK(holder->ReleaseLock("itest", "run_holding"));
+  RunOk({});
+}
+
+TEST_F(IncrementalTest, AuditEventsAreWrittenOnSuccessAndOnFailure) {
+  RunOk({});
+  EXPECT_THAT(AuditEvents(), ::testing::ElementsAre("ingestion_completed"));
+  WriteConfig(1, 1);
+  keep_config_ = true;
+  RunOutcome no_fleet = Run({}, 0);  // nobody to run the tasks: exit 1
+  EXPECT_EQ(no_fleet.exit_code, 1);
+  EXPECT_THAT(AuditEvents(), ::testing::ElementsAre("ingestion_completed", "ingestion_failed"));
+}
+
+TEST_F(IncrementalTest, TheFailureBudgetFailsARunAndRepeatedFailuresAreQuarantined) {
+  std::ofstream(corpus_ / "notes/empty.txt");  // fails pass A as invalid_document
+  extra_config_ = "run: { max_failed_fraction: 0.05, quarantine_after: 2 }\n";
+  RunSummary over = RunOk({}, 1);
+  EXPECT_EQ(over.status(), "failed");
+  EXPECT_THAT(over.errors().first(0), HasSubstr("1 of 10 documents failed, more than run.max_failed_fraction=0.05"));
+  extra_config_ = "run: { quarantine_after: 2 }\n";
+  RunSummary second = RunOk({}, 3);
+  EXPECT_EQ(second.documents().failed(), 1u);
+  RunSummary third = RunOk({}, 0);  // failed twice in a row, unchanged: skipped
+  EXPECT_EQ(third.documents().quarantined(), 1u);
+  ASSERT_EQ(third.quarantined_size(), 1);
+  EXPECT_EQ(third.quarantined(0), "corpus/notes/empty.txt");
+  std::ofstream(corpus_ / "notes/empty.txt") << "Now it has content.\n";
+  RunSummary fixed = RunOk({}, 0);
+  EXPECT_EQ(fixed.documents().quarantined(), 0u);
+  EXPECT_EQ(fixed.documents().changed(), 1u);
+}
+
+}  // namespace
+}  // namespace ingest
