@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/sha256.h"
+
 namespace ingest {
 namespace {
 constexpr size_t kFlushBytes = 1 << 20;
@@ -101,6 +103,34 @@ Status SyncDirectory(const std::filesystem::path& dir) {
   ::close(fd);
   if (rc != 0) return ErrnoStatus(err, dir.string());
   return Status::Ok();
+}
+
+Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to) {
+  int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, from.string());
+  INGEST_ASSIGN_OR_RETURN(AtomicFileWriter writer, AtomicFileWriter::Open(to));
+  Sha256 hash;
+  std::string block(1 << 20, '\0');
+  while (true) {
+    ssize_t n = ::read(fd, block.data(), block.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Status error = ErrnoStatus(errno, from.string());
+      ::close(fd);
+      return error;
+    }
+    if (n == 0) break;
+    std::string_view bytes(block.data(), static_cast<size_t>(n));
+    hash.Update(bytes);
+    Status appended = writer.Append(bytes);
+    if (!appended.ok()) {
+      ::close(fd);
+      return appended;
+    }
+  }
+  ::close(fd);
+  INGEST_RETURN_IF_ERROR(writer.Commit());
+  return hash.HexDigest();
 }
 
 }  // namespace ingest

@@ -44,6 +44,10 @@ class AtomicFileWriter {
 // Whole-file convenience over AtomicFileWriter.
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view content);
 
+// Copies `from` to `to` through AtomicFileWriter; returns the sha256 of the
+// bytes copied, so the caller can check them against a record.
+Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to);
+
 // Reads a whole (small) file. NotFound / PermissionDenied name the path.
 Result<std::string> ReadFile(const std::filesystem::path& path);
 

@@ -10,15 +10,18 @@
 #include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
+#include "common/atomic_file.h"
 #include "common/curve_keys.h"
 #include "common/manifest.h"
 #include "common/pass.h"
 #include "common/proto_json.h"
+#include "common/sha256.h"
 #include "coordinator/broker.h"
 #include "coordinator/discovery.h"
 #include "coordinator/gate.h"
 #include "coordinator/local_workers.h"
 #include "coordinator/pass_executor.h"
+#include "coordinator/retention.h"
 
 namespace ingest {
 namespace {
@@ -277,7 +280,119 @@ Status RunEngine::FindPreviousJob() {
   previous_job_ = last->job_dir;
   manifest_.set_carried_from(last->job_id);
   spdlog::info("unchanged documents are carried forward from job {}", last->job_id);
+  Result<Manifest> previous = LoadManifest(previous_job_ / kManifestFileName);
+  if (previous.ok()) {
+    previous_manifest_ = std::move(*previous);
+  } else {
+    spdlog::warn("passes cannot be copied whole from job {}: {}", last->job_id, previous.status().message());
+  }
   return Status::Ok();
+}
+
+std::string RunEngine::PassInputDigest(Pass pass) const {
+  Sha256 hash;
+  auto field = [&hash](const std::string& text) {
+    hash.Update(text);
+    hash.Update(std::string_view("\0", 1));
+  };
+  field("ingestfleet " INGEST_VERSION);
+  field(PassLetter(pass));
+  const PassesConfig& p = config_.passes;
+  field(fmt::format("{} {} {} {}", p.split_threshold_mb, p.split_pages, p.chunk_chars, p.overlap_chars));
+  std::map<std::string, std::string> roots;
+  for (const SourceConfig& source : config_.sources) roots[source.name] = source.root.string();
+  std::vector<std::string> ids;
+  for (const auto& [id, doc] : manifest_.documents()) {
+    if (doc.status() == kDocProcessed || doc.status() == kDocUnchanged) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  for (const std::string& id : ids) {
+    const DocumentRecord& doc = manifest_.documents().at(id);
+    field(id);
+    field(doc.source());
+    field(roots[doc.source()]);
+    field(doc.path());
+    field(doc.checksum());
+  }
+  for (Pass upstream : UpstreamPasses(pass)) {
+    const PassRecord& record = PassEntry(manifest_, upstream);
+    field(record.artifacts_size() > 0 ? record.artifacts(0).sha256() : "missing");
+  }
+  return hash.HexDigest();
+}
+
+Result<bool> RunEngine::CarryPass(Pass pass, PassRecord& record) {
+  if (!previous_manifest_) return false;
+  const PassRecord& before = PassEntry(*previous_manifest_, pass);
+  // Failures are retried, not copied; an upstream pass that is not SUCCESS
+  // here leaves the verdict to the gate.
+  if (before.status() != kPassSuccess || before.input_digest() != record.input_digest() ||
+      before.metrics().documents_failed() > 0 || before.artifacts_size() != 1) {
+    return false;
+  }
+  for (Pass upstream : UpstreamPasses(pass)) {
+    if (PassEntry(manifest_, upstream).status() != kPassSuccess) return false;
+  }
+  const std::string name = ArtifactFileName(pass);
+  ArtifactRecord artifact = before.artifacts(0);
+  if (pass == Pass::PASS_F) {
+    // Everything but the retention count follows from the inputs.
+    CleanupRecord cleanup;
+    INGEST_ASSIGN_OR_RETURN(ArtifactScan scan,
+                            ScanArtifact(previous_job_ / name, pass, [&cleanup](const google::protobuf::Message& m) {
+                              cleanup.CopyFrom(m);
+                              return Status::Ok();
+                            }));
+    if (scan.records != 1) return false;
+    INGEST_ASSIGN_OR_RETURN(uint32_t stale, RemoveStaleJobs(job_dir_.parent_path(), job_dir_.filename().string(),
+                                                            config_.retention, std::chrono::system_clock::now()));
+    cleanup.set_stale_deleted(stale);
+    INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(job_dir_ / name, pass));
+    INGEST_RETURN_IF_ERROR(writer.Add(cleanup));
+    INGEST_ASSIGN_OR_RETURN(artifact, writer.Commit());
+  } else {
+    INGEST_ASSIGN_OR_RETURN(std::string sha, CopyFileAtomic(previous_job_ / name, job_dir_ / name));
+    if (sha != artifact.sha256()) {
+      std::filesystem::remove(job_dir_ / name);
+      spdlog::warn("{} of job {} changed since it was recorded; pass {} runs", name, previous_manifest_->job_id(),
+                   PassLetter(pass));
+      return false;
+    }
+  }
+  // The journal comes along: the next job carries its tasks forward from here.
+  const std::filesystem::path journal = "journal/pass" + PassLetter(pass) + ".journal";
+  std::error_code ec;
+  std::filesystem::create_directories(job_dir_ / "journal", ec);
+  if (std::filesystem::exists(previous_job_ / journal, ec)) {
+    INGEST_RETURN_IF_ERROR(CopyFileAtomic(previous_job_ / journal, job_dir_ / journal).status());
+  }
+  *record.add_artifacts() = artifact;
+  *record.mutable_metrics() = before.metrics();
+  record.mutable_metrics()->set_tasks_executed(0);
+  record.mutable_metrics()->set_tasks_retried(0);
+  record.mutable_metrics()->set_tasks_requeued(0);
+  record.mutable_metrics()->set_tasks_reused(before.metrics().tasks_total());
+  record.set_carried_from(previous_manifest_->job_id());
+  const Metrics& totals_before = previous_manifest_->metrics();
+  Metrics* totals = manifest_.mutable_metrics();
+  switch (pass) {
+    case Pass::PASS_A:
+      totals->set_pages(totals_before.pages());
+      for (auto& [id, doc] : *manifest_.mutable_documents()) {
+        if (doc.status() == kDocProcessed || doc.status() == kDocUnchanged) {
+          (*manifest_.mutable_source_sha_map())[id] = doc.checksum();
+        }
+      }
+      break;
+    case Pass::PASS_C: totals->set_chunks(totals_before.chunks()); break;
+    case Pass::PASS_E:
+      totals->set_entities(totals_before.entities());
+      totals->set_graph_nodes(totals_before.graph_nodes());
+      totals->set_graph_edges(totals_before.graph_edges());
+      break;
+    default: break;
+  }
+  return true;
 }
 
 void RunEngine::RecordState(const RunSummary& summary, bool documents_settled) {
@@ -352,6 +467,26 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
     return status;
   };
 
+  record.set_input_digest(PassInputDigest(pass));
+  Result<bool> carried = CarryPass(pass, record);
+  if (!carried.ok()) {
+    spdlog::warn("pass {} could not be copied from job {}: {}; it runs", letter, manifest_.carried_from(),
+                 carried.status().message());
+    record.clear_artifacts();
+  } else if (*carried) {
+    mirrors_.erase(pass);
+    verified_.erase(pass);
+    record.set_status(kPassSuccess);
+    record.set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+    record.mutable_metrics()->set_duration_s(SecondsSince(start));
+    tasks_.set_total(tasks_.total() + record.metrics().tasks_total());
+    tasks_.set_reused(tasks_.reused() + record.metrics().tasks_reused());
+    LogEvent(spdlog::level::info,
+             {.status = kPassSuccess, .count = record.artifacts(0).records(), .duration_s = SecondsSince(start)},
+             "pass " + letter + " SUCCESS: inputs unchanged, " + record.artifacts(0).path() + " copied from job " +
+                 record.carried_from() + " (" + std::to_string(record.artifacts(0).records()) + " records)");
+    return SaveManifest();
+  }
   Result<std::map<Pass, ArtifactScan>> gate = EvaluateGate(manifest_, pass, job_dir_, &verified_);
   if (!gate.ok()) return fail(gate.status());
   record.set_status(kPassRunning);

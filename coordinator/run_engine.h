@@ -43,6 +43,11 @@ class RunEngine {
   void AddDetected(const SourceConfig& source, SourceChanges changes);
   // The job whose results unchanged documents are carried forward from.
   Status FindPreviousJob();
+  // What the pass's output depends on, as PassRecord.input_digest.
+  std::string PassInputDigest(Pass pass) const;
+  // Copies the pass from the previous job when its input digest is the same;
+  // false when it has to run.
+  Result<bool> CarryPass(Pass pass, PassRecord& record);
   // Writes the run's outcome to the state store: documents, sources, change
   // events, the run, its passes and the audit event. Logged, never fatal.
   // `documents_settled` is false when a pass failed: outcomes stay as they were.
@@ -72,6 +77,7 @@ class RunEngine {
   std::unique_ptr<LockHeartbeat> lock_heartbeat_;
   bool locked_ = false;
   std::filesystem::path previous_job_;
+  std::optional<Manifest> previous_manifest_;
   DocumentCounts counts_;                                 // new, changed, unchanged, deleted
   std::vector<ChangeEvent> changes_;                       // recorded at the end of the run
   std::map<std::string, StoredDocument> stored_updates_;  // by source_id, written at the end
