@@ -35,7 +35,7 @@ field() { python3 -c "import json,sys; s=json.load(open('$work/summary.json')); 
 full=(); none=(); some=()
 for i in $(seq 1 "$repeat"); do
   full+=("$(run --full-refresh)")
-  none+=("$(run)")
+  none+=("$(run --manual)")
   unchanged=$(field "s['documents']['unchanged']")
   executed=$(field "s['tasks']['executed']")
   # Touch 1% of the documents with new content (a different set each round).
@@ -48,7 +48,7 @@ for path in files[round_ % step::step][: max(1, docs // 100)]:
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"\nRevision {round_}: one more sentence about the Night Shift.\n")
 PY
-  some+=("$(run)")
+  some+=("$(run --manual)")
   changed=$(field "s['documents']['changed']")
   processed=$(field "s['documents']['processed']")
   echo "round $i: full ${full[-1]} s; no-change ${none[-1]} s (unchanged $unchanged, tasks executed $executed); 1% changed ${some[-1]} s (changed $changed, processed $processed)"

@@ -22,6 +22,7 @@
 #include "coordinator/local_workers.h"
 #include "coordinator/pass_executor.h"
 #include "coordinator/retention.h"
+#include "coordinator/schedule.h"
 
 namespace ingest {
 namespace {
@@ -101,10 +102,11 @@ Status RunEngine::PrepareJob() {
   } else {
     // Job ids have one-second resolution: wait out a collision with a job
     // started in the same second rather than share its directory.
-    for (int i = 0; i < 3; ++i) {
+    for (int waited_ms = 0;; waited_ms += 250) {
       job_dir_ = env_dir / MakeJobId(std::chrono::system_clock::now()).value;
       if (!fs::exists(job_dir_)) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(400));
+      if (waited_ms >= 2000) return FailedPrecondition(job_dir_.string() + " exists and is not this run's");
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
   }
   std::error_code ec;
@@ -185,6 +187,12 @@ Status RunEngine::DiscoverDocuments() {
       LogEvent(spdlog::level::err, {.status = "failed", .error = "unsupported_source"}, error);
       continue;
     }
+    INGEST_ASSIGN_OR_RETURN(auto stored, store_->Documents(config_.env, source.name));
+    INGEST_ASSIGN_OR_RETURN(bool due, SourceDue(source));
+    if (!due) {
+      AddNotDue(source, stored);
+      continue;
+    }
     Result<std::vector<DiscoveredDocument>> docs = ingest::DiscoverDocuments(source);
     if (!docs.ok()) {
       record.set_status("failed");
@@ -192,7 +200,6 @@ Status RunEngine::DiscoverDocuments() {
       LogEvent(spdlog::level::err, {.status = "failed", .error = "source_unreadable"}, docs.status().message());
       continue;
     }
-    INGEST_ASSIGN_OR_RETURN(auto stored, store_->Documents(config_.env, source.name));
     SourceChanges changes = DetectChanges(source, std::move(*docs), stored, hash_all);
     AddDetected(source, std::move(changes));
   }
@@ -257,6 +264,46 @@ void RunEngine::AddDetected(const SourceConfig& source, SourceChanges changes) {
            "source " + source.name + ": " + std::to_string(changes.documents.size()) + " documents, " +
                std::to_string(changed) + " new, modified or deleted; " + std::to_string(changes.hashed) +
                " read for their checksum");
+}
+
+Result<bool> RunEngine::SourceDue(const SourceConfig& source) {
+  // An operator's --manual run, a refresh, a baseline or a named source
+  // checks now; scheduled runs follow each source's check_frequency.
+  if (options_.manual || options_.full_refresh || options_.baseline || !options_.sources.empty()) return true;
+  INGEST_ASSIGN_OR_RETURN(std::optional<StoredSource> stored, store_->Source(config_.env, source.name));
+  std::optional<absl::Time> last;
+  absl::Time parsed;
+  std::string error;
+  if (stored && !stored->last_checked_at.empty() &&
+      absl::ParseTime(absl::RFC3339_full, stored->last_checked_at, &parsed, &error)) {
+    last = parsed;
+  }
+  INGEST_ASSIGN_OR_RETURN(absl::TimeZone zone, LoadZone(config_.schedule.timezone));
+  Result<bool> due = IsDue(source.check_frequency, last, absl::FromChrono(started_), zone);
+  if (!due.ok()) return InvalidArgument("source " + source.name + ": check_frequency: " + due.status().message());
+  return *due;
+}
+
+void RunEngine::AddNotDue(const SourceConfig& source, const std::map<std::string, StoredDocument>& stored) {
+  // Its documents stay as they were last seen; their results carry forward.
+  SourceRecord& record = (*manifest_.mutable_sources())[source.name];
+  record.set_status("not_due");
+  uint32_t kept = 0;
+  for (const auto& [id, known] : stored) {
+    if (known.last_status != kDocProcessed && known.last_status != kDocUnchanged) continue;
+    DocumentRecord& doc = (*manifest_.mutable_documents())[id];
+    doc.set_source(source.name);
+    doc.set_path(known.path);
+    doc.set_bytes(known.size);
+    doc.set_checksum(known.checksum);
+    doc.set_status(kDocUnchanged);
+    counts_.set_unchanged(counts_.unchanged() + 1);
+    ++kept;
+  }
+  record.set_documents(kept);
+  LogEvent(spdlog::level::info, {.status = "not_due", .count = kept},
+           "source " + source.name + " is not due (check_frequency " + source.check_frequency + "): " +
+               std::to_string(kept) + " documents kept as last seen");
 }
 
 Status RunEngine::OpenStateStore() {
@@ -420,7 +467,9 @@ void RunEngine::RecordState(const RunSummary& summary, bool documents_settled) {
     }
     results.push_back(store_->PutDocuments(config_.env, updates, now));
     for (const auto& [name, source] : manifest_.sources()) {
-      results.push_back(store_->PutSource(config_.env, name, source.kind(), source.status(), true, now));
+      const bool checked = source.status() != "not_due";
+      results.push_back(store_->PutSource(config_.env, name, source.kind(), source.status(), checked,
+                                          checked ? FormatTimestamp(started_) : now));
     }
   }
   for (Pass p : passes_) {
@@ -594,6 +643,7 @@ int RunEngine::DryRun() {
   std::cout << "dry run: env " << config_.env << ", passes ";
   for (Pass p : passes_) std::cout << PassLetter(p);
   std::cout << (*store ? "" : " (no state store yet: every document is new)") << "\n";
+  if (*store) store_.emplace(std::move(**store));  // read-only; no lock is taken
   size_t to_process = 0;
   size_t unchanged = 0;
   for (const SourceConfig& source : config_.sources) {
@@ -607,11 +657,17 @@ int RunEngine::DryRun() {
       continue;
     }
     std::map<std::string, StoredDocument> stored;
-    if (*store) {
-      Result<std::map<std::string, StoredDocument>> known = (*store)->Documents(config_.env, source.name);
-      if (!known.ok()) {
-        spdlog::error("{}", known.status().message());
+    if (store_) {
+      Result<std::map<std::string, StoredDocument>> known = store_->Documents(config_.env, source.name);
+      Result<bool> due = SourceDue(source);
+      if (!known.ok() || !due.ok()) {
+        spdlog::error("{}", (known.ok() ? due.status() : known.status()).message());
         return kExitFailed;
+      }
+      if (!*due) {
+        std::cout << "source " << source.name << ": not due (check_frequency " << source.check_frequency
+                  << "), kept as last seen\n";
+        continue;
       }
       stored = std::move(*known);
     }

@@ -39,6 +39,10 @@ class RunEngine {
   Status OpenStateStore();
   Status PrepareJob();
   Status DiscoverDocuments();
+  // Whether a source is checked in this run (its check_frequency).
+  Result<bool> SourceDue(const SourceConfig& source);
+  // A source that is not due keeps the documents the store last saw.
+  void AddNotDue(const SourceConfig& source, const std::map<std::string, StoredDocument>& stored);
   // Adds one source's detected documents to the manifest and the counts.
   void AddDetected(const SourceConfig& source, SourceChanges changes);
   // The job whose results unchanged documents are carried forward from.

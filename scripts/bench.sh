@@ -45,7 +45,7 @@ for workers in 1 2; do
   times=()
   for _ in $(seq 1 "$repeat"); do
     start=$(date +%s.%N)
-    build/bin/ingest-coordinator run --config "$work/bench.yaml" --local-workers "$workers" \
+    build/bin/ingest-coordinator run --config "$work/bench.yaml" --full-refresh --local-workers "$workers" \
       --local-worker-slots 1 >"$work/summary.json" 2>"$work/run.log"
     end=$(date +%s.%N)
     times+=("$(echo "$end - $start" | bc -l)")

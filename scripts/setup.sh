@@ -13,6 +13,7 @@ packages=(
   libcli11-dev                         # command lines
   libssl-dev                           # sha256
   libsqlite3-dev                       # the state store
+  libabsl-dev tzdata                   # IANA time zones for schedules (absl::TimeZone)
   libmd4c-dev                          # Markdown parser
   libgumbo-dev                         # HTML parser
   libpoppler-glib-dev libcairo2-dev    # PDF text and outline (helper process); cairo writes test PDFs

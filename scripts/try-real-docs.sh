@@ -37,7 +37,7 @@ run() {
   local label=$1
   local start end rc=0
   start=$(date +%s.%N)
-  build/bin/ingest-coordinator run --config "$work/real.yaml" --local-workers 2 --local-worker-slots 1 \
+  build/bin/ingest-coordinator run --config "$work/real.yaml" --full-refresh --local-workers 2 --local-worker-slots 1 \
     >"$work/$label.json" 2>"$work/$label.log" || rc=$?
   end=$(date +%s.%N)
   printf '%s: exit %d in %.1f s\n' "$label" "$rc" "$(echo "$end - $start" | bc -l)"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 ./scripts/build.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-INGEST_ARTIFACT_ROOT="$out" build/bin/ingest-coordinator run --config examples/demo.yaml \
+INGEST_ARTIFACT_ROOT="$out" INGEST_STATE_DB="$out/state.db" build/bin/ingest-coordinator run --config examples/demo.yaml \
   --local-workers 2 --local-worker-slots 1 >/dev/null
 job=$(ls -d "$out"/ingest/demo/job_*)
 mkdir -p tests/golden/examples

@@ -96,6 +96,23 @@ TEST_F(IncrementalTest, ModifiedNewAndDeletedDocumentsAreExactlyWhatRunsAndMatch
   EXPECT_EQ(*store->Count("change_events", "itest"), 3);  // the baseline compares nothing
 }
 
+TEST_F(IncrementalTest, AScheduledRunSkipsASourceThatIsNotDue) {
+  RunOk({});  // --manual: checks every source
+  manual_ = false;
+  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nchanged after the check\n";
+  RunOutcome scheduled = Run({}, 1);
+  ASSERT_EQ(scheduled.exit_code, 0) << scheduled.stderr_text;
+  EXPECT_THAT(scheduled.stderr_text, HasSubstr("source corpus is not due (check_frequency daily): 9 documents kept"));
+  RunSummary summary = Summary(scheduled);
+  EXPECT_EQ(summary.documents().unchanged(), 9u);
+  EXPECT_EQ(summary.changes_detected(), 0u);
+  Manifest manifest = *LoadManifest(std::filesystem::path(summary.job_dir()) / kManifestFileName);
+  EXPECT_EQ(manifest.sources().at("corpus").status(), "not_due");
+  // Naming the source checks it now.
+  RunSummary named = RunOk({"--source", "corpus"});
+  EXPECT_EQ(named.documents().changed(), 1u);
+}
+
 TEST_F(IncrementalTest, ADryRunListsTheChangesAndWritesNothing) {
   RunOk({});
   std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nchanged\n";

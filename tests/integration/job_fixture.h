@@ -68,6 +68,9 @@ class JobTest : public ::testing::Test {
 
   // Appended to every config WriteConfig writes.
   std::string extra_config_;
+  // Runs are --manual (every source checked) unless a test turns it off to
+  // see check_frequency at work.
+  bool manual_ = true;
 
   int chunk_chars_ = 400;
   // Extra flags for every worker started by Run().
@@ -83,6 +86,7 @@ class JobTest : public ::testing::Test {
     std::vector<std::string> argv = {Bin("ingest-coordinator"), "run", "--config",
                                      (dir_.path() / "ingest.yaml").string(), "--bind", "tcp://127.0.0.1:*"};
     argv.insert(argv.end(), args.begin(), args.end());
+    if (manual_) argv.push_back("--manual");
     auto out = dir_.path() / ("coordinator" + tag + ".out");
     auto err = dir_.path() / ("coordinator" + tag + ".err");
     Subprocess coordinator(argv, out, err);

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <absl/time/time.h>
+
+#include "common/status.h"
+
+namespace ingest {
+
+// A 5-field cron expression (minute hour day-of-month month day-of-week)
+// with `*`, lists, ranges, steps and month/day names, evaluated in an IANA
+// time zone. Like Vixie cron: when both day fields are restricted, either
+// matching is enough. Across DST changes a local time that does not exist
+// (spring forward) fires at the transition, and a local time that happens
+// twice (fall back) fires once, at its first occurrence.
+class CronExpression {
+ public:
+  // InvalidArgument naming the field.
+  static Result<CronExpression> Parse(std::string_view text);
+
+  // The first firing strictly after `after`.
+  absl::Time Next(absl::Time after, const absl::TimeZone& zone) const;
+  // The last firing at or before `at` (absl::InfinitePast() when none in a
+  // year): how a daemon finds a run it missed while it was down.
+  absl::Time Previous(absl::Time at, const absl::TimeZone& zone) const;
+
+  const std::string& text() const { return text_; }
+
+ private:
+  bool MatchesDay(const absl::CivilDay& day) const;
+  // The instant a matching civil minute stands for (see the class comment).
+  static absl::Time Resolve(const absl::CivilMinute& minute, const absl::TimeZone& zone);
+
+  std::string text_;
+  std::bitset<60> minutes_;
+  std::bitset<24> hours_;
+  std::bitset<32> days_;    // 1..31
+  std::bitset<13> months_;  // 1..12
+  std::bitset<7> weekdays_;  // 0 = Sunday
+  bool any_day_ = true;      // day-of-month field is `*`
+  bool any_weekday_ = true;  // day-of-week field is `*`
+};
+
+// Loads an IANA zone ("Europe/Paris", "UTC") from the system's tzdata.
+Result<absl::TimeZone> LoadZone(const std::string& name);
+
+// Whether a source with `frequency` (hourly | daily | weekly | a cron
+// expression) is due at `now`, given when it was last checked (nullopt:
+// never). hourly, daily and weekly mean "not yet in this clock hour,
+// calendar day or ISO week" of `zone`, so a daily schedule at 02:00 finds a
+// daily source due every night even when last night's check started a few
+// seconds after 02:00. A cron frequency is due when it fired since the last
+// check.
+Result<bool> IsDue(const std::string& frequency, std::optional<absl::Time> last_checked, absl::Time now,
+                   const absl::TimeZone& zone);
+
+}  // namespace ingest
