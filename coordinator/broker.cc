@@ -353,6 +353,23 @@ void Broker::ReapDeadWorkers(Execution* execution) {
   }
 }
 
+Status Broker::Tick() {
+  zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}};
+  try {
+    zmq::poll(items, 1, kMaxPollWait);
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) return Internal(std::string("fleet poll: ") + e.what());
+  }
+  Receive(nullptr);
+  const auto now = Clock::now();
+  if (now >= next_heartbeat_) {
+    Heartbeat();
+    next_heartbeat_ = now + milliseconds(fleet_.heartbeat_ms);
+  }
+  ReapDeadWorkers(nullptr);
+  return Status::Ok();
+}
+
 Status Broker::WaitForWorkers(uint32_t count, std::chrono::seconds timeout) {
   const auto deadline = Clock::now() + timeout;
   for (auto& [id, w] : workers_) w->last_seen = Clock::now();
@@ -368,19 +385,13 @@ Status Broker::WaitForWorkers(uint32_t count, std::chrono::seconds timeout) {
       spdlog::info("waiting for workers on {}: {}/{} ready", endpoint_, ready_workers(), count);
       next_log = now + kProgressEvery;
     }
-    zmq::pollitem_t items[] = {{router_.handle(), 0, ZMQ_POLLIN, 0}};
-    try {
-      zmq::poll(items, 1, kMaxPollWait);
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) return Internal(std::string("fleet poll: ") + e.what());
-    }
-    Receive(nullptr);
-    if (now >= next_heartbeat_) {
-      Heartbeat();
-      next_heartbeat_ = now + milliseconds(fleet_.heartbeat_ms);
-    }
-    ReapDeadWorkers(nullptr);
+    INGEST_RETURN_IF_ERROR(Tick());
   }
+  return Status::Ok();
+}
+
+Status Broker::Idle(std::chrono::steady_clock::time_point until, const std::function<bool()>& stop) {
+  while (Clock::now() < until && !stop()) INGEST_RETURN_IF_ERROR(Tick());
   return Status::Ok();
 }
 

@@ -33,9 +33,9 @@ class TaskHandler {
 
 // Routes task messages between the run engine and the fleet. Owns the
 // worker-facing ROUTER socket: every method must be called on the thread
-// that created the broker. The liveness clock only runs inside Execute and
-// WaitForWorkers, so time spent merging between passes does not make workers
-// look dead.
+// that created the broker. The liveness clock only runs inside Execute,
+// WaitForWorkers and Idle, so time spent merging between passes does not
+// make workers look dead.
 class Broker {
  public:
   Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry);
@@ -48,6 +48,9 @@ class Broker {
 
   // Returns once `count` workers are ready. Unavailable after `timeout`.
   Status WaitForWorkers(uint32_t count, std::chrono::seconds timeout);
+  // Keeps the fleet connected between runs (heartbeats, joins, departures)
+  // until `until` or until `stop` says so.
+  Status Idle(std::chrono::steady_clock::time_point until, const std::function<bool()>& stop);
 
   // Dispatches the tasks of `order` (indexes into the handler's plan) in
   // that order, at most `slots` per worker, and returns when each has a
@@ -69,6 +72,8 @@ class Broker {
   struct WorkerState;
   class Execution;
 
+  // One turn outside an execution: frames, heartbeats, dead workers.
+  Status Tick();
   // Receives and handles every frame waiting on the socket.
   void Receive(Execution* execution);
   void HandleEnvelope(const std::string& peer, Envelope envelope, Execution* execution);

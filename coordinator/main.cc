@@ -2,6 +2,7 @@
 
 #include "common/run_log.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/serve.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ingest-coordinator: runs ingestfleet jobs over a worker fleet"};
@@ -31,6 +32,14 @@ int main(int argc, char** argv) {
   CLI::App* check_cmd = app.add_subcommand("check", "validate a config file (exit 0 or 2)");
   check_cmd->add_option("--config", check_file, "config file")->required();
 
+  ingest::ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "daemon: the fleet broker stays up, runs start on schedule.cron");
+  serve_cmd->add_option("--config", serve.config_file, "config file")->required();
+  serve_cmd->add_option("--bind", serve.bind, "fleet endpoint (overrides fleet.bind)");
+  serve_cmd->add_option("--local-workers", serve.local_workers, "start this many worker processes")
+      ->check(CLI::Range(0, 256));
+  serve_cmd->add_option("--local-worker-slots", serve.local_worker_slots, "slots per local worker (default: cores)");
+
   std::string keygen_prefix;
   CLI::App* keygen_cmd =
       app.add_subcommand("keygen", "write a CurveZMQ key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
@@ -44,6 +53,7 @@ int main(int argc, char** argv) {
   ingest::InitLogging(verbose);
   if (*check_cmd) return ingest::CheckConfig(check_file);
   if (*keygen_cmd) return ingest::GenerateKeys(keygen_prefix);
+  if (*serve_cmd) return ingest::ServeDaemon(serve);
   // The run entry of the manifest records the flags as given.
   for (int i = 2; i < argc; ++i) run.flags.emplace_back(argv[i]);
   return ingest::RunCoordinator(run);

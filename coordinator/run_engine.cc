@@ -55,9 +55,10 @@ void ResetPass(PassRecord* record) {
 
 }  // namespace
 
-RunEngine::RunEngine(RunOptions options, Config config)
+RunEngine::RunEngine(RunOptions options, Config config, Broker* shared_broker)
     : options_(std::move(options)),
       config_(std::move(config)),
+      shared_broker_(shared_broker),
       run_id_(MakeRunId(std::chrono::system_clock::now(), ::getpid())),
       started_(std::chrono::system_clock::now()),
       started_steady_(std::chrono::steady_clock::now()) {
@@ -834,39 +835,25 @@ int RunEngine::Run() {
     local_worker_args = std::move(*args);
   }
   try {
-    zmq::context_t context(1);
-    Broker broker(context, config_.fleet, config_.retry);
-    Status bound = broker.Bind(options_.bind.empty() ? config_.fleet.bind : options_.bind);
-    if (!bound.ok()) return Finish(bound);
-    spdlog::info("fleet: listening on {}", broker.endpoint());
-    LocalWorkers local;
-    if (options_.local_workers > 0) {
-      std::string endpoint = broker.endpoint();
-      // A wildcard bind is reached through loopback by local workers.
-      for (const char* any : {"tcp://0.0.0.0:", "tcp://*:"}) {
-        if (endpoint.rfind(any, 0) == 0) endpoint = "tcp://127.0.0.1:" + endpoint.substr(std::string(any).size());
+    if (shared_broker_ != nullptr) {
+      Status fleet = RunPasses(*shared_broker_);
+      if (!fleet.ok()) return Finish(fleet);
+    } else {
+      zmq::context_t context(1);
+      Broker broker(context, config_.fleet, config_.retry);
+      Status bound = broker.Bind(options_.bind.empty() ? config_.fleet.bind : options_.bind);
+      if (!bound.ok()) return Finish(bound);
+      spdlog::info("fleet: listening on {}", broker.endpoint());
+      LocalWorkers local;
+      if (options_.local_workers > 0) {
+        Status started = local.Start(options_.local_workers, LoopbackEndpoint(broker.endpoint()),
+                                     options_.local_worker_slots, local_worker_args);
+        if (!started.ok()) return Finish(started);
       }
-      Status started = local.Start(options_.local_workers, endpoint, options_.local_worker_slots, local_worker_args);
-      if (!started.ok()) return Finish(started);
+      Status fleet = RunPasses(broker);
+      local.Stop();
+      if (!fleet.ok()) return Finish(fleet);
     }
-    uint32_t wanted = std::max<uint32_t>(config_.fleet.min_workers, options_.local_workers > 0 ? 1 : 0);
-    Status fleet = broker.WaitForWorkers(wanted, std::chrono::seconds(config_.fleet.wait_for_workers_s));
-    if (!fleet.ok()) return Finish(fleet);
-    for (Pass pass : passes_) {
-      Status status = RunPass(broker, pass);
-      if (!status.ok()) break;  // the gate of every later pass would stay closed
-    }
-    if (broker.dropped_frames() > 0) {
-      LogEvent(spdlog::level::warn, {.status = "dropped_frames", .count = broker.dropped_frames()},
-               "fleet: dropped " + std::to_string(broker.dropped_frames()) +
-                   " frames that did not parse, came from unknown peers or spoke another protocol version");
-    }
-    if (broker.refused_handshakes() > 0) {
-      LogEvent(spdlog::level::warn, {.status = "refused_workers", .count = broker.refused_handshakes()},
-               "fleet: refused " + std::to_string(broker.refused_handshakes()) +
-                   " CURVE handshakes of workers whose key is not authorized");
-    }
-    local.Stop();
     std::error_code ec;
     // Mirrors are only valid within this run; spills of a failed pass go too.
     std::filesystem::remove_all(job_dir_ / ".work", ec);
@@ -874,6 +861,35 @@ int RunEngine::Run() {
     return Finish(Internal(std::string("ZeroMQ: ") + e.what()));
   }
   return Finish(Status::Ok());
+}
+
+Status RunEngine::RunPasses(Broker& broker) {
+  const uint64_t dropped_before = broker.dropped_frames();
+  const uint64_t refused_before = broker.refused_handshakes();
+  uint32_t wanted = std::max<uint32_t>(config_.fleet.min_workers, options_.local_workers > 0 ? 1 : 0);
+  INGEST_RETURN_IF_ERROR(broker.WaitForWorkers(wanted, std::chrono::seconds(config_.fleet.wait_for_workers_s)));
+  for (Pass pass : passes_) {
+    Status status = RunPass(broker, pass);
+    if (!status.ok()) break;  // the gate of every later pass would stay closed
+  }
+  if (const uint64_t dropped = broker.dropped_frames() - dropped_before; dropped > 0) {
+    LogEvent(spdlog::level::warn, {.status = "dropped_frames", .count = dropped},
+             "fleet: dropped " + std::to_string(dropped) +
+                 " frames that did not parse, came from unknown peers or spoke another protocol version");
+  }
+  if (const uint64_t refused = broker.refused_handshakes() - refused_before; refused > 0) {
+    LogEvent(spdlog::level::warn, {.status = "refused_workers", .count = refused},
+             "fleet: refused " + std::to_string(refused) + " CURVE handshakes of workers whose key is not authorized");
+  }
+  return Status::Ok();
+}
+
+std::string LoopbackEndpoint(const std::string& endpoint) {
+  // A wildcard bind is reached through loopback by local workers.
+  for (const std::string any : {"tcp://0.0.0.0:", "tcp://*:"}) {
+    if (endpoint.rfind(any, 0) == 0) return "tcp://127.0.0.1:" + endpoint.substr(any.size());
+  }
+  return endpoint;
 }
 
 int RunCoordinator(const RunOptions& options) {

@@ -27,7 +27,9 @@ class Broker;
 // executes the passes, then records the outcome. Single-threaded.
 class RunEngine {
  public:
-  RunEngine(RunOptions options, Config config);
+  // With `shared_broker` (the serve daemon's, bound and kept up between
+  // runs) the run uses it instead of binding its own.
+  RunEngine(RunOptions options, Config config, Broker* shared_broker = nullptr);
   ~RunEngine();
 
   // Returns the process exit code; the summary JSON is the last stdout line.
@@ -59,6 +61,8 @@ class RunEngine {
   Status SaveManifest();
   // Runs one pass behind its gate; a non-ok status fails the run.
   Status RunPass(Broker& broker, Pass pass);
+  // Waits for the fleet and runs every pass; the status is the fleet's.
+  Status RunPasses(Broker& broker);
   int Finish(const Status& fatal);
   int DryRun();
   // "coordinator CPU 2.31 s, 190 us per task", for the final log line.
@@ -68,6 +72,7 @@ class RunEngine {
 
   RunOptions options_;
   Config config_;
+  Broker* shared_broker_ = nullptr;
   RunId run_id_;
   WallTime started_;
   std::chrono::steady_clock::time_point started_steady_;
@@ -93,5 +98,8 @@ class RunEngine {
   std::map<Pass, ArtifactScan> verified_;
   std::map<Pass, RecordMirror> mirrors_;
 };
+
+// tcp://*:P and tcp://0.0.0.0:P as local processes reach them.
+std::string LoopbackEndpoint(const std::string& endpoint);
 
 }  // namespace ingest

@@ -400,6 +400,15 @@ Result<std::optional<StoredRun>> StateStore::LastSuccessfulRun(const std::string
   return std::optional<StoredRun>(std::move(run));
 }
 
+Result<std::optional<std::string>> StateStore::LastRunStart(const std::string& env) {
+  Statement query(db_, "SELECT MAX(started_at) FROM runs WHERE env = ?");
+  query.Bind(env);
+  if (query.Step() != SQLITE_ROW) return Error("read runs");
+  std::string started = query.Text(0);
+  if (started.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(started);
+}
+
 Result<int64_t> StateStore::Count(const std::string& table, const std::string& env) {
   static const char* const kTables[] = {"runs", "change_events", "audit_events", "documents", "sources"};
   if (std::find(std::begin(kTables), std::end(kTables), table) == std::end(kTables)) {

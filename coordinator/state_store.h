@@ -110,6 +110,9 @@ class StateStore {
   // The newest run of `env` that ended completed or partial, other than
   // `except_job_id`: the job unchanged documents are carried forward from.
   Result<std::optional<StoredRun>> LastSuccessfulRun(const std::string& env, const std::string& except_job_id);
+  // When the newest run of `env` started (RFC 3339), for the daemon's
+  // missed-run check; nullopt before the first run.
+  Result<std::optional<std::string>> LastRunStart(const std::string& env);
   // Counts rows of a history table, for tests and `status`.
   Result<int64_t> Count(const std::string& table, const std::string& env);
 

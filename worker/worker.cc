@@ -17,6 +17,7 @@
 
 #include "common/curve_keys.h"
 #include "common/fleet_protocol.h"
+#include "common/signals.h"
 #include "worker/task_runner.h"
 
 namespace ingest {
@@ -299,11 +300,7 @@ int RunWorker(const WorkerOptions& input) {
   if (options.slots == 0) options.slots = std::max(1u, std::thread::hardware_concurrency());
   if (options.id.empty()) options.id = DefaultWorkerId();
 
-  struct sigaction action {};
-  action.sa_handler = OnStopSignal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+  HandleStopSignals(OnStopSignal);
 
   try {
     zmq::context_t context(1);

@@ -1,5 +1,7 @@
 #include "coordinator/schedule.h"
 
+#include "coordinator/serve.h"
+
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -100,6 +102,24 @@ TEST(IsDueTest, ACronFrequencyIsDueWhenItFiredSinceTheLastCheck) {
   EXPECT_TRUE(*IsDue("0 */6 * * *", Utc(2026, 11, 22, 5, 0), Utc(2026, 11, 22, 6, 30), utc));
   EXPECT_FALSE(*IsDue("0 */6 * * *", Utc(2026, 11, 22, 6, 10), Utc(2026, 11, 22, 11, 59), utc));
   EXPECT_FALSE(IsDue("every tuesday", Utc(2026, 11, 22, 6, 10), Utc(2026, 11, 22, 11, 59), utc).ok());
+}
+
+}  // namespace
+}  // namespace ingest
+
+namespace ingest {
+namespace {
+
+TEST(NextRunTimeTest, CatchesUpOnceWhenAFiringPassedWhileDown) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const CronExpression nightly = Cron("0 2 * * *");
+  const absl::Time now = Utc(2026, 11, 22, 9, 0);
+  // Last run the night before yesterday: last night's 02:00 was missed.
+  EXPECT_EQ(NextRunTime(nightly, utc, Utc(2026, 11, 21, 2, 0), now), now);
+  // Last run last night: the next is tonight.
+  EXPECT_EQ(NextRunTime(nightly, utc, Utc(2026, 11, 22, 2, 0, 3), now), Utc(2026, 11, 23, 2, 0));
+  // A fresh install has nothing to catch up.
+  EXPECT_EQ(NextRunTime(nightly, utc, std::nullopt, now), Utc(2026, 11, 23, 2, 0));
 }
 
 }  // namespace

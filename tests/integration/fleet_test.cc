@@ -75,7 +75,7 @@ class FleetTest : public testing::JobTest {
 };
 
 TEST_F(FleetTest, WorkerKilledMidPassIsReplacedAndArtifactsEqualACleanRun) {
-  WriteCorpus(300);
+  WriteCorpus(200);
   RunOutcome clean = Run({}, 2);
   ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
   std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
@@ -115,7 +115,7 @@ std::filesystem::path WaitForJournal(const std::filesystem::path& env_dir, const
 }
 
 TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkersRejoin) {
-  WriteCorpus(400);
+  WriteCorpus(200);
   RunOutcome clean = Run({}, 2);
   ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
   const std::filesystem::path clean_job = Summary(clean).job_dir();
@@ -128,7 +128,7 @@ TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkers
   ASSERT_FALSE(endpoint.empty()) << Err("killed");
   auto first = StartWorker(endpoint, "first", {"--slots", "1"});
   auto second = StartWorker(endpoint, "second", {"--slots", "1"});
-  std::filesystem::path job = WaitForJournal(clean_job.parent_path(), "C", 16 << 10, clean_job);
+  std::filesystem::path job = WaitForJournal(clean_job.parent_path(), "C", 8 << 10, clean_job);
   ASSERT_FALSE(job.empty()) << Err("killed");
   killed->Signal(SIGKILL);
   ASSERT_EQ(killed->Wait(testing::Scaled(10s)), 128 + SIGKILL);

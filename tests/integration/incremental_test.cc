@@ -176,5 +176,38 @@ TEST_F(IncrementalTest, TheFailureBudgetFailsARunAndRepeatedFailuresAreQuarantin
   EXPECT_EQ(fixed.documents().changed(), 1u);
 }
 
+TEST_F(IncrementalTest, ServeCatchesUpAMissedRunAndStopsOnSigterm) {
+  extra_config_ = "schedule: { cron: \"0 0 1 1 *\", timezone: \"Europe/Paris\" }\n";
+  WriteConfig(1, 30);
+  {
+    // The daemon was down on New Year's night: the last run is older than the last firing.
+    Result<StateStore> store = StateStore::Open(StateDb());
+    ASSERT_OK(store);
+    ASSERT_OK(store->RecordRunStart({.run_id = "run_20250601_000000_1", .env = "itest", .job_id = "job_old",
+                                     .job_dir = "/nonexistent", .trigger = "schedule", .flags = "",
+                                     .started_at = "2025-06-01T00:00:00.000Z", .status = "completed"}));
+  }
+  const auto err = dir_.path() / "serve.err";
+  testing::Subprocess serve({Bin("ingest-coordinator"), "serve", "--config", (dir_.path() / "ingest.yaml").string(),
+                             "--bind", "tcp://127.0.0.1:*"},
+                            dir_.path() / "serve.out", err);
+  std::string endpoint = testing::WaitForLine(err, "fleet: listening on ", testing::Scaled(20s));
+  ASSERT_FALSE(endpoint.empty()) << ReadAll(err);
+  testing::Subprocess worker(WorkerArgv(endpoint, "steady"), dir_.path() / "steady.out", dir_.path() / "steady.err");
+  EXPECT_FALSE(testing::WaitForLine(err, "serve: catching up a missed run", testing::Scaled(20s)).empty()) << ReadAll(err);
+  EXPECT_EQ(testing::WaitForLine(err, "serve: scheduled run ended with exit code ", testing::Scaled(60s)), "0")
+      << ReadAll(err);
+  EXPECT_FALSE(testing::WaitForLine(err, "serve: next run at 2027-01-01 00:00:00 CET", testing::Scaled(20s)).empty())
+      << ReadAll(err);
+  RunSummary summary;
+  ASSERT_OK(FromJson(testing::LastLine(serve.Stdout()), &summary));
+  EXPECT_EQ(summary.documents().new_(), 9u);
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(testing::Scaled(10s)), 0) << ReadAll(err);
+  EXPECT_THAT(ReadAll(err), HasSubstr("serve: stopping on signal"));
+  worker.Signal(SIGTERM);
+  EXPECT_EQ(worker.Wait(testing::Scaled(10s)), 0);
+}
+
 }  // namespace
 }  // namespace ingest

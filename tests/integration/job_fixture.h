@@ -51,7 +51,8 @@ class JobTest : public ::testing::Test {
                                                   "fleet:\n"
                                                   "  bind: tcp://127.0.0.1:*\n"
                                                   "  heartbeat_ms: 200\n"
-                                                  "  liveness: 10\n"
+                                                  "  liveness: "
+                                               << Liveness() << "\n"
                                                   "  min_workers: "
                                                << min_workers << "\n  wait_for_workers_s: " << wait_s
                                                << "\nretry: { attempts: 2, backoff_initial_ms: 50 }\n"
@@ -65,6 +66,10 @@ class JobTest : public ::testing::Test {
                                                << chunk_chars_ << ", overlap_chars: 60 }\n"
                                                << extra_config_;
   }
+
+  // Two seconds of silence at 200 ms heartbeats, longer where sanitizers
+  // slow every process down.
+  static int64_t Liveness() { return testing::Scaled(2000ms).count() / 200; }
 
   // Appended to every config WriteConfig writes.
   std::string extra_config_;
