@@ -450,15 +450,20 @@ void RunEngine::RecordState(const RunSummary& summary, bool documents_settled) {
   // Outcomes per document: failures in a row decide quarantine.
   if (documents_settled) {
     std::vector<StoredDocument> updates;
+    // Documents this run did not discover (a resumed run, a source not due)
+    // keep what the store has besides the outcome; read once per source.
+    std::map<std::string, std::map<std::string, StoredDocument>> known;
     for (const auto& [id, doc] : manifest_.documents()) {
       auto it = stored_updates_.find(id);
       StoredDocument stored = it != stored_updates_.end()
                                   ? it->second
                                   : StoredDocument{id, doc.source(), doc.path(), doc.checksum(), doc.bytes(), 0, "", 0};
       if (it == stored_updates_.end()) {
-        // A resumed run did not discover: keep what the store has besides the outcome.
-        Result<std::map<std::string, StoredDocument>> known = store_->Documents(config_.env, doc.source());
-        if (known.ok() && known->count(id) > 0) stored = known->at(id);
+        if (known.count(doc.source()) == 0) {
+          Result<std::map<std::string, StoredDocument>> read = store_->Documents(config_.env, doc.source());
+          known[doc.source()] = read.ok() ? std::move(*read) : std::map<std::string, StoredDocument>();
+        }
+        if (auto k = known[doc.source()].find(id); k != known[doc.source()].end()) stored = k->second;
       }
       stored.last_status = doc.status();
       stored.consecutive_failures = doc.status() == kDocFailed        ? stored.consecutive_failures + 1
