@@ -907,14 +907,19 @@ int RunCoordinator(const RunOptions& options) {
     spdlog::error("--env '{}' is not [a-z0-9-]+", options.env);
     return kExitUsage;
   }
+  if (Status schedules = ValidateSchedules(*config); !schedules.ok()) {
+    spdlog::error("{}", schedules.message());
+    return kExitUsage;
+  }
   RunEngine engine(options, std::move(*config));
   return engine.Run();
 }
 
 int CheckConfig(const std::string& config_file) {
   Result<Config> config = LoadConfig(config_file);
-  if (!config.ok()) {
-    std::cerr << config.status().message() << "\n";
+  Status valid = config.ok() ? ValidateSchedules(*config) : config.status();
+  if (!valid.ok()) {
+    std::cerr << valid.message() << "\n";
     return kExitUsage;
   }
   std::cout << config_file << ": OK (env " << config->env << ", " << config->sources.size() << " sources)\n";

@@ -207,4 +207,24 @@ Result<bool> IsDue(const std::string& frequency, std::optional<absl::Time> last_
   return cron.Next(*last_checked, zone) <= now;
 }
 
+Status ValidateSchedules(const Config& config) {
+  auto fail = [&config](const std::string& key, const Status& s) {
+    return InvalidArgument(config.file.string() + ": key '" + key + "': " + s.message());
+  };
+  if (Result<absl::TimeZone> zone = LoadZone(config.schedule.timezone); !zone.ok()) {
+    return fail("schedule.timezone", zone.status());
+  }
+  if (Result<CronExpression> cron = CronExpression::Parse(config.schedule.cron); !cron.ok()) {
+    return fail("schedule.cron", cron.status());
+  }
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    const std::string& frequency = config.sources[i].check_frequency;
+    if (frequency == "hourly" || frequency == "daily" || frequency == "weekly") continue;
+    if (Result<CronExpression> cron = CronExpression::Parse(frequency); !cron.ok()) {
+      return fail("sources[" + std::to_string(i) + "].check_frequency", cron.status());
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace ingest

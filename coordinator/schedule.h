@@ -8,6 +8,7 @@
 
 #include <absl/time/time.h>
 
+#include "common/config.h"
 #include "common/status.h"
 
 namespace ingest {
@@ -58,5 +59,10 @@ Result<absl::TimeZone> LoadZone(const std::string& name);
 // check.
 Result<bool> IsDue(const std::string& frequency, std::optional<absl::Time> last_checked, absl::Time now,
                    const absl::TimeZone& zone);
+
+// Checks what config validation cannot without a time zone database:
+// schedule.timezone, schedule.cron and every source's check_frequency.
+// InvalidArgument naming the config file and key.
+Status ValidateSchedules(const Config& config);
 
 }  // namespace ingest

@@ -44,14 +44,12 @@ int ServeDaemon(const ServeOptions& options) {
     spdlog::error("{}", config.status().message());
     return kExitUsage;
   }
-  Result<absl::TimeZone> zone = LoadZone(config->schedule.timezone);
-  Result<CronExpression> cron = CronExpression::Parse(config->schedule.cron);
-  for (const Status& s : {zone.status(), cron.status()}) {
-    if (!s.ok()) {
-      spdlog::error("{}: schedule: {}", options.config_file, s.message());
-      return kExitUsage;
-    }
+  if (Status schedules = ValidateSchedules(*config); !schedules.ok()) {
+    spdlog::error("{}", schedules.message());
+    return kExitUsage;
   }
+  const absl::TimeZone zone = *LoadZone(config->schedule.timezone);
+  const CronExpression cron = *CronExpression::Parse(config->schedule.cron);
   if (config->fleet.curve() && options.local_workers > 0) {
     spdlog::error("serve --local-workers cannot be combined with fleet.curve; start workers with their own keys");
     return kExitUsage;
@@ -87,14 +85,14 @@ int ServeDaemon(const ServeOptions& options) {
       }
     }
     while (!g_stop) {
-      const absl::Time next = NextRunTime(*cron, *zone, last_run, absl::Now());
+      const absl::Time next = NextRunTime(cron, zone, last_run, absl::Now());
       if (next == absl::InfiniteFuture()) {
-        spdlog::error("schedule '{}' never fires; stopping", cron->text());
+        spdlog::error("schedule '{}' never fires; stopping", cron.text());
         break;
       }
       const bool catch_up = last_run && next <= absl::Now();
       spdlog::info("serve: {} run at {} ({})", catch_up ? "catching up a missed" : "next",
-                   absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", next, *zone), config->schedule.timezone);
+                   absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", next, zone), config->schedule.timezone);
       while (!g_stop && absl::Now() < next) {
         const absl::Duration wait = std::min(next - absl::Now(), kIdleSlice);
         Status idle = broker.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait),
@@ -114,7 +112,7 @@ int ServeDaemon(const ServeOptions& options) {
       spdlog::info("serve: scheduled run ended with exit code {}", code);
       last_run = run_start;
       const absl::Time now = absl::Now();
-      if (cron->Next(run_start, *zone) < now) {
+      if (cron.Next(run_start, zone) < now) {
         spdlog::warn("serve: the schedule fired while the run was in progress; runs never overlap, so that firing "
                      "is skipped");
         last_run = now;  // the skipped firing is not a missed one

@@ -124,3 +124,26 @@ TEST(NextRunTimeTest, CatchesUpOnceWhenAFiringPassedWhileDown) {
 
 }  // namespace
 }  // namespace ingest
+
+namespace ingest {
+namespace {
+
+TEST(ValidateSchedulesTest, NamesTheKeyOfABadZoneCronOrFrequency) {
+  Config config;
+  config.file = "/etc/ingest.yaml";
+  config.sources.push_back(SourceConfig{.name = "a", .check_frequency = "daily"});
+  config.sources.push_back(SourceConfig{.name = "b", .check_frequency = "*/30 * * * *"});
+  EXPECT_OK(ValidateSchedules(config));
+  config.sources[1].check_frequency = "*/30 * * *";
+  EXPECT_THAT(ValidateSchedules(config).message(),
+              HasSubstr("/etc/ingest.yaml: key 'sources[1].check_frequency': cron '*/30 * * *'"));
+  config.sources[1].check_frequency = "hourly";
+  config.schedule.timezone = "Europe/Atlantis";
+  EXPECT_THAT(ValidateSchedules(config).message(), HasSubstr("key 'schedule.timezone'"));
+  config.schedule.timezone = "Asia/Tokyo";
+  config.schedule.cron = "0 25 * * *";
+  EXPECT_THAT(ValidateSchedules(config).message(), HasSubstr("key 'schedule.cron': cron '0 25 * * *': hour '25'"));
+}
+
+}  // namespace
+}  // namespace ingest
