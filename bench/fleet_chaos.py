@@ -138,6 +138,7 @@ sources:
         # 3. The coordinator killed mid-pass and resumed on the same port.
         endpoint = f"tcp://127.0.0.1:{free_port()}"
         start = time.monotonic()
+        earlier_jobs = set(glob.glob(os.path.join(work, "artifacts/ingest/chaos/*")))  # they keep their journals
         coordinator, out, err = fleet.coordinator("killed", "--bind", endpoint, "--full-refresh")
         for name in ("r1", "r2"):
             fleet.worker(name, endpoint)
@@ -147,7 +148,8 @@ sources:
         deadline = time.monotonic() + 120
         while journal is None and time.monotonic() < deadline:
             for path in glob.glob(os.path.join(work, "artifacts/ingest/chaos/*/journal/passC.journal")):
-                if os.path.getsize(path) > args.docs * 2048:  # some way into the pass
+                new_job = os.path.dirname(os.path.dirname(path)) not in earlier_jobs
+                if new_job and os.path.getsize(path) > args.docs * 2048:  # some way into the pass
                     journal = path
             time.sleep(0.005)
         if journal is None:
