@@ -18,6 +18,7 @@
 #include "common/sha256.h"
 #include "coordinator/broker.h"
 #include "coordinator/discovery.h"
+#include "coordinator/failure_report.h"
 #include "coordinator/gate.h"
 #include "coordinator/local_workers.h"
 #include "coordinator/pass_executor.h"
@@ -713,10 +714,22 @@ int RunEngine::Finish(const Status& fatal) {
   std::sort(quarantined.begin(), quarantined.end());
   const auto documents = static_cast<uint32_t>(manifest_.documents_size());
   const bool over_budget = documents > 0 && static_cast<double>(failed_docs) / documents > config_.run.max_failed_fraction;
+  std::vector<std::string> run_errors;  // the run's own, for the failure report
+  if (!fatal.ok()) run_errors.push_back(fatal.message());
   if (over_budget) {
-    errors_.insert(errors_.begin(), std::to_string(failed_docs) + " of " + std::to_string(documents) +
-                                        " documents failed, more than run.max_failed_fraction=" +
-                                        fmt::format("{}", config_.run.max_failed_fraction));
+    run_errors.push_back(std::to_string(failed_docs) + " of " + std::to_string(documents) +
+                         " documents failed, more than run.max_failed_fraction=" +
+                         fmt::format("{}", config_.run.max_failed_fraction));
+    errors_.insert(errors_.begin(), run_errors.back());
+  }
+  for (Pass p : passes_) {
+    const PassRecord& pass = PassEntry(manifest_, p);
+    if (pass.status() == kPassFailed && pass.run_id() == run_id_.value && pass.errors_size() > 0) {
+      run_errors.push_back("pass " + PassLetter(p) + ": " + pass.errors(pass.errors_size() - 1));
+    }
+  }
+  for (const auto& [name, source] : manifest_.sources()) {
+    if (source.status() == "failed") run_errors.push_back("source " + name + " failed (see the log)");
   }
   bool source_failed = std::any_of(manifest_.sources().begin(), manifest_.sources().end(),
                                    [](const auto& s) { return s.second.status() == "failed"; });
@@ -771,6 +784,16 @@ int RunEngine::Finish(const Status& fatal) {
       summary.set_status(kJobFailed);
       summary.set_exit_code(kExitFailed);
       exit_code = kExitFailed;
+    }
+  }
+  if (status != kJobCompleted && run_record_ != nullptr) {
+    Result<std::filesystem::path> report = WriteFailureReport(
+        config_.report_dir, {manifest_, summary, run_errors, config_.file, job_dir_, started_});
+    if (report.ok()) {
+      LogEvent(spdlog::level::warn, {.status = "report"}, "failure report: " + report->string());
+    } else {
+      LogEvent(spdlog::level::err, {.status = "report", .error = report.status().message()},
+               "failure report not written: " + report.status().message());
     }
   }
   RecordState(summary, fatal.ok() && !pass_failed_);

@@ -166,6 +166,15 @@ TEST_F(IncrementalTest, TheFailureBudgetFailsARunAndRepeatedFailuresAreQuarantin
   extra_config_ = "run: { quarantine_after: 2 }\n";
   RunSummary second = RunOk({}, 3);
   EXPECT_EQ(second.documents().failed(), 1u);
+  // Both runs left a consolidated report naming the document and its class.
+  std::vector<std::filesystem::path> reports;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path() / "docs/bugs")) reports.push_back(e.path());
+  ASSERT_FALSE(reports.empty());
+  std::sort(reports.begin(), reports.end());
+  const std::string report = ReadAll(reports.back());
+  EXPECT_THAT(report, HasSubstr("### Pass A — invalid_document (1)"));
+  EXPECT_THAT(report, HasSubstr("`corpus/notes/empty.txt`"));
+  EXPECT_THAT(report, HasSubstr("--resume-from A"));
   RunSummary third = RunOk({}, 0);  // failed twice in a row, unchanged: skipped
   EXPECT_EQ(third.documents().quarantined(), 1u);
   ASSERT_EQ(third.quarantined_size(), 1);

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/ids.h"
+#include "common/status.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+// What the consolidated failure report of one run is made from.
+struct FailureReportInput {
+  const Manifest& manifest;  // documents carry failed_pass, error_class, error
+  const RunSummary& summary;
+  // Failures of the run itself rather than of a document: a pass whose gate
+  // or contract failed, an unreadable source, the failure budget.
+  std::vector<std::string> run_errors;
+  std::filesystem::path config_file;
+  std::filesystem::path job_dir;
+  WallTime started;
+};
+
+// The report in Markdown (SPEC §11): run, env, status, duration; failed
+// documents grouped by pass and error class with counts and every
+// instance; changes detected; where the manifest and log are; the exact
+// command that resumes the job. The same input gives the same text.
+std::string RenderFailureReport(const FailureReportInput& input);
+
+// Writes {report_dir}/RUN-YYYYMMDD_HHMMSS.md atomically; returns its path.
+Result<std::filesystem::path> WriteFailureReport(const std::filesystem::path& report_dir,
+                                                 const FailureReportInput& input);
+
+}  // namespace ingest
