@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <set>
+
 #include "common/path_safety.h"
 #include "common/sha256.h"
 
@@ -19,7 +21,7 @@ const char* ChangeName(Change change) {
 SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDocument> discovered,
                             const std::map<std::string, StoredDocument>& stored, bool hash_all) {
   SourceChanges changes;
-  std::map<std::string, bool> seen;
+  std::set<std::string> seen;
   for (DiscoveredDocument& doc : discovered) {
     DetectedDocument detected;
     auto previous = stored.find(doc.source_id);
@@ -45,7 +47,7 @@ SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDo
       const bool same = !detected.checksum.empty() && detected.checksum == previous->second.checksum;
       detected.change = same ? Change::kUnchanged : Change::kModified;
     }
-    seen[doc.source_id] = true;
+    seen.insert(doc.source_id);
     detected.document = std::move(doc);
     changes.documents.push_back(std::move(detected));
   }

@@ -273,13 +273,7 @@ Result<bool> RunEngine::SourceDue(const SourceConfig& source) {
   // checks now; scheduled runs follow each source's check_frequency.
   if (options_.manual || options_.full_refresh || options_.baseline || !options_.sources.empty()) return true;
   INGEST_ASSIGN_OR_RETURN(std::optional<StoredSource> stored, store_->Source(config_.env, source.name));
-  std::optional<absl::Time> last;
-  absl::Time parsed;
-  std::string error;
-  if (stored && !stored->last_checked_at.empty() &&
-      absl::ParseTime(absl::RFC3339_full, stored->last_checked_at, &parsed, &error)) {
-    last = parsed;
-  }
+  const std::optional<absl::Time> last = stored ? ParseTimestamp(stored->last_checked_at) : std::nullopt;
   INGEST_ASSIGN_OR_RETURN(absl::TimeZone zone, LoadZone(config_.schedule.timezone));
   Result<bool> due = IsDue(source.check_frequency, last, absl::FromChrono(started_), zone);
   if (!due.ok()) return InvalidArgument("source " + source.name + ": check_frequency: " + due.status().message());

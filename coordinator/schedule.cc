@@ -177,6 +177,13 @@ absl::Time CronExpression::Previous(absl::Time at, const absl::TimeZone& zone) c
   return absl::InfinitePast();
 }
 
+std::optional<absl::Time> ParseTimestamp(const std::string& rfc3339) {
+  absl::Time t;
+  std::string error;
+  if (rfc3339.empty() || !absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &error)) return std::nullopt;
+  return t;
+}
+
 Result<absl::TimeZone> LoadZone(const std::string& name) {
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(name, &zone)) {

@@ -47,6 +47,9 @@ class CronExpression {
   bool any_weekday_ = true;  // day-of-week field is `*`
 };
 
+// A timestamp the state store wrote (RFC 3339); nullopt when empty or not one.
+std::optional<absl::Time> ParseTimestamp(const std::string& rfc3339);
+
 // Loads an IANA zone ("Europe/Paris", "UTC") from the system's tzdata.
 Result<absl::TimeZone> LoadZone(const std::string& name);
 

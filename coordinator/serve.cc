@@ -23,13 +23,6 @@ void OnStop(int) { g_stop = 1; }
 // Idle waits are cut into slices so a changed wall clock is noticed.
 constexpr absl::Duration kIdleSlice = absl::Seconds(30);
 
-std::optional<absl::Time> ParseRfc3339(const std::string& text) {
-  absl::Time t;
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) return std::nullopt;
-  return t;
-}
-
 }  // namespace
 
 absl::Time NextRunTime(const CronExpression& cron, const absl::TimeZone& zone, std::optional<absl::Time> last_run,
@@ -62,7 +55,7 @@ int ServeDaemon(const ServeOptions& options) {
       return kExitFailed;
     }
     Result<std::optional<std::string>> started = store->LastRunStart(config->env);
-    if (started.ok() && *started) last_run = ParseRfc3339(**started);
+    if (started.ok() && *started) last_run = ParseTimestamp(**started);
   }
 
   HandleStopSignals(OnStop);
