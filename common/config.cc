@@ -154,7 +154,19 @@ void ReadSource(const YAML::Node& node, size_t index, const std::string& file, c
   r.Path("root", &source->root);
   r.StringList("include", &source->include);
   r.StringList("exclude", &source->exclude);
-  r.String("url", &source->url);
+  std::string url;
+  r.String("url", &url);
+  if (!url.empty()) source->urls.push_back(url);
+  std::vector<std::string> urls;
+  r.StringList("urls", &urls);
+  source->urls.insert(source->urls.end(), urls.begin(), urls.end());
+  for (const std::string& u : source->urls) {
+    if (!u.starts_with("http://") && !u.starts_with("https://")) {
+      r.Fail(r.Child(r.Has("urls") ? "urls" : "url"),
+             "key '" + r.Key(r.Has("urls") ? "urls" : "url") + "': '" + u + "' is not an http:// or https:// URL");
+    }
+  }
+  r.Uint("timeout_s", &source->timeout_s, 1, 3600);
   r.String("check_frequency", &source->check_frequency);
   if (!IsValidCheckFrequency(source->check_frequency)) {
     r.Fail(r.Child("check_frequency"), "key '" + r.Key("check_frequency") + "': '" + source->check_frequency +
@@ -169,8 +181,8 @@ void ReadSource(const YAML::Node& node, size_t index, const std::string& file, c
   if (source->kind == "files" && source->root.empty()) {
     r.Fail(node, "key '" + r.Key("root") + "' is required for kind files");
   }
-  if (source->kind == "http" && source->url.empty()) {
-    r.Fail(node, "key '" + r.Key("url") + "' is required for kind http");
+  if (source->kind == "http" && source->urls.empty()) {
+    r.Fail(node, "key '" + r.Key("url") + "' (or 'urls') is required for kind http");
   }
   if (source->kind == "files" && source->include.empty()) source->include = {"**/*"};
   r.Finish();

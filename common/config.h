@@ -20,7 +20,10 @@ struct SourceConfig {
   std::filesystem::path root;
   std::vector<std::string> include;
   std::vector<std::string> exclude;
-  std::string url;
+  // http: the pages of the source (`url` and `urls` together), fetched
+  // with this timeout each.
+  std::vector<std::string> urls;
+  uint32_t timeout_s = 30;
   std::string check_frequency = "daily";  // hourly | daily | weekly | 5-field cron
   std::string priority = "P2";            // P0 (first) .. P3
   uint32_t requests_per_minute = 0;       // http only; 0 = unlimited

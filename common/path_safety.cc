@@ -15,8 +15,7 @@ bool IsWithin(const std::filesystem::path& root, const std::filesystem::path& pa
   return true;
 }
 
-Result<std::filesystem::path> ResolveInsideRoot(const std::filesystem::path& root,
-                                                const std::filesystem::path& relative) {
+Status CheckRelativePath(const std::filesystem::path& root, const std::filesystem::path& relative) {
   if (relative.empty()) return InvalidArgument("empty path under root " + root.string());
   if (relative.is_absolute()) {
     return PermissionDenied(relative.string() + ": absolute path refused under root " + root.string());
@@ -26,6 +25,12 @@ Result<std::filesystem::path> ResolveInsideRoot(const std::filesystem::path& roo
       return PermissionDenied(relative.string() + ": '..' refused under root " + root.string());
     }
   }
+  return Status::Ok();
+}
+
+Result<std::filesystem::path> ResolveInsideRoot(const std::filesystem::path& root,
+                                                const std::filesystem::path& relative) {
+  INGEST_RETURN_IF_ERROR(CheckRelativePath(root, relative));
   std::error_code ec;
   std::filesystem::path real_root = std::filesystem::canonical(root, ec);
   if (ec) return ErrnoStatus(ec.value(), "source root " + root.string());

@@ -7,6 +7,11 @@
 
 namespace ingest {
 
+// PermissionDenied when `relative` is absolute or contains "..",
+// InvalidArgument when empty: the lexical half of ResolveInsideRoot, for
+// paths about to be created under `root`.
+Status CheckRelativePath(const std::filesystem::path& root, const std::filesystem::path& relative);
+
 // Resolves `relative` under `root` and returns the real path (symlinks
 // resolved). PermissionDenied when `relative` is absolute, contains "..", or
 // resolves (through a symlink) to a place outside `root`; NotFound when it

@@ -90,6 +90,10 @@ class Broker::Execution {
       if (best == nullptr) return;
       size_t index = pending_.front();
       pending_.pop_front();
+      if (const Clock::time_point allowed = handler_.NotBefore(index, now); allowed > now) {
+        delayed_.emplace(allowed, index);
+        continue;
+      }
       Result<Task> task = handler_.BuildTask(index);
       if (!task.ok()) {
         Finish(index, FailedResult("", attempt_[index], ERROR_CLASS_PERMANENT, "plan", task.status().message()));

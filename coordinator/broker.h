@@ -29,6 +29,12 @@ class TaskHandler {
   // The final outcome of the task at `index`: success, a permanent error, or
   // a transient one after the retries ran out. Called exactly once per task.
   virtual void OnResult(size_t index, TaskResult result) = 0;
+  // The earliest time the task at `index` may be dispatched (a rate limit);
+  // asked each time it reaches the front of the queue, first dispatches and
+  // retries alike. BuildTask follows when the answer is not in the future.
+  virtual std::chrono::steady_clock::time_point NotBefore(size_t /*index*/, std::chrono::steady_clock::time_point now) {
+    return now;
+  }
 };
 
 // Routes task messages between the run engine and the fleet. Owns the

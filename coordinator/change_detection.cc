@@ -18,10 +18,32 @@ const char* ChangeName(Change change) {
   return "?";
 }
 
-SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDocument> discovered,
-                            const std::map<std::string, StoredDocument>& stored, bool hash_all) {
+SourceChanges CompareWithStore(std::vector<DetectedDocument> found,
+                               const std::map<std::string, StoredDocument>& stored) {
   SourceChanges changes;
   std::set<std::string> seen;
+  for (DetectedDocument& detected : found) {
+    auto previous = stored.find(detected.document.source_id);
+    if (previous != stored.end() && previous->second.last_status != "deleted") {
+      detected.previous_checksum = previous->second.checksum;
+      detected.previously_failed = previous->second.last_status == "failed";
+      detected.consecutive_failures = previous->second.consecutive_failures;
+      const bool same = !detected.checksum.empty() && detected.checksum == previous->second.checksum;
+      detected.change = same ? Change::kUnchanged : Change::kModified;
+    }
+    seen.insert(detected.document.source_id);
+    changes.documents.push_back(std::move(detected));
+  }
+  for (const auto& [id, doc] : stored) {
+    if (doc.last_status != "deleted" && seen.count(id) == 0) changes.deleted.push_back(doc);
+  }
+  return changes;
+}
+
+SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDocument> discovered,
+                            const std::map<std::string, StoredDocument>& stored, bool hash_all) {
+  std::vector<DetectedDocument> found;
+  uint32_t hashed = 0;
   for (DiscoveredDocument& doc : discovered) {
     DetectedDocument detected;
     auto previous = stored.find(doc.source_id);
@@ -38,22 +60,13 @@ SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDo
     } else if (real.ok()) {
       Result<std::string> sha = Sha256File(*real);
       if (sha.ok()) detected.checksum = *sha;
-      ++changes.hashed;
+      ++hashed;
     }
-    if (known) {
-      detected.previous_checksum = previous->second.checksum;
-      detected.previously_failed = previous->second.last_status == "failed";
-      detected.consecutive_failures = previous->second.consecutive_failures;
-      const bool same = !detected.checksum.empty() && detected.checksum == previous->second.checksum;
-      detected.change = same ? Change::kUnchanged : Change::kModified;
-    }
-    seen.insert(doc.source_id);
     detected.document = std::move(doc);
-    changes.documents.push_back(std::move(detected));
+    found.push_back(std::move(detected));
   }
-  for (const auto& [id, doc] : stored) {
-    if (doc.last_status != "deleted" && seen.count(id) == 0) changes.deleted.push_back(doc);
-  }
+  SourceChanges changes = CompareWithStore(std::move(found), stored);
+  changes.hashed = hashed;
   return changes;
 }
 

@@ -25,6 +25,9 @@ struct DetectedDocument {
   // From the store: the document failed last time, and how many runs in a row.
   bool previously_failed = false;
   uint32_t consecutive_failures = 0;
+  // http pages: the validators of the response the checksum came from.
+  std::string etag;
+  std::string last_modified;
 };
 
 struct SourceChanges {
@@ -41,5 +44,10 @@ struct SourceChanges {
 // read here (the worker fails it).
 SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDocument> discovered,
                             const std::map<std::string, StoredDocument>& stored, bool hash_all);
+
+// The comparison half of DetectChanges, for documents whose checksum is
+// known: sets each one's change and history from the store, and lists the
+// stored documents not among them as deleted.
+SourceChanges CompareWithStore(std::vector<DetectedDocument> found, const std::map<std::string, StoredDocument>& stored);
 
 }  // namespace ingest

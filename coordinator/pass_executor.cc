@@ -9,6 +9,7 @@
 #include "common/pass.h"
 #include "common/run_log.h"
 #include "common/sha256.h"
+#include "coordinator/http_source.h"
 #include "coordinator/retention.h"
 
 namespace ingest {
@@ -208,9 +209,18 @@ Result<Task> PassExecutor::BuildTask(size_t index) {
   DocumentRef* ref = task.mutable_document();
   ref->set_source_id(planned.source_id);
   ref->set_source(doc->second.source());
-  ref->set_root(source->second->root.string());
   ref->set_path(doc->second.path());
   ref->set_checksum(doc->second.checksum());
+  if (source->second->kind == "http") {
+    // Passes A-C read the page itself; D-F only its upstream records.
+    if (pass_ == Pass::PASS_A || pass_ == Pass::PASS_B || pass_ == Pass::PASS_C) {
+      Result<std::string> body = PageStore(PageStore::DirOf(config_)).Read(doc->second.checksum());
+      if (!body.ok()) return body.status().WithContext("page " + doc->second.path() + " of source " + doc->second.source());
+      ref->set_content(std::move(*body));
+    }
+  } else {
+    ref->set_root(source->second->root.string());
+  }
   switch (pass_) {
     case Pass::PASS_A:
       break;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <numeric>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -20,6 +21,7 @@
 #include "coordinator/discovery.h"
 #include "coordinator/failure_report.h"
 #include "coordinator/gate.h"
+#include "coordinator/http_source.h"
 #include "coordinator/local_workers.h"
 #include "coordinator/pass_executor.h"
 #include "coordinator/retention.h"
@@ -182,17 +184,15 @@ Status RunEngine::DiscoverDocuments() {
     }
     SourceRecord& record = (*manifest_.mutable_sources())[source.name];
     record.set_kind(source.kind);
-    if (source.kind != "files") {
-      record.set_status("failed");
-      std::string error = "source " + source.name + ": kind " + source.kind + " is not supported by this build";
-      errors_.push_back(error);
-      LogEvent(spdlog::level::err, {.status = "failed", .error = "unsupported_source"}, error);
-      continue;
-    }
     INGEST_ASSIGN_OR_RETURN(auto stored, store_->Documents(config_.env, source.name));
     INGEST_ASSIGN_OR_RETURN(bool due, SourceDue(source));
     if (!due) {
       AddNotDue(source, stored);
+      continue;
+    }
+    if (source.kind == "http") {
+      // Fetched by the fleet once it is up (FetchPages).
+      pending_pages_.push_back({&source, std::move(stored)});
       continue;
     }
     Result<std::vector<DiscoveredDocument>> docs = ingest::DiscoverDocuments(source);
@@ -208,6 +208,45 @@ Status RunEngine::DiscoverDocuments() {
   for (const std::string& name : options_.sources) {
     if (manifest_.sources().count(name) == 0) return InvalidArgument("--source " + name + ": no such source in the config");
   }
+  return Status::Ok();
+}
+
+Status RunEngine::FetchPages(Broker& broker) {
+  PageStore pages(PageStore::DirOf(config_));
+  PageFetchPlan plan(pages);
+  const bool conditional = !options_.full_refresh && !options_.baseline;
+  for (const PendingHttpSource& pending : pending_pages_) plan.AddSource(*pending.source, pending.stored, conditional);
+  std::vector<size_t> order(plan.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  LogEvent(spdlog::level::info, {.status = "fetching", .count = plan.size()},
+           "fetching " + std::to_string(plan.size()) + " pages of " + std::to_string(pending_pages_.size()) +
+               " http sources");
+  PassMetrics metrics;
+  Status executed = broker.Execute(order, plan, &metrics);
+  metrics.set_tasks_total(static_cast<uint32_t>(plan.size()));
+  CountTasks(metrics);
+  INGEST_RETURN_IF_ERROR(executed);
+  for (const PendingHttpSource& pending : pending_pages_) {
+    std::vector<std::string> errors;
+    AddDetected(*pending.source, plan.Settle(*pending.source, pending.stored, pages, &errors));
+    if (errors.empty()) continue;
+    (*manifest_.mutable_sources())[pending.source->name].set_status("failed");
+    for (const std::string& error : errors) {
+      errors_.push_back(error);
+      LogEvent(spdlog::level::err, {.status = "failed", .error = "fetch_failed"}, error);
+    }
+  }
+  pending_pages_.clear();
+  return Status::Ok();
+}
+
+Status RunEngine::SettleDiscovery() {
+  if (rediscover_) INGEST_RETURN_IF_ERROR(CommitDiscovery());
+  INGEST_RETURN_IF_ERROR(FindPreviousJob());
+  return SaveManifest();
+}
+
+Status RunEngine::CommitDiscovery() {
   *manifest_.mutable_changes() = counts_;
   // Durable now: a resumed run does not discover again.
   const std::string now = FormatTimestamp(std::chrono::system_clock::now());
@@ -249,8 +288,8 @@ void RunEngine::AddDetected(const SourceConfig& source, SourceChanges changes) {
                             d.previous_checksum});
       }
     }
-    StoredDocument stored{d.document.source_id, source.name,    d.document.path, d.checksum, d.document.bytes,
-                          d.mtime_ns,           doc.status(),   d.consecutive_failures};
+    StoredDocument stored{d.document.source_id, source.name,  d.document.path,      d.checksum, d.document.bytes,
+                          d.mtime_ns,           doc.status(), d.consecutive_failures, d.etag,     d.last_modified};
     stored_updates_[stored.source_id] = std::move(stored);
   }
   for (StoredDocument& gone : changes.deleted) {
@@ -565,11 +604,7 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
   Status executed = broker.Execute(executor.DispatchOrder(), executor, metrics);
   metrics->set_tasks_total(static_cast<uint32_t>(executor.task_count()));
   metrics->set_tasks_reused(static_cast<uint32_t>(reused->resumed + reused->carried));
-  tasks_.set_total(tasks_.total() + metrics->tasks_total());
-  tasks_.set_reused(tasks_.reused() + metrics->tasks_reused());
-  tasks_.set_executed(tasks_.executed() + metrics->tasks_executed());
-  tasks_.set_retried(tasks_.retried() + metrics->tasks_retried());
-  tasks_.set_requeued(tasks_.requeued() + metrics->tasks_requeued());
+  CountTasks(*metrics);
   if (!executed.ok()) return fail(executed);
   const double dispatch_s = SecondsSince(start);
 
@@ -605,6 +640,14 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
                fmt::format("{:.2f}", dispatch_s) + " s, merge " + fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) +
                " s");
   return SaveManifest();
+}
+
+void RunEngine::CountTasks(const PassMetrics& metrics) {
+  tasks_.set_total(tasks_.total() + metrics.tasks_total());
+  tasks_.set_reused(tasks_.reused() + metrics.tasks_reused());
+  tasks_.set_executed(tasks_.executed() + metrics.tasks_executed());
+  tasks_.set_retried(tasks_.retried() + metrics.tasks_retried());
+  tasks_.set_requeued(tasks_.requeued() + metrics.tasks_requeued());
 }
 
 std::string RunEngine::CpuReport() const {
@@ -652,7 +695,8 @@ int RunEngine::DryRun() {
         std::find(options_.sources.begin(), options_.sources.end(), source.name) == options_.sources.end()) {
       continue;
     }
-    Result<std::vector<DiscoveredDocument>> docs = ingest::DiscoverDocuments(source);
+    Result<std::vector<DiscoveredDocument>> docs =
+        source.kind == "files" ? ingest::DiscoverDocuments(source) : std::vector<DiscoveredDocument>();
     if (!docs.ok()) {
       std::cout << "source " << source.name << ": " << docs.status().message() << "\n";
       continue;
@@ -671,6 +715,14 @@ int RunEngine::DryRun() {
         continue;
       }
       stored = std::move(*known);
+    }
+    if (source.kind == "http") {
+      // Whether a page changed is known only once it is fetched, and a dry
+      // run fetches nothing.
+      std::cout << "source " << source.name << ": due, " << source.urls.size()
+                << " pages to fetch (changes are known after the fetch)\n";
+      for (const std::string& url : source.urls) std::cout << "  fetch  " << url << "\n";
+      continue;
     }
     SourceChanges changes =
         DetectChanges(source, std::move(*docs), stored, options_.full_refresh || options_.baseline);
@@ -844,11 +896,13 @@ int RunEngine::Run() {
     Status discovered = DiscoverDocuments();
     if (!discovered.ok()) return Finish(discovered);
   }
-  Status previous = FindPreviousJob();
-  if (!previous.ok()) return Finish(previous);
-  Status saved = SaveManifest();
-  if (!saved.ok()) return Finish(saved);
-  if (passes_.empty()) return Finish(Status::Ok());
+  // Pages of http sources are fetched by the fleet: discovery settles once
+  // it is up (RunPasses).
+  if (pending_pages_.empty()) {
+    Status settled = SettleDiscovery();
+    if (!settled.ok()) return Finish(settled);
+    if (passes_.empty()) return Finish(Status::Ok());
+  }
 
   std::vector<std::string> local_worker_args;
   if (config_.fleet.curve() && options_.local_workers > 0) {
@@ -890,6 +944,10 @@ Status RunEngine::RunPasses(Broker& broker) {
   const uint64_t refused_before = broker.refused_handshakes();
   uint32_t wanted = std::max<uint32_t>(config_.fleet.min_workers, options_.local_workers > 0 ? 1 : 0);
   INGEST_RETURN_IF_ERROR(broker.WaitForWorkers(wanted, std::chrono::seconds(config_.fleet.wait_for_workers_s)));
+  if (!pending_pages_.empty()) {
+    INGEST_RETURN_IF_ERROR(FetchPages(broker));
+    INGEST_RETURN_IF_ERROR(SettleDiscovery());
+  }
   for (Pass pass : passes_) {
     Status status = RunPass(broker, pass);
     if (!status.ok()) break;  // the gate of every later pass would stay closed

@@ -40,7 +40,17 @@ class RunEngine {
   // Opens the state store and takes the env's run lock, before anything else.
   Status OpenStateStore();
   Status PrepareJob();
+  // Finds the documents of due files sources; due http sources wait in
+  // pending_pages_ for the fleet.
   Status DiscoverDocuments();
+  // Has the fleet fetch the pages of due http sources and adds them.
+  Status FetchPages(Broker& broker);
+  // Writes what discovery found (documents, change events) to the store.
+  Status CommitDiscovery();
+  // CommitDiscovery when this run discovered, then the previous job and the
+  // manifest: what every pass needs before it starts.
+  Status SettleDiscovery();
+  void CountTasks(const PassMetrics& metrics);
   // Whether a source is checked in this run (its check_frequency).
   Result<bool> SourceDue(const SourceConfig& source);
   // A source that is not due keeps the documents the store last saw.
@@ -93,6 +103,11 @@ class RunEngine {
   TaskCounts tasks_;
   std::vector<std::string> errors_;
   bool pass_failed_ = false;
+  struct PendingHttpSource {
+    const SourceConfig* source;
+    std::map<std::string, StoredDocument> stored;
+  };
+  std::vector<PendingHttpSource> pending_pages_;
   // Artifacts this run wrote and read back, for the gates of later passes,
   // and their binary mirrors, for reading upstream records.
   std::map<Pass, ArtifactScan> verified_;

@@ -66,7 +66,13 @@ CREATE TRIGGER pass_records_append_only_d BEFORE DELETE ON pass_records
 CREATE TRIGGER runs_append_only_d BEFORE DELETE ON runs
   BEGIN SELECT RAISE(ABORT, 'runs is append-only'); END;
 )sql",
+    R"sql(
+ALTER TABLE documents ADD COLUMN etag TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN last_modified TEXT NOT NULL DEFAULT '';
+)sql",
 };
+
+static_assert(std::size(kMigrations) == StateStore::kSchemaVersion, "one migration per schema version");
 
 int64_t UnixNow() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -260,8 +266,8 @@ Status StateStore::ReleaseLock(const std::string& env, const std::string& run_id
 
 Result<std::map<std::string, StoredDocument>> StateStore::Documents(const std::string& env, const std::string& source) {
   Statement query(db_,
-                  "SELECT source_id, source, path, checksum, size, mtime_ns, last_status, consecutive_failures "
-                  "FROM documents WHERE env = ? AND source = ?");
+                  "SELECT source_id, source, path, checksum, size, mtime_ns, last_status, consecutive_failures, "
+                  "etag, last_modified FROM documents WHERE env = ? AND source = ?");
   if (!query.ok()) return Error("read documents");
   query.Bind(env).Bind(source);
   std::map<std::string, StoredDocument> documents;
@@ -274,7 +280,9 @@ Result<std::map<std::string, StoredDocument>> StateStore::Documents(const std::s
                      static_cast<uint64_t>(query.Int(4)),
                      query.Int(5),
                      query.Text(6),
-                     static_cast<uint32_t>(query.Int(7))};
+                     static_cast<uint32_t>(query.Int(7)),
+                     query.Text(8),
+                     query.Text(9)};
     documents.emplace(d.source_id, std::move(d));
   }
   if (rc != SQLITE_DONE) return Error("read documents");
@@ -286,17 +294,19 @@ Status StateStore::PutDocuments(const std::string& env, const std::vector<Stored
   INGEST_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   Statement put(db_,
                 "INSERT INTO documents (env, source_id, source, path, checksum, size, mtime_ns, last_checked_at, "
-                "last_processed_at, last_status, consecutive_failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "last_processed_at, last_status, consecutive_failures, etag, last_modified) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (env, source_id) DO UPDATE SET source = excluded.source, path = excluded.path, "
                 "checksum = excluded.checksum, size = excluded.size, mtime_ns = excluded.mtime_ns, "
                 "last_checked_at = excluded.last_checked_at, last_status = excluded.last_status, "
-                "consecutive_failures = excluded.consecutive_failures, "
-                "last_processed_at = CASE WHEN excluded.last_status = 'processed' THEN excluded.last_processed_at "
+                "consecutive_failures = excluded.consecutive_failures, etag = excluded.etag, "
+                "last_modified = excluded.last_modified, last_processed_at = CASE WHEN excluded.last_status = 'processed' THEN excluded.last_processed_at "
                 "ELSE documents.last_processed_at END");
   for (const StoredDocument& d : documents) {
     put.Reset();
     put.Bind(env).Bind(d.source_id).Bind(d.source).Bind(d.path).Bind(d.checksum).Bind(static_cast<int64_t>(d.size));
     put.Bind(d.mtime_ns).Bind(now).Bind(now).Bind(d.last_status).Bind(static_cast<int64_t>(d.consecutive_failures));
+    put.Bind(d.etag).Bind(d.last_modified);
     if (put.Step() != SQLITE_DONE) {
       Status error = Error("write document " + d.path);
       (void)Exec("ROLLBACK");

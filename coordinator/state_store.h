@@ -25,6 +25,9 @@ struct StoredDocument {
   int64_t mtime_ns = 0;
   std::string last_status;  // processed | unchanged | failed | quarantined | deleted
   uint32_t consecutive_failures = 0;
+  // http pages: validators for the next conditional request.
+  std::string etag;
+  std::string last_modified;
 };
 
 struct StoredSource {
@@ -76,7 +79,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   ~StateStore();
 
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   int schema_version() const { return schema_version_; }
   const std::filesystem::path& path() const { return path_; }
 

@@ -13,6 +13,8 @@ packages=(
   libcli11-dev                         # command lines
   libssl-dev                           # sha256
   libsqlite3-dev                       # the state store
+  libcurl4-openssl-dev                 # HTTP sources (workers), notifications (Slack, webhook, SMTP)
+  libcpp-httplib-dev python3-aiosmtpd  # tests: loopback HTTP and SMTP servers
   libabsl-dev tzdata                   # IANA time zones for schedules (absl::TimeZone)
   libmd4c-dev                          # Markdown parser
   libgumbo-dev                         # HTML parser

@@ -1,10 +1,15 @@
 #include "worker/task_runner.h"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
 
 #include "common/pass.h"
 #include "common/sha256.h"
+#include "common/path_safety.h"
 #include "worker/document.h"
+#include "worker/page_fetch.h"
 #include "worker/passes/passes.h"
 
 namespace ingest {
@@ -88,6 +93,44 @@ Status RunPassE(const Task& task, RecordBatch* out) {
   return Status::Ok();
 }
 
+// A page of an http source arrives with its body; the formats read files
+// (the PDF helper by path), so the body is staged in a private directory
+// that lives as long as the task.
+class StagedPage {
+ public:
+  ~StagedPage() {
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+
+  Result<Task> Stage(const Task& task) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ingest-page-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) return ErrnoStatus(errno, "stage page " + task.document().path());
+    dir_ = pattern;
+    Task staged = task;
+    DocumentRef* ref = staged.mutable_document();
+    INGEST_RETURN_IF_ERROR(CheckRelativePath(dir_, ref->path()));
+    const std::filesystem::path file = dir_ / ref->path();
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    std::ofstream out(file, std::ios::binary);
+    out.write(ref->content().data(), static_cast<std::streamsize>(ref->content().size()));
+    out.close();
+    if (!out) return Unavailable("stage page " + ref->path() + " in " + dir_.string() + ": write failed");
+    ref->set_root(dir_.string());
+    ref->clear_content();
+    return staged;
+  }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+Status RunFetch(const Task& task, FetchResult* out) {
+  INGEST_ASSIGN_OR_RETURN(*out, FetchPage(task.fetch()));
+  return Status::Ok();
+}
+
 Status Run(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
   switch (task.pass()) {
     case Pass::PASS_A: return RunPassA(task, limits, out);
@@ -146,7 +189,15 @@ TaskResult RunTask(const Task& task, const ExtractLimits& limits) {
   result.set_attempt(task.attempt());
   Status status;
   try {
-    status = Run(task, limits, result.mutable_records());
+    if (task.has_fetch()) {
+      status = RunFetch(task, result.mutable_fetch());
+    } else if (task.document().has_content()) {
+      StagedPage page;
+      Result<Task> staged = page.Stage(task);
+      status = staged.ok() ? Run(*staged, limits, result.mutable_records()) : staged.status();
+    } else {
+      status = Run(task, limits, result.mutable_records());
+    }
   } catch (const std::bad_alloc&) {
     status = ResourceExhausted(task.document().path() + ": out of memory");
   } catch (const std::exception& e) {
@@ -155,6 +206,7 @@ TaskResult RunTask(const Task& task, const ExtractLimits& limits) {
   }
   if (!status.ok()) {
     result.clear_records();
+    result.clear_fetch();
     *result.mutable_error() = ClassifyError(status);
   }
   result.set_elapsed_ms(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
