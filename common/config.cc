@@ -222,6 +222,9 @@ void ReadNotifications(MapReader& top, const std::string& file, const EnvLookup&
     n->email = std::move(email);
   }
   r.String("healthcheck_url", &n->healthcheck_url);
+  r.Uint("attempts", &n->attempts, 1, 20);
+  r.Uint("backoff_initial_ms", &n->backoff_initial_ms, 0, 600000);
+  r.Uint("timeout_s", &n->timeout_s, 1, 600);
   r.Finish();
 }
 

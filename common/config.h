@@ -80,6 +80,11 @@ struct NotificationsConfig {
   std::string webhook_secret;
   std::optional<EmailConfig> email;
   std::string healthcheck_url;
+  // Delivery of each channel: tries, the first backoff (doubling), and the
+  // time limit of one try.
+  uint32_t attempts = 3;
+  uint32_t backoff_initial_ms = 1000;
+  uint32_t timeout_s = 10;
 };
 
 struct AdminConfig {

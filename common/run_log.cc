@@ -8,6 +8,7 @@
 
 #include "common/ids.h"
 #include "common/proto_json.h"
+#include "common/redact.h"
 #include "proto/manifest.pb.h"
 
 namespace ingest {
@@ -33,11 +34,11 @@ class NdjsonSink final : public spdlog::sinks::base_sink<std::mutex> {
     event.set_job_id(context_.job_id);
     event.set_run_id(context_.run_id);
     event.set_pass(tls_pass);
-    event.set_message(std::string(msg.payload.data(), msg.payload.size()));
+    event.set_message(Redact(std::string_view(msg.payload.data(), msg.payload.size())));
     if (tls_event != nullptr) {
       if (!tls_event->pass.empty()) event.set_pass(tls_event->pass);
       event.set_status(tls_event->status);
-      event.set_error(tls_event->error);
+      event.set_error(Redact(tls_event->error));
       event.set_count(static_cast<uint32_t>(tls_event->count));
       event.set_duration_s(tls_event->duration_s);
     }
@@ -54,10 +55,34 @@ class NdjsonSink final : public spdlog::sinks::base_sink<std::mutex> {
   RunLogContext context_;
 };
 
+// Hands lines to `inner` with secrets and e-mail addresses redacted.
+class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit RedactingSink(std::shared_ptr<spdlog::sinks::sink> inner) : inner_(std::move(inner)) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const std::string redacted = Redact(std::string_view(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(redacted.data(), redacted.size());
+    inner_->log(copy);
+  }
+  void flush_() override { inner_->flush(); }
+  void set_pattern_(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter_(std::unique_ptr<spdlog::formatter> formatter) override {
+    inner_->set_formatter(std::move(formatter));
+  }
+
+ private:
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+};
+
 }  // namespace
 
 void InitLogging(bool verbose) {
-  auto logger = spdlog::stderr_color_mt("ingest");
+  auto stderr_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("ingest", std::make_shared<RedactingSink>(stderr_sink));
+  spdlog::register_logger(logger);
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
   spdlog::set_default_logger(logger);

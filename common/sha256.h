@@ -31,6 +31,13 @@ std::string Sha256Hex(std::string_view bytes);
 // Hashes a file in fixed-size blocks. NotFound / PermissionDenied name the path.
 Result<std::string> Sha256File(const std::filesystem::path& path);
 
+// HMAC-SHA256 of `data` under `key`: the raw 32 bytes.
+std::string HmacSha256(std::string_view key, std::string_view data);
+std::string HexEncode(std::string_view bytes);
+std::string Base64Encode(std::string_view bytes);
+// InvalidArgument on characters outside the standard alphabet.
+Result<std::string> Base64Decode(std::string_view text);
+
 // A short stable id: `prefix` followed by the first 16 hex digits of sha256 of `content`.
 std::string ContentId(std::string_view prefix, std::string_view content);
 

@@ -118,6 +118,7 @@ class Broker::Execution {
     Lease lease = it->second;
     leases_.erase(it);
     if (auto w = broker.workers_.find(peer); w != broker.workers_.end()) w->second->in_flight.erase(result.task_id());
+    handler_.OnAttemptEnded(lease.index);
     ++executed_;
     if (result.has_error() && result.error().error_class() == ERROR_CLASS_TRANSIENT &&
         ++failures_[lease.index] < retry_.attempts) {
@@ -139,6 +140,7 @@ class Broker::Execution {
     Lease lease = it->second;
     leases_.erase(it);
     if (auto w = broker.workers_.find(lease.worker); w != broker.workers_.end()) w->second->in_flight.erase(task_id);
+    handler_.OnAttemptEnded(lease.index);
     ++requeued_;
     if (counts_as_failure && ++failures_[lease.index] >= retry_.attempts) {
       Finish(lease.index, FailedResult(task_id, lease.attempt, ERROR_CLASS_TRANSIENT, "worker_lost",

@@ -35,6 +35,9 @@ class TaskHandler {
   virtual std::chrono::steady_clock::time_point NotBefore(size_t /*index*/, std::chrono::steady_clock::time_point now) {
     return now;
   }
+  // One dispatch of the task at `index` is over: a result (final or to be
+  // retried) came back, or its worker was lost.
+  virtual void OnAttemptEnded(size_t /*index*/) {}
 };
 
 // Routes task messages between the run engine and the fleet. Owns the

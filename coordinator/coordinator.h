@@ -44,4 +44,9 @@ int CheckConfig(const std::string& config_file);
 // `keygen PREFIX`: writes a CurveZMQ key pair, prints the public key; exit 0 or 1.
 int GenerateKeys(const std::string& prefix);
 
+// `ingest-coordinator retention`: under the env's run lock, gzips old run
+// logs and deletes old job directories as a run's end would (exit 0, 1, or
+// 4 when a run holds the lock).
+int ApplyRetention(const std::string& config_file);
+
 }  // namespace ingest

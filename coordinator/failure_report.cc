@@ -8,6 +8,7 @@
 
 #include "common/atomic_file.h"
 #include "common/manifest.h"
+#include "common/redact.h"
 
 namespace ingest {
 namespace {
@@ -74,6 +75,14 @@ std::string RenderFailureReport(const FailureReportInput& input) {
   out << "- manifest: `" << (input.job_dir / kManifestFileName).string() << "`\n";
   out << "- log: `" << (input.job_dir / "run.ndjson").string() << "`\n\n";
   out << "## Resume\n\n```\n" << ResumeCommand(input) << "\n```\n";
+  if (input.ai_requested) {
+    out << "\n## AI Consolidated Report\n\n";
+    if (input.ai_error.empty()) {
+      out << input.ai_text << (input.ai_text.ends_with('\n') ? "" : "\n");
+    } else {
+      out << "_Not available: " << input.ai_error << ". The sections above are complete without it._\n";
+    }
+  }
   return out.str();
 }
 
@@ -83,7 +92,7 @@ Result<std::filesystem::path> WriteFailureReport(const std::filesystem::path& re
   std::filesystem::create_directories(report_dir, ec);
   if (ec) return ErrnoStatus(ec.value(), "report_dir " + report_dir.string());
   const std::filesystem::path path = report_dir / ("RUN-" + FormatCompactUtc(input.started) + ".md");
-  INGEST_RETURN_IF_ERROR(WriteFileAtomic(path, RenderFailureReport(input)));
+  INGEST_RETURN_IF_ERROR(WriteFileAtomic(path, Redact(RenderFailureReport(input))));
   return path;
 }
 

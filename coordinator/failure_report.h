@@ -20,6 +20,11 @@ struct FailureReportInput {
   std::filesystem::path config_file;
   std::filesystem::path job_dir;
   WallTime started;
+  // The "AI Consolidated Report" section: asked for when OPENAI_API_KEY is
+  // set; `ai_text` is the answer, `ai_error` why there is none.
+  bool ai_requested = false;
+  std::string ai_text;
+  std::string ai_error;
 };
 
 // The report in Markdown (SPEC §11): run, env, status, duration; failed
@@ -28,7 +33,8 @@ struct FailureReportInput {
 // command that resumes the job. The same input gives the same text.
 std::string RenderFailureReport(const FailureReportInput& input);
 
-// Writes {report_dir}/RUN-YYYYMMDD_HHMMSS.md atomically; returns its path.
+// Writes {report_dir}/RUN-YYYYMMDD_HHMMSS.md atomically, secrets and e-mail
+// addresses redacted; returns its path.
 Result<std::filesystem::path> WriteFailureReport(const std::filesystem::path& report_dir,
                                                  const FailureReportInput& input);
 

@@ -87,10 +87,7 @@ void PageFetchPlan::AddSource(const SourceConfig& source, const std::map<std::st
 
 Result<Task> PageFetchPlan::BuildTask(size_t index) {
   const Planned& page = pages_planned_.at(index);
-  if (page.source->requests_per_minute > 0) {
-    next_request_[page.source->name] =
-        std::chrono::steady_clock::now() + std::chrono::microseconds(60'000'000 / page.source->requests_per_minute);
-  }
+  if (page.source->requests_per_minute > 0) pace_[page.source->name].in_flight = true;
   Task task;
   task.set_task_id("fetch-" + page.source_id);
   DocumentRef* ref = task.mutable_document();
@@ -103,8 +100,19 @@ Result<Task> PageFetchPlan::BuildTask(size_t index) {
 
 std::chrono::steady_clock::time_point PageFetchPlan::NotBefore(size_t index,
                                                                std::chrono::steady_clock::time_point now) {
-  auto next = next_request_.find(pages_planned_.at(index).source->name);
-  return next == next_request_.end() ? now : std::max(now, next->second);
+  auto pace = pace_.find(pages_planned_.at(index).source->name);
+  if (pace == pace_.end()) return now;
+  // Asked again when the request in flight has ended (OnAttemptEnded).
+  if (pace->second.in_flight) return now + std::chrono::milliseconds(20);
+  return std::max(now, pace->second.next);
+}
+
+void PageFetchPlan::OnAttemptEnded(size_t index) {
+  const SourceConfig& source = *pages_planned_.at(index).source;
+  if (source.requests_per_minute == 0) return;
+  Pace& pace = pace_[source.name];
+  pace.in_flight = false;
+  pace.next = std::chrono::steady_clock::now() + std::chrono::microseconds(60'000'000 / source.requests_per_minute);
 }
 
 void PageFetchPlan::OnResult(size_t index, TaskResult result) {
@@ -127,7 +135,7 @@ SourceChanges PageFetchPlan::Settle(const SourceConfig& source, const std::map<s
     if (!page.answered) {
       failed = Internal("no fetch result");
     } else if (page.result.has_error()) {
-      failed = Unavailable(page.result.error().message());
+      failed = Unavailable(page.result.error().message());  // names the URL already
     } else if (fetch.not_modified()) {
       if (!have_known) {
         failed = DataLoss("answered 304 Not Modified to a request without validators");
@@ -142,7 +150,8 @@ SourceChanges PageFetchPlan::Settle(const SourceConfig& source, const std::map<s
       detected.document.bytes = fetch.body().size();
     }
     if (!failed.ok()) {
-      const std::string error = "source " + source.name + ": " + page.url + ": " + failed.message();
+      const std::string error = "source " + source.name + ": " +
+                                (page.result.has_error() ? "" : page.url + ": ") + failed.message();
       errors->push_back(have_known ? error + " (its last version is kept)" : error);
       if (!have_known) continue;
       // The page keeps its last version: a passing outage does not take it

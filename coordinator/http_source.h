@@ -47,7 +47,10 @@ class PageStore {
 };
 
 // One fetch task per page of the due http sources, paced per source by its
-// requests_per_minute (first attempts and retries alike). Conditional
+// requests_per_minute (first attempts and retries alike): a rate-limited
+// source has one request in flight at a time, and the next is dispatched a
+// full interval after the previous one ended, so the server never sees two
+// closer together than that, however the workers' latencies vary. Conditional
 // requests are only made for pages whose last body the page store still has.
 class PageFetchPlan : public TaskHandler {
  public:
@@ -61,6 +64,7 @@ class PageFetchPlan : public TaskHandler {
   Result<Task> BuildTask(size_t index) override;
   void OnResult(size_t index, TaskResult result) override;
   std::chrono::steady_clock::time_point NotBefore(size_t index, std::chrono::steady_clock::time_point now) override;
+  void OnAttemptEnded(size_t index) override;
 
   // After the fetch: the source's documents compared with the store, bodies
   // of 200 answers put in the page store. A page that could not be fetched
@@ -82,7 +86,11 @@ class PageFetchPlan : public TaskHandler {
 
   const PageStore& pages_;
   std::vector<Planned> pages_planned_;
-  std::map<std::string, std::chrono::steady_clock::time_point> next_request_;  // by source name
+  struct Pace {
+    bool in_flight = false;
+    std::chrono::steady_clock::time_point next;
+  };
+  std::map<std::string, Pace> pace_;  // rate-limited sources, by name
 };
 
 }  // namespace ingest

@@ -40,6 +40,11 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 256));
   serve_cmd->add_option("--local-worker-slots", serve.local_worker_slots, "slots per local worker (default: cores)");
 
+  std::string retention_file;
+  CLI::App* retention_cmd = app.add_subcommand(
+      "retention", "gzip old run logs and delete old job directories of the env (retention.*), under the run lock");
+  retention_cmd->add_option("--config", retention_file, "config file")->required();
+
   std::string keygen_prefix;
   CLI::App* keygen_cmd =
       app.add_subcommand("keygen", "write a CurveZMQ key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
   ingest::InitLogging(verbose);
   if (*check_cmd) return ingest::CheckConfig(check_file);
   if (*keygen_cmd) return ingest::GenerateKeys(keygen_prefix);
+  if (*retention_cmd) return ingest::ApplyRetention(retention_file);
   if (*serve_cmd) return ingest::ServeDaemon(serve);
   // The run entry of the manifest records the flags as given.
   for (int i = 2; i < argc; ++i) run.flags.emplace_back(argv[i]);

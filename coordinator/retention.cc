@@ -4,8 +4,13 @@
 #include <ctime>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
 #include <spdlog/spdlog.h>
 
+#include "common/atomic_file.h"
 #include "common/manifest.h"
 
 namespace ingest {
@@ -21,10 +26,8 @@ WallTime JobTime(const std::string& job_id) {
   return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-}  // namespace
-
-Result<uint32_t> RemoveStaleJobs(const std::filesystem::path& env_dir, const std::string& current_job,
-                                 const RetentionConfig& retention, WallTime now) {
+// Job directories of the env, newest first.
+Result<std::vector<std::string>> JobsNewestFirst(const std::filesystem::path& env_dir) {
   std::error_code ec;
   std::vector<std::string> jobs;
   for (const auto& entry : std::filesystem::directory_iterator(env_dir, ec)) {
@@ -32,8 +35,58 @@ Result<uint32_t> RemoveStaleJobs(const std::filesystem::path& env_dir, const std
     if (entry.is_directory() && IsValidJobId(name)) jobs.push_back(name);
   }
   if (ec) return ErrnoStatus(ec.value(), env_dir.string());
-  std::sort(jobs.rbegin(), jobs.rend());  // newest first
+  std::sort(jobs.rbegin(), jobs.rend());
+  return jobs;
+}
 
+Status GzipFile(const std::filesystem::path& from, const std::filesystem::path& to) {
+  INGEST_ASSIGN_OR_RETURN(std::string content, ReadFile(from));
+  const std::filesystem::path temp = to.string() + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, temp.string());
+  gzFile gz = gzdopen(::dup(fd), "wb9");
+  bool ok = gz != nullptr;
+  for (size_t done = 0; ok && done < content.size();) {
+    const auto n = static_cast<unsigned>(std::min<size_t>(content.size() - done, 1u << 20));
+    ok = gzwrite(gz, content.data() + done, n) == static_cast<int>(n);
+    done += n;
+  }
+  if (gz != nullptr && gzclose(gz) != Z_OK) ok = false;
+  if (ok && ::fsync(fd) != 0) ok = false;
+  ::close(fd);
+  std::error_code ec;
+  if (!ok) {
+    std::filesystem::remove(temp, ec);
+    return Internal("gzip " + from.string() + ": write failed");
+  }
+  std::filesystem::rename(temp, to, ec);
+  if (ec) return ErrnoStatus(ec.value(), to.string());
+  INGEST_RETURN_IF_ERROR(SyncDirectory(to.parent_path()));
+  std::filesystem::remove(from, ec);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<uint32_t> CompressStaleLogs(const std::filesystem::path& env_dir, const std::string& current_job,
+                                   const RetentionConfig& retention, WallTime now) {
+  INGEST_ASSIGN_OR_RETURN(std::vector<std::string> jobs, JobsNewestFirst(env_dir));
+  const auto max_age = std::chrono::hours(24) * retention.compress_after_days;
+  uint32_t compressed = 0;
+  for (const std::string& job : jobs) {
+    const std::filesystem::path log = env_dir / job / "run.ndjson";
+    std::error_code ec;
+    if (job == current_job || now - JobTime(job) <= max_age || !std::filesystem::exists(log, ec)) continue;
+    INGEST_RETURN_IF_ERROR(GzipFile(log, env_dir / job / "run.ndjson.gz"));
+    ++compressed;
+  }
+  return compressed;
+}
+
+Result<uint32_t> RemoveStaleJobs(const std::filesystem::path& env_dir, const std::string& current_job,
+                                 const RetentionConfig& retention, WallTime now) {
+  INGEST_ASSIGN_OR_RETURN(std::vector<std::string> jobs, JobsNewestFirst(env_dir));
+  std::error_code ec;
   uint32_t kept_completed = 0;
   uint32_t deleted = 0;
   const auto max_age = std::chrono::hours(24) * retention.delete_after_days;

@@ -18,4 +18,11 @@ namespace ingest {
 Result<uint32_t> RemoveStaleJobs(const std::filesystem::path& env_dir, const std::string& current_job,
                                  const RetentionConfig& retention, WallTime now);
 
+// Gzips {job}/run.ndjson to run.ndjson.gz (temp file, fsync, rename, then
+// the plain log is removed) for every job of the env older than
+// `compress_after_days` by job id time, except `current_job`. Returns how
+// many logs were compressed.
+Result<uint32_t> CompressStaleLogs(const std::filesystem::path& env_dir, const std::string& current_job,
+                                   const RetentionConfig& retention, WallTime now);
+
 }  // namespace ingest

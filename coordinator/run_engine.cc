@@ -16,13 +16,16 @@
 #include "common/manifest.h"
 #include "common/pass.h"
 #include "common/proto_json.h"
+#include "common/redact.h"
 #include "common/sha256.h"
+#include "coordinator/ai_report.h"
 #include "coordinator/broker.h"
 #include "coordinator/discovery.h"
 #include "coordinator/failure_report.h"
 #include "coordinator/gate.h"
 #include "coordinator/http_source.h"
 #include "coordinator/local_workers.h"
+#include "coordinator/notifications.h"
 #include "coordinator/pass_executor.h"
 #include "coordinator/retention.h"
 #include "coordinator/schedule.h"
@@ -744,6 +747,33 @@ int RunEngine::DryRun() {
   return kExitCompleted;
 }
 
+void RunEngine::AddAiSection(FailureReportInput& input) const {
+  const char* key = std::getenv("OPENAI_API_KEY");
+  if (key == nullptr || *key == '\0') return;
+  input.ai_requested = true;
+  spdlog::info("asking the AI endpoint (model {}) for a consolidated report", config_.ai_report.model);
+  Result<std::string> answer = ConsolidateFailures(config_.ai_report, key, Redact(RenderFailureReport(input)));
+  if (answer.ok()) {
+    input.ai_text = *answer;
+  } else {
+    input.ai_error = answer.status().message();
+    LogEvent(spdlog::level::warn, {.status = "ai_report", .error = input.ai_error},
+             "AI consolidated report not available: " + input.ai_error);
+  }
+}
+
+void RunEngine::CompressOldLogs() const {
+  Result<uint32_t> compressed = CompressStaleLogs(config_.artifact_root / "ingest" / config_.env,
+                                                  manifest_.job_id(), config_.retention,
+                                                  std::chrono::system_clock::now());
+  if (!compressed.ok()) {
+    spdlog::warn("retention: {}", compressed.status().message());
+  } else if (*compressed > 0) {
+    spdlog::info("retention: gzipped the run logs of {} jobs older than {} days", *compressed,
+                 config_.retention.compress_after_days);
+  }
+}
+
 int RunEngine::Finish(const Status& fatal) {
   if (!fatal.ok()) {
     errors_.insert(errors_.begin(), fatal.message());
@@ -832,17 +862,22 @@ int RunEngine::Finish(const Status& fatal) {
       exit_code = kExitFailed;
     }
   }
+  std::string report_path;
   if (status != kJobCompleted && run_record_ != nullptr) {
-    Result<std::filesystem::path> report = WriteFailureReport(
-        config_.report_dir, {manifest_, summary, run_errors, config_.file, job_dir_, started_});
+    FailureReportInput input{manifest_, summary, run_errors, config_.file, job_dir_, started_};
+    AddAiSection(input);
+    Result<std::filesystem::path> report = WriteFailureReport(config_.report_dir, input);
     if (report.ok()) {
-      LogEvent(spdlog::level::warn, {.status = "report"}, "failure report: " + report->string());
+      report_path = report->string();
+      LogEvent(spdlog::level::warn, {.status = "report"}, "failure report: " + report_path);
     } else {
       LogEvent(spdlog::level::err, {.status = "report", .error = report.status().message()},
                "failure report not written: " + report.status().message());
     }
   }
   RecordState(summary, fatal.ok() && !pass_failed_);
+  CompressOldLogs();
+  if (notifier_) notifier_->RunFinished({summary, report_path});
   LogEvent(exit_code == kExitCompleted ? spdlog::level::info : spdlog::level::warn,
            {.status = status, .error = fatal.ok() ? "" : fatal.message(), .count = failed_docs,
             .duration_s = summary.duration_s()},
@@ -866,6 +901,8 @@ int RunEngine::Run() {
     spdlog::error("{}", opened.message());
     return opened.code() == StatusCode::kAborted ? kExitLocked : kExitFailed;
   }
+  notifier_.emplace(config_.notifications);
+  notifier_->RunStarted();
   Status prepared = PrepareJob();
   if (!prepared.ok()) {
     spdlog::error("{}", prepared.message());
@@ -873,10 +910,12 @@ int RunEngine::Run() {
     summary.set_run_id(run_id_.value);
     summary.set_env(config_.env);
     summary.set_status(kJobFailed);
+    summary.set_exit_code(prepared.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed);
     summary.mutable_errors()->set_count(1);
     summary.mutable_errors()->add_first(prepared.message());
     (void)store_->RecordAudit(config_.env, run_id_.value, "ingestion_failed", ToJson(summary),
                               FormatTimestamp(std::chrono::system_clock::now()));
+    notifier_->RunFinished({summary, ""});
     // A job that cannot be found or opened is a usage problem only when the
     // flags asked for one that does not exist.
     return prepared.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed;
@@ -986,6 +1025,7 @@ int RunCoordinator(const RunOptions& options) {
     spdlog::error("{}", schedules.message());
     return kExitUsage;
   }
+  SetLogRedactor(SecretRedactor(*config));
   RunEngine engine(options, std::move(*config));
   return engine.Run();
 }
@@ -998,6 +1038,41 @@ int CheckConfig(const std::string& config_file) {
     return kExitUsage;
   }
   std::cout << config_file << ": OK (env " << config->env << ", " << config->sources.size() << " sources)\n";
+  return kExitCompleted;
+}
+
+int ApplyRetention(const std::string& config_file) {
+  Result<Config> config = LoadConfig(config_file);
+  if (!config.ok()) {
+    spdlog::error("{}", config.status().message());
+    return kExitUsage;
+  }
+  SetLogRedactor(SecretRedactor(*config));
+  Result<StateStore> store = StateStore::Open(config->state_db);
+  if (!store.ok()) {
+    spdlog::error("{}", store.status().message());
+    return kExitFailed;
+  }
+  const std::string holder = "retention_" + std::to_string(::getpid());
+  std::string broken;
+  if (Status locked = store->AcquireLock(config->env, holder, kLockStaleAfter, &broken); !locked.ok()) {
+    spdlog::error("{}", locked.message());
+    return locked.code() == StatusCode::kAborted ? kExitLocked : kExitFailed;
+  }
+  const std::filesystem::path env_dir = config->artifact_root / "ingest" / config->env;
+  const WallTime now = std::chrono::system_clock::now();
+  // Deleting first: no point in compressing a log about to go.
+  Result<uint32_t> deleted = RemoveStaleJobs(env_dir, "", config->retention, now);
+  Result<uint32_t> compressed = deleted.ok() ? CompressStaleLogs(env_dir, "", config->retention, now) : deleted;
+  (void)store->ReleaseLock(config->env, holder);
+  if (!compressed.ok()) {
+    spdlog::error("retention: {}", compressed.status().message());
+    return kExitFailed;
+  }
+  std::cout << "retention: env " << config->env << ": " << *compressed << " run logs gzipped (older than "
+            << config->retention.compress_after_days << " days), " << *deleted << " job directories deleted (older than "
+            << config->retention.delete_after_days << " days, keeping the last " << config->retention.keep_last_jobs
+            << " completed)\n";
   return kExitCompleted;
 }
 

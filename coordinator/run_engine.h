@@ -13,6 +13,8 @@
 #include "common/run_log.h"
 #include "coordinator/change_detection.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/failure_report.h"
+#include "coordinator/notifications.h"
 #include "coordinator/record_mirror.h"
 #include "coordinator/state_store.h"
 #include "proto/fleet.pb.h"
@@ -74,6 +76,10 @@ class RunEngine {
   // Waits for the fleet and runs every pass; the status is the fleet's.
   Status RunPasses(Broker& broker);
   int Finish(const Status& fatal);
+  // With OPENAI_API_KEY set: the AI section of the failure report.
+  void AddAiSection(FailureReportInput& input) const;
+  // Retention: gzips the run logs of this env's older jobs.
+  void CompressOldLogs() const;
   int DryRun();
   // "coordinator CPU 2.31 s, 190 us per task", for the final log line.
   std::string CpuReport() const;
@@ -92,6 +98,7 @@ class RunEngine {
   Manifest manifest_;
   RunRecord* run_record_ = nullptr;
   std::unique_ptr<RunLog> run_log_;
+  std::optional<Notifier> notifier_;
   std::optional<StateStore> store_;
   std::unique_ptr<LockHeartbeat> lock_heartbeat_;
   bool locked_ = false;

@@ -11,6 +11,7 @@
 #include "coordinator/broker.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/local_workers.h"
+#include "coordinator/notifications.h"
 #include "coordinator/run_engine.h"
 #include "coordinator/state_store.h"
 
@@ -41,6 +42,7 @@ int ServeDaemon(const ServeOptions& options) {
     spdlog::error("{}", schedules.message());
     return kExitUsage;
   }
+  SetLogRedactor(SecretRedactor(*config));
   const absl::TimeZone zone = *LoadZone(config->schedule.timezone);
   const CronExpression cron = *CronExpression::Parse(config->schedule.cron);
   if (config->fleet.curve() && options.local_workers > 0) {

@@ -14,6 +14,7 @@ packages=(
   libssl-dev                           # sha256
   libsqlite3-dev                       # the state store
   libcurl4-openssl-dev                 # HTTP sources (workers), notifications (Slack, webhook, SMTP)
+  zlib1g-dev                           # gzip of old run logs (retention)
   libcpp-httplib-dev python3-aiosmtpd  # tests: loopback HTTP and SMTP servers
   libabsl-dev tzdata                   # IANA time zones for schedules (absl::TimeZone)
   libmd4c-dev                          # Markdown parser

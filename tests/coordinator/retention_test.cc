@@ -1,5 +1,7 @@
 #include "coordinator/retention.h"
 
+#include <zlib.h>
+
 #include "common/manifest.h"
 #include "tests/testing/testing.h"
 
@@ -35,6 +37,37 @@ TEST(RemoveStaleJobsTest, DeletesOldJobsButKeepsTheLastCompletedAndTheCurrent) {
                            "job_2020-01-01T00-00-00", "not-a-job"}) {
     EXPECT_TRUE(std::filesystem::exists(dir.path() / kept)) << kept;
   }
+}
+
+// Reads a .gz file back with zlib.
+std::string Gunzip(const std::filesystem::path& path) {
+  gzFile gz = gzopen(path.c_str(), "rb");
+  std::string out;
+  char buffer[4096];
+  int n;
+  while (gz != nullptr && (n = gzread(gz, buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
+  if (gz != nullptr) gzclose(gz);
+  return out;
+}
+
+TEST(CompressStaleLogsTest, GzipsRunLogsOfJobsOlderThanCompressAfterDaysExceptTheCurrentJob) {
+  TempDir dir;
+  const std::string log = "{\"ts\":\"2026-11-01T02:00:00Z\",\"message\":\"pass A started\"}\n";
+  for (const char* job : {"job_2026-11-01T02-00-00", "job_2026-11-20T02-00-00", "job_2026-10-01T02-00-00"}) {
+    dir.Write(std::string(job) + "/run.ndjson", log + job + "\n");
+  }
+  RetentionConfig retention{.compress_after_days = 7, .delete_after_days = 30, .keep_last_jobs = 2};
+  WallTime now = std::chrono::system_clock::from_time_t(1795320000);  // 2026-11-22
+  Result<uint32_t> compressed = CompressStaleLogs(dir.path(), "job_2026-10-01T02-00-00", retention, now);
+  ASSERT_OK(compressed);
+  EXPECT_EQ(*compressed, 1u);
+  const auto old_job = dir.path() / "job_2026-11-01T02-00-00";
+  EXPECT_FALSE(std::filesystem::exists(old_job / "run.ndjson"));
+  EXPECT_EQ(Gunzip(old_job / "run.ndjson.gz"), log + "job_2026-11-01T02-00-00\n");
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "job_2026-11-20T02-00-00/run.ndjson")) << "recent";
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "job_2026-10-01T02-00-00/run.ndjson")) << "current";
+  // Nothing left to do the second time.
+  EXPECT_EQ(*CompressStaleLogs(dir.path(), "job_2026-10-01T02-00-00", retention, now), 0u);
 }
 
 }  // namespace

@@ -78,6 +78,8 @@ class JobTest : public ::testing::Test {
   bool manual_ = true;
 
   int chunk_chars_ = 400;
+  // Extra environment of the coordinator ("NAME=value").
+  std::vector<std::string> coordinator_env_;
   // Extra flags for every worker started by Run().
   std::vector<std::string> worker_flags_;
 
@@ -94,7 +96,7 @@ class JobTest : public ::testing::Test {
     if (manual_) argv.push_back("--manual");
     auto out = dir_.path() / ("coordinator" + tag + ".out");
     auto err = dir_.path() / ("coordinator" + tag + ".err");
-    Subprocess coordinator(argv, out, err);
+    Subprocess coordinator(argv, out, err, coordinator_env_);
     std::vector<std::unique_ptr<Subprocess>> fleet;
     if (workers > 0) {
       std::string endpoint = testing::WaitForLine(err, "fleet: listening on ", testing::Scaled(20s));

@@ -2,6 +2,7 @@
 // over loopback ZeroMQ. Every process is owned by a Subprocess, which kills it
 // if a test fails midway.
 
+#include "common/ids.h"
 #include "common/sha256.h"
 #include "tests/integration/job_fixture.h"
 
@@ -173,6 +174,41 @@ TEST_F(RunTest, ConfigErrorsExit2AndCheckValidates) {
   Subprocess check_good({Bin("ingest-coordinator"), "check", "--config", (dir_.path() / "ingest.yaml").string()},
                         dir_.path() / "c2.out", dir_.path() / "c2.err");
   EXPECT_EQ(check_good.Wait(testing::Scaled(20s)), 0);
+}
+
+}  // namespace
+}  // namespace ingest
+
+namespace ingest {
+namespace {
+
+TEST_F(RunTest, RetentionCommandGzipsOldLogsAndDeletesOldJobsButKeepsCompletedOnes) {
+  // A normal run gives the env its state store and a current job.
+  ASSERT_EQ(Run({}, 1).exit_code, 0);
+  const auto env_dir = dir_.path() / "artifacts" / "ingest" / "itest";
+  const auto now = std::chrono::system_clock::now();
+  auto make_job = [&](int days_ago, const char* status) {
+    const std::string job = MakeJobId(now - std::chrono::hours(24 * days_ago)).value;
+    Manifest m = NewManifest(job, "itest");
+    m.set_status(status);
+    std::filesystem::create_directories(env_dir / job);
+    EXPECT_OK(SaveManifest(env_dir / job / kManifestFileName, m));
+    std::ofstream(env_dir / job / "run.ndjson") << "{\"message\":\"" << job << "\"}\n";
+    return env_dir / job;
+  };
+  const auto completed_10_days = make_job(10, kJobCompleted);
+  const auto failed_60_days = make_job(60, kJobFailed);
+  const auto partial_2_days = make_job(2, kJobPartial);
+
+  testing::Subprocess retention({Bin("ingest-coordinator"), "retention", "--config", (dir_.path() / "ingest.yaml").string()},
+                                dir_.path() / "retention.out", dir_.path() / "retention.err");
+  ASSERT_EQ(retention.Wait(testing::Scaled(std::chrono::seconds(30))), 0) << retention.Stderr();
+  EXPECT_THAT(retention.Stdout(), ::testing::HasSubstr("1 run logs gzipped"));
+  EXPECT_THAT(retention.Stdout(), ::testing::HasSubstr("1 job directories deleted"));
+  EXPECT_TRUE(std::filesystem::exists(completed_10_days / "run.ndjson.gz"));
+  EXPECT_FALSE(std::filesystem::exists(completed_10_days / "run.ndjson"));
+  EXPECT_FALSE(std::filesystem::exists(failed_60_days));
+  EXPECT_TRUE(std::filesystem::exists(partial_2_days / "run.ndjson"));
 }
 
 }  // namespace

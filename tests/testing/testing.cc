@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -141,5 +144,13 @@ uint16_t FreeLoopbackPort() {
 }
 
 std::filesystem::path BinDir() { return INGEST_BIN_DIR; }
+
+std::string IndependentHmacSha256(const std::string& key, const std::string& data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac, &n);
+  return std::string(reinterpret_cast<char*>(mac), n);
+}
 
 }  // namespace ingest::testing

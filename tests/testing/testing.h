@@ -79,6 +79,10 @@ std::string WaitForLine(const std::filesystem::path& file, const std::string& ma
 // waits several times slower, so scripts/test.sh scales them there.
 std::chrono::milliseconds Scaled(std::chrono::milliseconds d);
 
+// HMAC-SHA256 with OpenSSL's one-shot HMAC(), not through the code under
+// test: signatures are checked independently.
+std::string IndependentHmacSha256(const std::string& key, const std::string& data);
+
 // A TCP port on 127.0.0.1 that was free a moment ago, for a process that
 // must bind the same address twice (a restarted coordinator).
 uint16_t FreeLoopbackPort();

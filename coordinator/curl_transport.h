@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ingest {
+
+// The coordinator's outbound calls over libcurl: notifications, health
+// pings, the AI report. Errors never include the URL (it may carry a token);
+// callers name the channel instead.
+
+struct HttpCall {
+  std::string method = "POST";  // GET | POST
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::chrono::milliseconds timeout{10000};
+};
+
+struct HttpAnswer {
+  long status = 0;
+  std::string body;
+};
+
+// One request. Unavailable for connection errors, timeouts, 5xx and 429
+// (worth another try); InvalidArgument for other non-2xx answers.
+Result<HttpAnswer> PerformHttp(const HttpCall& call);
+
+struct MailMessage {
+  std::string smtp_url;  // smtp://host:port or smtps://host:port
+  std::string starttls;  // required | optional | off
+  std::string username;
+  std::string password;
+  std::string from;
+  std::vector<std::string> to;
+  std::string content;  // headers and body, CRLF line ends
+  std::chrono::milliseconds timeout{10000};
+};
+
+// Sends one message over SMTP. Unavailable when the server cannot be
+// reached or answers with a temporary error; other failures (STARTTLS
+// required but not offered, login refused, recipient refused)
+// FailedPrecondition.
+Status SendMail(const MailMessage& message);
+
+}  // namespace ingest
