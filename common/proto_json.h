@@ -2,6 +2,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <google/protobuf/message.h>
 
@@ -17,5 +19,15 @@ std::string ToPrettyJson(const google::protobuf::Message& message);
 
 // Strict parse: unknown fields and type mismatches are InvalidArgument.
 Status FromJson(std::string_view json, google::protobuf::Message* message);
+// For answers of foreign services: fields the message does not declare are
+// skipped; type mismatches are still InvalidArgument.
+Status FromForeignJson(std::string_view json, google::protobuf::Message* message);
+
+// JSON text for payloads that have no schema of ours (Slack blocks, chat
+// requests): a quoted, escaped string; an object or array of members whose
+// values are already JSON text.
+std::string JsonQuote(std::string_view text);
+std::string JsonObject(const std::vector<std::pair<std::string, std::string>>& members);
+std::string JsonArray(const std::vector<std::string>& values);
 
 }  // namespace ingest

@@ -7,7 +7,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <google/protobuf/struct.pb.h>
 #include <spdlog/spdlog.h>
 
 #include "common/manifest.h"
@@ -19,9 +18,6 @@
 
 namespace ingest {
 namespace {
-
-using google::protobuf::Struct;
-using google::protobuf::Value;
 
 constexpr size_t kTopFailures = 5;
 constexpr size_t kFailureChars = 300;
@@ -56,26 +52,9 @@ std::string FiguresLine(const RunSummary& s) {
                      s.entities(), s.graph().nodes(), s.graph().edges());
 }
 
-Value Text(const std::string& text) {
-  Value v;
-  v.set_string_value(text);
-  return v;
+std::string TextObject(const std::string& type, const std::string& text) {
+  return JsonObject({{"type", JsonQuote(type)}, {"text", JsonQuote(text)}});
 }
-
-Value TextObject(const std::string& type, const std::string& text) {
-  Value v;
-  (*v.mutable_struct_value()->mutable_fields())["type"] = Text(type);
-  (*v.mutable_struct_value()->mutable_fields())["text"] = Text(text);
-  return v;
-}
-
-Value Block(const std::string& type) {
-  Value v;
-  (*v.mutable_struct_value()->mutable_fields())["type"] = Text(type);
-  return v;
-}
-
-Struct* Fields(Value& v) { return v.mutable_struct_value(); }
 
 std::string RfcDate(WallTime now) {
   const time_t t = std::chrono::system_clock::to_time_t(now);
@@ -144,15 +123,9 @@ std::string NoticeText(const RunNotice& notice) {
 
 std::string SlackPayload(const RunNotice& notice) {
   const RunSummary& s = notice.summary;
-  Struct payload;
-  (*payload.mutable_fields())["text"] = Text(Headline(s));
-  Value blocks;
-  auto* list = blocks.mutable_list_value();
-  Value header = Block("header");
-  (*Fields(header)->mutable_fields())["text"] = TextObject("plain_text", Headline(s));
-  *list->add_values() = header;
-  Value facts = Block("section");
-  auto* fields = (*Fields(facts)->mutable_fields())["fields"].mutable_list_value();
+  std::vector<std::string> blocks;
+  blocks.push_back(JsonObject({{"type", JsonQuote("header")}, {"text", TextObject("plain_text", Headline(s))}}));
+  std::vector<std::string> facts;
   for (const auto& [name, value] :
        std::vector<std::pair<std::string, std::string>>{
            {"Run", s.run_id()},
@@ -162,25 +135,20 @@ std::string SlackPayload(const RunNotice& notice) {
            {"Documents", DocumentsLine(s)},
            {"Output", FiguresLine(s)},
            {"Changes detected", std::to_string(s.changes_detected())}}) {
-    *fields->add_values() = TextObject("mrkdwn", "*" + name + "*\n" + value);
+    facts.push_back(TextObject("mrkdwn", "*" + name + "*\n" + value));
   }
-  *list->add_values() = facts;
+  blocks.push_back(JsonObject({{"type", JsonQuote("section")}, {"fields", JsonArray(facts)}}));
   const std::vector<std::string> top = TopFailures(s);
   if (!top.empty()) {
     std::string text = "*Top failures* (" + std::to_string(s.errors().count()) + " in all)";
     for (const std::string& f : top) text += "\n• " + f;
-    Value failures = Block("section");
-    (*Fields(failures)->mutable_fields())["text"] = TextObject("mrkdwn", text);
-    *list->add_values() = failures;
+    blocks.push_back(JsonObject({{"type", JsonQuote("section")}, {"text", TextObject("mrkdwn", text)}}));
   }
   if (!notice.report_path.empty()) {
-    Value context = Block("context");
-    *(*Fields(context)->mutable_fields())["elements"].mutable_list_value()->add_values() =
-        TextObject("mrkdwn", "Report: `" + notice.report_path + "`");
-    *list->add_values() = context;
+    blocks.push_back(JsonObject({{"type", JsonQuote("context")},
+                                 {"elements", JsonArray({TextObject("mrkdwn", "Report: `" + notice.report_path + "`")})}}));
   }
-  (*payload.mutable_fields())["blocks"] = blocks;
-  return ToJson(payload);
+  return JsonObject({{"text", JsonQuote(Headline(s))}, {"blocks", JsonArray(blocks)}});
 }
 
 std::string MailContent(const EmailConfig& email, const RunNotice& notice, WallTime now) {

@@ -82,3 +82,17 @@ TEST(ManifestTest, TruncatedFileIsInvalidArgument) {
 
 }  // namespace
 }  // namespace ingest
+
+namespace ingest {
+namespace {
+
+TEST(JsonTextTest, QuotesEscapesAndNestsMembers) {
+  EXPECT_EQ(JsonQuote("a \"b\" \\ c\n\t\x01 é"), "\"a \\\"b\\\" \\\\ c\\n\\t\\u0001 é\"");
+  EXPECT_EQ(JsonObject({{"k", JsonQuote("v")}, {"n", "1"}, {"list", JsonArray({"1", JsonQuote("x")})}}),
+            "{\"k\":\"v\",\"n\":1,\"list\":[1,\"x\"]}");
+  EXPECT_EQ(JsonArray({}), "[]");
+  EXPECT_EQ(JsonObject({}), "{}");
+}
+
+}  // namespace
+}  // namespace ingest

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <thread>
 
 #include "tests/integration/job_fixture.h"
 #include "tests/testing/http_recorder.h"
@@ -116,6 +117,13 @@ TEST_F(HttpSourceTest, PagesAreFetchedByWorkersConditionallyRetriedAndTrackedFor
   EXPECT_THAT(chunks, HasSubstr("Expense reports are due within thirty days"));
   EXPECT_THAT(chunks, HasSubstr("the cafeteria opens at eight"));
 
+  // A dry run lists what it would fetch and fetches nothing.
+  const size_t requests_before_dry_run = server_.Requests("/policy").size();
+  RunOutcome plan = Run({"--dry-run"}, 0);
+  EXPECT_EQ(plan.exit_code, 0) << plan.stderr_text;
+  EXPECT_THAT(plan.stdout_text, HasSubstr("fetch  " + server_.url("/policy")));
+  EXPECT_EQ(server_.Requests("/policy").size(), requests_before_dry_run);
+
   // Unchanged pages: conditional requests, 304s, nothing processed, the same artifacts.
   RunSummary second = RunExpecting(0);
   EXPECT_EQ(second.documents().unchanged(), 3u);
@@ -172,6 +180,24 @@ TEST_F(HttpSourceTest, RateLimitSpacesRequestsToOneSourceAndA404FailsOnlyItsPage
   for (size_t i = 1; i < times.size(); ++i) {
     EXPECT_GE(times[i] - times[i - 1], std::chrono::milliseconds(450)) << "between request " << i << " and " << i + 1;
   }
+}
+
+TEST_F(HttpSourceTest, ARequestThatTimesOutIsRetried) {
+  // The first answer comes after the source's 1 s timeout.
+  server_.Handle("/slow", [](const RecordedRequest&, size_t n) {
+    if (n == 1) std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    return Reply{200, "A slow page, eventually complete.\n"};
+  });
+  WriteHttpConfig({"/slow"}, 6000);
+  std::string config = testing::ReadAll(dir_.path() / "ingest.yaml");
+  config.replace(config.find("timeout_s: 5"), 12, "timeout_s: 1");
+  std::ofstream(dir_.path() / "ingest.yaml") << config;
+  RunSummary summary = RunExpecting(0);
+  EXPECT_EQ(summary.documents().processed(), 1u);
+  EXPECT_GE(summary.tasks().retried(), 1u);
+  EXPECT_EQ(server_.Requests("/slow").size(), 2u);
+  EXPECT_THAT(last_stderr_, HasSubstr("timed out"));
+  EXPECT_THAT(Chunks(summary), HasSubstr("A slow page, eventually complete."));
 }
 
 }  // namespace
