@@ -24,6 +24,9 @@ build/bench/fleet_bench --benchmark_repetitions=3 --benchmark_report_aggregates_
 echo
 echo "== fleet: recovery from a worker SIGKILL mid-pass"
 python3 bench/fleet_recovery.py build/bin --repeat 5
+echo
+echo "== http sources: pages from a local server, first run vs 304 sweep vs 1% changed"
+python3 bench/http_sources.py build/bin --pages 500
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
