@@ -36,7 +36,7 @@ class NotificationsTest : public testing::JobTest {
   }
 
   // Points every channel at `http_port` and `smtp_port`.
-  void Configure(int http_port, int smtp_port, int attempts) {
+  void Configure(int http_port, int smtp_port, int attempts, const std::string& starttls = "off") {
     const std::string base = "http://127.0.0.1:" + std::to_string(http_port);
     coordinator_env_ = {"SLACK_WEBHOOK_URL=" + base + kSlackPath,
                         "NOTIFICATION_WEBHOOK=" + base + kHookPath,
@@ -55,7 +55,7 @@ class NotificationsTest : public testing::JobTest {
                     "    smtp_url: \"smtp://127.0.0.1:" +
                     std::to_string(smtp_port) +
                     "\"\n"
-                    "    starttls: \"off\"\n"
+                    "    starttls: \"" + starttls + "\"\n"
                     "    username: \"${SMTP_USER}\"\n"
                     "    password: \"${SMTP_PASSWORD}\"\n"
                     "    from: ingest@example.org\n"
@@ -212,6 +212,17 @@ TEST_F(NotificationsTest, WithEveryServerDownTheExitCodeStaysAndTheReportSaysThe
   EXPECT_THAT(report, HasSubstr("## AI Consolidated Report"));
   EXPECT_THAT(report, HasSubstr("Not available: AI endpoint"));
   ExpectNoSecretsWritten();
+}
+
+TEST_F(NotificationsTest, StarttlsRequiredAgainstAServerWithoutTlsSendsNothingAndIsNotRetried) {
+  HttpRecorder server;
+  testing::SmtpServer smtp(dir_.path() / "smtp");
+  ASSERT_TRUE(smtp.ready()) << testing::ReadAll(dir_.path() / "smtp" / "smtpd.err");
+  Configure(server.port(), smtp.port(), 3, "required");
+  RunOutcome outcome = Run({}, 2);
+  EXPECT_EQ(outcome.exit_code, 3) << outcome.stderr_text;
+  EXPECT_TRUE(smtp.Messages().empty()) << "the password must not travel in clear text";
+  EXPECT_THAT(outcome.stderr_text, HasSubstr("notification email: not delivered after 1 attempt: STARTTLS"));
 }
 
 }  // namespace
