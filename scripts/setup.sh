@@ -12,6 +12,7 @@ packages=(
   libyaml-cpp-dev                      # configuration file
   libcli11-dev                         # command lines
   libssl-dev                           # sha256
+  libjemalloc-dev                      # allocator of the coordinator and worker binaries
   libsqlite3-dev                       # the state store
   libcurl4-openssl-dev                 # HTTP sources (workers), notifications (Slack, webhook, SMTP)
   zlib1g-dev                           # gzip of old run logs (retention)
