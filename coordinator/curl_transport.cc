@@ -1,30 +1,11 @@
 #include "coordinator/curl_transport.h"
 
-#include <curl/curl.h>
-
 #include <cstring>
-#include <memory>
-#include <mutex>
+
+#include "common/curl_easy.h"
 
 namespace ingest {
 namespace {
-
-struct CurlDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
-using CurlList = std::unique_ptr<curl_slist, SlistDeleter>;
-
-CurlHandle NewHandle() {
-  static std::once_flag init;
-  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  return CurlHandle(curl_easy_init());
-}
-
-void Append(CurlList& list, const std::string& item) { list.reset(curl_slist_append(list.release(), item.c_str())); }
 
 size_t CollectBody(char* data, size_t size, size_t count, void* user) {
   auto* body = static_cast<std::string*>(user);
@@ -69,11 +50,11 @@ size_t ReadMail(char* buffer, size_t size, size_t count, void* user) {
 }  // namespace
 
 Result<HttpAnswer> PerformHttp(const HttpCall& call) {
-  CurlHandle curl = NewHandle();
+  CurlEasy curl = NewCurlEasy();
   if (!curl) return Internal("libcurl: cannot create a handle");
   CURL* h = curl.get();
   CurlList headers;
-  for (const auto& [name, value] : call.headers) Append(headers, name + ": " + value);
+  for (const auto& [name, value] : call.headers) AppendCurlList(headers, name + ": " + value);
   HttpAnswer answer;
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h, CURLOPT_URL, call.url.c_str());
@@ -103,11 +84,11 @@ Result<HttpAnswer> PerformHttp(const HttpCall& call) {
 }
 
 Status SendMail(const MailMessage& message) {
-  CurlHandle curl = NewHandle();
+  CurlEasy curl = NewCurlEasy();
   if (!curl) return Internal("libcurl: cannot create a handle");
   CURL* h = curl.get();
   CurlList recipients;
-  for (const std::string& to : message.to) Append(recipients, "<" + to + ">");
+  for (const std::string& to : message.to) AppendCurlList(recipients, "<" + to + ">");
   MailReader reader{message.content};
   char error[CURL_ERROR_SIZE] = {0};
   curl_easy_setopt(h, CURLOPT_URL, message.smtp_url.c_str());

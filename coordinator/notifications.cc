@@ -228,6 +228,7 @@ void Notifier::RunStarted() {
 void Notifier::RunFinished(const RunNotice& notice) {
   const auto timeout = std::chrono::milliseconds(std::chrono::seconds(config_.timeout_s));
   const RunSummary& s = notice.summary;
+  const std::string summary_json = ToJson(s);
   if (ShouldNotify(config_.on, s)) {
     if (!config_.slack_webhook_url.empty()) {
       const std::string payload = SlackPayload(notice);
@@ -238,7 +239,7 @@ void Notifier::RunFinished(const RunNotice& notice) {
       });
     }
     if (!config_.webhook_url.empty()) {
-      const std::string body = ToJson(s);
+      const std::string& body = summary_json;
       const std::string delivery_id = "ingestfleet-" + s.run_id();
       Deliver("webhook", [&] {
         // A fresh timestamp (and signature) per attempt, as receivers
@@ -263,9 +264,9 @@ void Notifier::RunFinished(const RunNotice& notice) {
   if (!config_.healthcheck_url.empty()) {
     const bool success = s.status() == kJobCompleted;
     const std::string url = config_.healthcheck_url + (success ? "" : "/fail");
-    const std::string body = ToJson(s);
-    Deliver(success ? "healthcheck success" : "healthcheck fail",
-            [&] { return PerformHttp({"POST", url, {{"Content-Type", "application/json"}}, body, timeout}).status(); });
+    Deliver(success ? "healthcheck success" : "healthcheck fail", [&] {
+      return PerformHttp({"POST", url, {{"Content-Type", "application/json"}}, summary_json, timeout}).status();
+    });
   }
 }
 

@@ -4,7 +4,6 @@
 
 #include "common/curve_keys.h"
 #include "common/run_log.h"
-#include "worker/page_fetch.h"
 #include "worker/worker.h"
 
 int main(int argc, char** argv) {
@@ -56,6 +55,5 @@ int main(int argc, char** argv) {
   options.limits.max_text_bytes = max_document_mb << 20;
   options.limits.pdf_memory_bytes = pdf_memory_mb << 20;
   ingest::InitLogging(verbose);
-  ingest::InitPageFetch();
   return ingest::RunWorker(options);
 }

@@ -1,10 +1,8 @@
 #include "worker/page_fetch.h"
 
-#include <curl/curl.h>
-
-#include <memory>
 #include <string>
 
+#include "common/curl_easy.h"
 #include "common/sha256.h"
 
 namespace ingest {
@@ -54,13 +52,6 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-struct CurlDeleter {
-  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
 Status HttpStatusError(long code, const std::string& url) {
   const std::string message = url + ": HTTP " + std::to_string(code);
   if (code >= 500 || code == 408 || code == 429) return Unavailable(message);
@@ -71,19 +62,14 @@ Status HttpStatusError(long code, const std::string& url) {
 
 }  // namespace
 
-void InitPageFetch() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 Result<FetchResult> FetchPage(const FetchRequest& request) {
-  std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+  CurlEasy curl = NewCurlEasy();
   if (!curl) return Internal("libcurl: cannot create a handle");
   Received received;
   received.max_bytes = request.max_bytes() > 0 ? request.max_bytes() : uint64_t{20} << 20;
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  auto add_header = [&headers](const std::string& header) {
-    headers.reset(curl_slist_append(headers.release(), header.c_str()));
-  };
-  if (!request.etag().empty()) add_header("If-None-Match: " + request.etag());
-  if (!request.last_modified().empty()) add_header("If-Modified-Since: " + request.last_modified());
+  CurlList headers;
+  if (!request.etag().empty()) AppendCurlList(headers, "If-None-Match: " + request.etag());
+  if (!request.last_modified().empty()) AppendCurlList(headers, "If-Modified-Since: " + request.last_modified());
   CURL* h = curl.get();
   curl_easy_setopt(h, CURLOPT_URL, request.url().c_str());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");

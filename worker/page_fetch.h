@@ -15,8 +15,4 @@ namespace ingest {
 // InvalidArgument and a body over max_bytes OutOfRange are permanent.
 Result<FetchResult> FetchPage(const FetchRequest& request);
 
-// Call once before any thread fetches (libcurl's global init is not
-// thread-safe).
-void InitPageFetch();
-
 }  // namespace ingest

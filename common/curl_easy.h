@@ -1,0 +1,28 @@
+#pragma once
+
+#include <curl/curl.h>
+
+#include <memory>
+#include <string>
+
+namespace ingest {
+
+// Owning handles of libcurl's easy interface, shared by the workers' page
+// fetches and the coordinator's notifications.
+struct CurlEasyDeleter {
+  void operator()(CURL* curl) const { curl_easy_cleanup(curl); }
+};
+struct CurlListDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
+using CurlList = std::unique_ptr<curl_slist, CurlListDeleter>;
+
+// A new easy handle (null when libcurl cannot make one); the first call
+// runs libcurl's global init, which is not thread-safe on its own.
+CurlEasy NewCurlEasy();
+
+// Appends `item` (a header line, a recipient) to `list`.
+void AppendCurlList(CurlList& list, const std::string& item);
+
+}  // namespace ingest
