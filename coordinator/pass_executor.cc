@@ -158,7 +158,7 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
     std::optional<JournalLocation> carried = previous ? previous->Earlier(id) : std::nullopt;
     if (!own && !carried) continue;
     // A task whose inputs changed since (or that cannot be built) runs again.
-    Result<Task> task = BuildTask(i);
+    Result<Task> task = PlanTask(i);
     if (!task.ok()) continue;
     if (own) {
       Result<JournalEntry> entry = journal_->Read(*own);
@@ -195,6 +195,20 @@ std::vector<size_t> PassExecutor::DispatchOrder() const {
 }
 
 Result<Task> PassExecutor::BuildTask(size_t index) {
+  INGEST_ASSIGN_OR_RETURN(Task task, PlanTask(index));
+  // Passes A-C of an http page read the page itself (D-F only its upstream
+  // records); its body goes with the task, read only now that it is sent.
+  const bool reads_page = pass_ == Pass::PASS_A || pass_ == Pass::PASS_B || pass_ == Pass::PASS_C;
+  if (reads_page && task.document().root().empty()) {
+    const DocumentRef& ref = task.document();
+    Result<std::string> body = PageStore(PageStore::DirOf(config_)).Read(ref.checksum());
+    if (!body.ok()) return body.status().WithContext("page " + ref.path() + " of source " + ref.source());
+    task.mutable_document()->set_content(std::move(*body));
+  }
+  return task;
+}
+
+Result<Task> PassExecutor::PlanTask(size_t index) {
   const PlannedTask& planned = tasks_.at(index);
   auto doc = manifest_.documents().find(planned.source_id);
   if (doc == manifest_.documents().end()) return NotFound("document " + planned.source_id + " is not in the manifest");
@@ -211,16 +225,7 @@ Result<Task> PassExecutor::BuildTask(size_t index) {
   ref->set_source(doc->second.source());
   ref->set_path(doc->second.path());
   ref->set_checksum(doc->second.checksum());
-  if (source->second->kind == "http") {
-    // Passes A-C read the page itself; D-F only its upstream records.
-    if (pass_ == Pass::PASS_A || pass_ == Pass::PASS_B || pass_ == Pass::PASS_C) {
-      Result<std::string> body = PageStore(PageStore::DirOf(config_)).Read(doc->second.checksum());
-      if (!body.ok()) return body.status().WithContext("page " + doc->second.path() + " of source " + doc->second.source());
-      ref->set_content(std::move(*body));
-    }
-  } else {
-    ref->set_root(source->second->root.string());
-  }
+  if (source->second->kind != "http") ref->set_root(source->second->root.string());
   switch (pass_) {
     case Pass::PASS_A:
       break;

@@ -90,6 +90,9 @@ class PassExecutor : public TaskHandler {
   };
 
   void AddTask(const std::string& source_id, uint32_t part = 0);
+  // The task as BuildTask sends it, without an http page's body (its
+  // checksum stands for it), and its digest: enough to decide reuse.
+  Result<Task> PlanTask(size_t index);
   std::vector<std::string> PlannableDocuments(Pass index_pass) const;
   bool DocumentFailed(const std::string& source_id) const;
   Status ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const;
@@ -115,7 +118,7 @@ class PassExecutor : public TaskHandler {
   std::optional<RecordMirrorWriter> mirror_;  // during Merge()
   std::map<std::string, const SourceConfig*> sources_;  // by name
   std::vector<PlannedTask> tasks_;
-  std::vector<std::string> digests_;                    // of each task as dispatched
+  std::vector<std::string> digests_;                    // of each task as PlanTask builds it
   std::vector<std::optional<JournalLocation>> results_;  // successful results
   std::vector<bool> settled_;                            // has a final result
   std::vector<std::string> dictionary_;  // pass D
