@@ -42,4 +42,9 @@ std::string FormatTimestamp(WallTime t) {
 
 std::string FormatCompactUtc(WallTime t) { return Format(t, "%Y%m%d_%H%M%S"); }
 
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace ingest

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <compare>
+#include <cstdint>
 #include <string>
 
 namespace ingest {
@@ -33,5 +34,7 @@ bool IsValidJobId(const std::string& text);
 std::string FormatTimestamp(WallTime t);
 // RUN-YYYYMMDD_HHMMSS style compact UTC stamp: 20261122_020000
 std::string FormatCompactUtc(WallTime t);
+// Seconds since the Unix epoch, now (heartbeats, webhook timestamps).
+int64_t UnixNow();
 
 }  // namespace ingest

@@ -76,11 +76,6 @@ std::string Crlf(const std::string& text) {
   return out;
 }
 
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 std::shared_ptr<const Redactor> SecretRedactor(const Config& config) {

@@ -74,10 +74,6 @@ ALTER TABLE documents ADD COLUMN last_modified TEXT NOT NULL DEFAULT '';
 
 static_assert(std::size(kMigrations) == StateStore::kSchemaVersion, "one migration per schema version");
 
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string HostName() {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
