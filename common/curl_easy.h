@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "common/status.h"
+
 namespace ingest {
 
 // Owning handles of libcurl's easy interface, shared by the workers' page
@@ -24,5 +26,10 @@ CurlEasy NewCurlEasy();
 
 // Appends `item` (a header line, a recipient) to `list`.
 void AppendCurlList(CurlList& list, const std::string& item);
+
+// The Status of a non-2xx HTTP answer, "PREFIX: HTTP CODE" ("HTTP CODE"
+// without a prefix): 5xx, 408 and 429 are Unavailable (worth another try),
+// 404/410 NotFound, 401/403 PermissionDenied, any other InvalidArgument.
+Status HttpAnswerStatus(long code, const std::string& prefix = "");
 
 }  // namespace ingest

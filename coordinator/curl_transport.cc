@@ -78,9 +78,7 @@ Result<HttpAnswer> PerformHttp(const HttpCall& call) {
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
   if (answer.status >= 200 && answer.status < 300) return answer;
-  const std::string message = "HTTP " + std::to_string(answer.status);
-  if (answer.status >= 500 || answer.status == 429 || answer.status == 408) return Unavailable(message);
-  return InvalidArgument(message);
+  return HttpAnswerStatus(answer.status);
 }
 
 Status SendMail(const MailMessage& message) {

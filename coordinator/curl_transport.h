@@ -26,8 +26,8 @@ struct HttpAnswer {
   std::string body;
 };
 
-// One request. Unavailable for connection errors, timeouts, 5xx and 429
-// (worth another try); InvalidArgument for other non-2xx answers.
+// One request. Unavailable for connection errors and timeouts; a non-2xx
+// answer as HttpAnswerStatus classifies it.
 Result<HttpAnswer> PerformHttp(const HttpCall& call);
 
 struct MailMessage {

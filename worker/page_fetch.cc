@@ -52,14 +52,6 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-Status HttpStatusError(long code, const std::string& url) {
-  const std::string message = url + ": HTTP " + std::to_string(code);
-  if (code >= 500 || code == 408 || code == 429) return Unavailable(message);
-  if (code == 404 || code == 410) return NotFound(message);
-  if (code == 401 || code == 403) return PermissionDenied(message);
-  return InvalidArgument(message);
-}
-
 }  // namespace
 
 Result<FetchResult> FetchPage(const FetchRequest& request) {
@@ -112,7 +104,7 @@ Result<FetchResult> FetchPage(const FetchRequest& request) {
     result.set_last_modified(received.last_modified.empty() ? request.last_modified() : received.last_modified);
     return result;
   }
-  if (code < 200 || code >= 300) return HttpStatusError(code, request.url());
+  if (code < 200 || code >= 300) return HttpAnswerStatus(code, request.url());
   char* content_type = nullptr;
   curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &content_type);
   if (content_type != nullptr) result.set_content_type(content_type);
