@@ -14,7 +14,7 @@
 #include <zmq.hpp>
 
 #include "common/fleet_protocol.h"
-#include "coordinator/broker.h"
+#include "coordinator/fleet/broker.h"
 
 namespace ingest {
 namespace {

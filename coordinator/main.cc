@@ -2,7 +2,7 @@
 
 #include "common/run_log.h"
 #include "coordinator/coordinator.h"
-#include "coordinator/serve.h"
+#include "coordinator/daemon/serve.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"ingest-coordinator: runs ingestfleet jobs over a worker fleet"};

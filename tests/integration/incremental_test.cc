@@ -4,7 +4,7 @@
 
 #include <sqlite3.h>
 
-#include "coordinator/state_store.h"
+#include "coordinator/state/state_store.h"
 #include "tests/integration/job_fixture.h"
 
 namespace ingest {

@@ -1,0 +1,125 @@
+#include "coordinator/daemon/serve.h"
+
+#include <csignal>
+
+#include <absl/time/clock.h>
+#include <spdlog/spdlog.h>
+#include <zmq.hpp>
+
+#include "common/config.h"
+#include "common/signals.h"
+#include "coordinator/fleet/broker.h"
+#include "coordinator/coordinator.h"
+#include "coordinator/fleet/local_workers.h"
+#include "coordinator/notify/notifications.h"
+#include "coordinator/run/run_engine.h"
+#include "coordinator/state/state_store.h"
+
+namespace ingest {
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void OnStop(int) { g_stop = 1; }
+
+// Idle waits are cut into slices so a changed wall clock is noticed.
+constexpr absl::Duration kIdleSlice = absl::Seconds(30);
+
+}  // namespace
+
+absl::Time NextRunTime(const CronExpression& cron, const absl::TimeZone& zone, std::optional<absl::Time> last_run,
+                       absl::Time now) {
+  if (last_run && cron.Previous(now, zone) > *last_run) return now;
+  return cron.Next(now, zone);
+}
+
+int ServeDaemon(const ServeOptions& options) {
+  Result<Config> config = LoadConfig(options.config_file);
+  if (!config.ok()) {
+    spdlog::error("{}", config.status().message());
+    return kExitUsage;
+  }
+  if (Status schedules = ValidateSchedules(*config); !schedules.ok()) {
+    spdlog::error("{}", schedules.message());
+    return kExitUsage;
+  }
+  SetLogRedactor(SecretRedactor(*config));
+  const absl::TimeZone zone = *LoadZone(config->schedule.timezone);
+  const CronExpression cron = *CronExpression::Parse(config->schedule.cron);
+  if (config->fleet.curve() && options.local_workers > 0) {
+    spdlog::error("serve --local-workers cannot be combined with fleet.curve; start workers with their own keys");
+    return kExitUsage;
+  }
+  std::optional<absl::Time> last_run;
+  {
+    Result<StateStore> store = StateStore::Open(config->state_db);
+    if (!store.ok()) {
+      spdlog::error("{}", store.status().message());
+      return kExitFailed;
+    }
+    Result<std::optional<std::string>> started = store->LastRunStart(config->env);
+    if (started.ok() && *started) last_run = ParseTimestamp(**started);
+  }
+
+  HandleStopSignals(OnStop);
+
+  try {
+    zmq::context_t context(1);
+    Broker broker(context, config->fleet, config->retry);
+    Status bound = broker.Bind(options.bind.empty() ? config->fleet.bind : options.bind);
+    if (!bound.ok()) {
+      spdlog::error("{}", bound.message());
+      return kExitFailed;
+    }
+    spdlog::info("fleet: listening on {}", broker.endpoint());
+    LocalWorkers local;
+    if (options.local_workers > 0) {
+      Status started = local.Start(options.local_workers, LoopbackEndpoint(broker.endpoint()), options.local_worker_slots);
+      if (!started.ok()) {
+        spdlog::error("{}", started.message());
+        return kExitFailed;
+      }
+    }
+    while (!g_stop) {
+      const absl::Time next = NextRunTime(cron, zone, last_run, absl::Now());
+      if (next == absl::InfiniteFuture()) {
+        spdlog::error("schedule '{}' never fires; stopping", cron.text());
+        break;
+      }
+      const bool catch_up = last_run && next <= absl::Now();
+      spdlog::info("serve: {} run at {} ({})", catch_up ? "catching up a missed" : "next",
+                   absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", next, zone), config->schedule.timezone);
+      while (!g_stop && absl::Now() < next) {
+        const absl::Duration wait = std::min(next - absl::Now(), kIdleSlice);
+        Status idle = broker.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait),
+                                  [] { return g_stop != 0; });
+        if (!idle.ok()) {
+          spdlog::error("{}", idle.message());
+          return kExitFailed;
+        }
+      }
+      if (g_stop) break;
+      const absl::Time run_start = absl::Now();
+      RunOptions run;
+      run.config_file = options.config_file;
+      run.flags = {"serve"};
+      RunEngine engine(run, *config, &broker);
+      const int code = engine.Run();
+      spdlog::info("serve: scheduled run ended with exit code {}", code);
+      last_run = run_start;
+      const absl::Time now = absl::Now();
+      if (cron.Next(run_start, zone) < now) {
+        spdlog::warn("serve: the schedule fired while the run was in progress; runs never overlap, so that firing "
+                     "is skipped");
+        last_run = now;  // the skipped firing is not a missed one
+      }
+    }
+    spdlog::info("serve: stopping on {}", g_stop ? "signal" : "error");
+    local.Stop();
+  } catch (const zmq::error_t& e) {
+    spdlog::error("ZeroMQ: {}", e.what());
+    return kExitFailed;
+  }
+  return kExitCompleted;
+}
+
+}  // namespace ingest

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <absl/time/time.h>
+
+#include "coordinator/sources/schedule.h"
+
+namespace ingest {
+
+struct ServeOptions {
+  std::string config_file;
+  std::string bind;  // overrides fleet.bind
+  int local_workers = 0;
+  unsigned local_worker_slots = 0;
+};
+
+// `serve`: keeps the fleet broker bound (workers stay connected between
+// runs) and starts a run at every firing of schedule.cron in
+// schedule.timezone. Runs never overlap: a firing during a run is skipped
+// and logged. A firing missed while the daemon was down is caught up once,
+// at start. SIGTERM or SIGINT stops it: at once when idle, after the run in
+// progress otherwise. Returns 0, or 2 for a bad config.
+int ServeDaemon(const ServeOptions& options);
+
+// When the daemon runs next: now when a firing passed since the last run
+// started (missed while down), else the next firing.
+absl::Time NextRunTime(const CronExpression& cron, const absl::TimeZone& zone, std::optional<absl::Time> last_run,
+                       absl::Time now);
+
+}  // namespace ingest

@@ -1,0 +1,436 @@
+#include "coordinator/pass/pass_executor.h"
+
+#include <algorithm>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "common/manifest.h"
+#include "common/pass.h"
+#include "common/run_log.h"
+#include "common/sha256.h"
+#include "coordinator/sources/http_source.h"
+#include "coordinator/run/retention.h"
+
+namespace ingest {
+namespace {
+
+constexpr size_t kMaxErrorsKept = 50;
+// Bounds the dictionary sent with every pass D task.
+constexpr size_t kMaxDictionaryTerms = 10000;
+
+}  // namespace
+
+PassExecutor::PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
+                           std::map<Pass, ArtifactScan> upstream, const std::map<Pass, RecordMirror>& mirrors)
+    : pass_(pass),
+      config_(config),
+      manifest_(manifest),
+      job_dir_(std::move(job_dir)),
+      work_dir_(job_dir_ / ".work"),
+      upstream_(std::move(upstream)),
+      mirrors_(mirrors) {
+  for (const SourceConfig& s : config_.sources) sources_[s.name] = &s;
+}
+
+bool PassExecutor::DocumentFailed(const std::string& source_id) const {
+  auto it = manifest_.documents().find(source_id);
+  if (it == manifest_.documents().end()) return true;
+  const std::string& status = it->second.status();
+  return status != kDocProcessed && status != kDocUnchanged;  // failed or quarantined
+}
+
+// Documents that have records in the artifact of `index_pass` and have not
+// failed, in source_id order. Pass A plans from the manifest instead.
+std::vector<std::string> PassExecutor::PlannableDocuments(Pass index_pass) const {
+  std::vector<std::string> ids;
+  if (pass_ == Pass::PASS_A) {
+    for (const auto& [id, doc] : manifest_.documents()) {
+      if (!DocumentFailed(id)) ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());  // protobuf maps iterate in no fixed order
+    return ids;
+  }
+  for (const auto& [id, range] : upstream_.at(index_pass).index) {
+    if (!id.empty() && !DocumentFailed(id)) ids.push_back(id);
+  }
+  return ids;
+}
+
+void PassExecutor::AddTask(const std::string& source_id, uint32_t part) {
+  PlannedTask t;
+  t.task_id = PassLetter(pass_) + "-" + source_id + "-" + std::to_string(part);
+  t.source_id = source_id;
+  const DocumentRecord& doc = manifest_.documents().at(source_id);
+  auto source = sources_.find(doc.source());
+  t.priority = source == sources_.end() ? "P9" : source->second->priority;
+  t.weight = doc.bytes();
+  tasks_.push_back(std::move(t));
+}
+
+Status PassExecutor::ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const {
+  if (auto mirror = mirrors_.find(upstream); mirror != mirrors_.end()) return mirror->second.Read(source_id, batch);
+  const ArtifactScan& scan = upstream_.at(upstream);
+  auto it = scan.index.find(source_id);
+  if (it == scan.index.end()) return Status::Ok();  // e.g. a document without chunks
+  return ReadRecords(job_dir_ / ArtifactFileName(upstream), upstream, it->second, batch);
+}
+
+Status PassExecutor::Plan() {
+  std::error_code ec;
+  std::filesystem::create_directories(work_dir_, ec);
+  if (ec) return ErrnoStatus(ec.value(), work_dir_.string());
+
+  switch (pass_) {
+    case Pass::PASS_A:
+    case Pass::PASS_B:
+    case Pass::PASS_E:
+      for (const std::string& id : PlannableDocuments(Pass::PASS_A)) AddTask(id);
+      break;
+    case Pass::PASS_C:
+      for (const std::string& id : PlannableDocuments(Pass::PASS_B)) {
+        RecordBatch splits;
+        INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_B, id, &splits));
+        for (const SplitRecord& part : splits.splits()) {
+          AddTask(id, part.part());
+          tasks_.back().part = part;
+          tasks_.back().weight = part.byte_end() - part.byte_start();
+        }
+      }
+      break;
+    case Pass::PASS_D: {
+      std::set<std::string> terms;
+      for (const auto& [id, range] : upstream_.at(Pass::PASS_A).index) {
+        if (id.empty() || DocumentFailed(id)) continue;
+        RecordBatch toc;
+        INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, id, &toc));
+        for (const TocRecord& r : toc.toc()) {
+          for (const DictionaryTerm& t : r.terms()) {
+            if (terms.size() < kMaxDictionaryTerms) terms.insert(t.term());
+          }
+        }
+      }
+      dictionary_.assign(terms.begin(), terms.end());
+      for (const std::string& id : PlannableDocuments(Pass::PASS_C)) AddTask(id);
+      break;
+    }
+    case Pass::PASS_F:
+      for (const std::string& id : PlannableDocuments(Pass::PASS_E)) AddTask(id);
+      break;
+    default:
+      return Internal("no plan for pass " + PassLetter(pass_));
+  }
+  const std::filesystem::path journal_dir = job_dir_ / "journal";
+  std::filesystem::create_directories(journal_dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), journal_dir.string());
+  INGEST_ASSIGN_OR_RETURN(TaskJournal journal, TaskJournal::Open(journal_dir / ("pass" + PassLetter(pass_) + ".journal"),
+                                                                 !reuse_.own_journal));
+  INGEST_RETURN_IF_ERROR(SyncDirectory(journal_dir));
+  if (journal.discarded_bytes() > 0) {
+    LogEvent(spdlog::level::warn, {.pass = PassLetter(pass_), .status = "journal_truncated", .count = journal.discarded_bytes()},
+             journal.path().string() + ": discarded a damaged or half-written tail of " +
+                 std::to_string(journal.discarded_bytes()) + " bytes");
+  }
+  journal_.emplace(std::move(journal));
+  digests_.assign(tasks_.size(), "");
+  results_.assign(tasks_.size(), std::nullopt);
+  settled_.assign(tasks_.size(), false);
+  return Status::Ok();
+}
+
+Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
+  std::optional<TaskJournal> previous;
+  std::error_code ec;
+  if (!reuse_.previous_journal.empty() && std::filesystem::exists(reuse_.previous_journal, ec)) {
+    Result<TaskJournal> opened = TaskJournal::OpenReadOnly(reuse_.previous_journal);
+    if (opened.ok()) {
+      previous.emplace(std::move(*opened));
+    } else {
+      spdlog::warn("not carrying results forward from {}: {}", reuse_.previous_journal.string(),
+                   opened.status().message());
+    }
+  }
+  Reused reused;
+  if (journal_->earlier_entries() == 0 && (!previous || previous->earlier_entries() == 0)) return reused;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    const std::string& id = tasks_[i].task_id;
+    std::optional<JournalLocation> own = journal_->Earlier(id);
+    std::optional<JournalLocation> carried = previous ? previous->Earlier(id) : std::nullopt;
+    if (!own && !carried) continue;
+    // A task whose inputs changed since (or that cannot be built) runs again.
+    Result<Task> task = PlanTask(i);
+    if (!task.ok()) continue;
+    if (own) {
+      Result<JournalEntry> entry = journal_->Read(*own);
+      if (entry.ok() && entry->task_digest() == digests_[i]) {
+        Apply(i, entry->result(), own);
+        ++reused.resumed;
+        continue;
+      }
+    }
+    if (carried) {
+      Result<JournalEntry> entry = previous->Read(*carried);
+      if (!entry.ok() || entry->task_digest() != digests_[i] || entry->result().has_error()) continue;
+      // Copied: every job's journal holds all of its results.
+      INGEST_ASSIGN_OR_RETURN(JournalLocation at, journal_->Append(*entry));
+      Apply(i, entry->result(), at);
+      ++reused.carried;
+    }
+  }
+  return reused;
+}
+
+std::vector<size_t> PassExecutor::DispatchOrder() const {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (!settled_[i]) order.push_back(i);
+  }
+  std::stable_sort(order.begin(), order.end(), [this](size_t a, size_t b) {
+    const PlannedTask& x = tasks_[a];
+    const PlannedTask& y = tasks_[b];
+    if (x.priority != y.priority) return x.priority < y.priority;
+    return x.weight > y.weight;
+  });
+  return order;
+}
+
+Result<Task> PassExecutor::BuildTask(size_t index) {
+  INGEST_ASSIGN_OR_RETURN(Task task, PlanTask(index));
+  // Passes A-C of an http page read the page itself (D-F only its upstream
+  // records); its body goes with the task, read only now that it is sent.
+  const bool reads_page = pass_ == Pass::PASS_A || pass_ == Pass::PASS_B || pass_ == Pass::PASS_C;
+  if (reads_page && task.document().root().empty()) {
+    const DocumentRef& ref = task.document();
+    Result<std::string> body = PageStore(PageStore::DirOf(config_)).Read(ref.checksum());
+    if (!body.ok()) return body.status().WithContext("page " + ref.path() + " of source " + ref.source());
+    task.mutable_document()->set_content(std::move(*body));
+  }
+  return task;
+}
+
+Result<Task> PassExecutor::PlanTask(size_t index) {
+  const PlannedTask& planned = tasks_.at(index);
+  auto doc = manifest_.documents().find(planned.source_id);
+  if (doc == manifest_.documents().end()) return NotFound("document " + planned.source_id + " is not in the manifest");
+  auto source = sources_.find(doc->second.source());
+  if (source == sources_.end()) {
+    return FailedPrecondition("source '" + doc->second.source() + "' of " + doc->second.path() +
+                              " is no longer configured");
+  }
+  Task task;
+  task.set_task_id(planned.task_id);
+  task.set_pass(pass_);
+  DocumentRef* ref = task.mutable_document();
+  ref->set_source_id(planned.source_id);
+  ref->set_source(doc->second.source());
+  ref->set_path(doc->second.path());
+  ref->set_checksum(doc->second.checksum());
+  if (source->second->kind != "http") ref->set_root(source->second->root.string());
+  switch (pass_) {
+    case Pass::PASS_A:
+      break;
+    case Pass::PASS_B:
+      task.set_split_threshold_mb(config_.passes.split_threshold_mb);
+      task.set_split_pages(config_.passes.split_pages);
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, task.mutable_inputs()));
+      break;
+    case Pass::PASS_C: {
+      RecordBatch toc;
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, &toc));
+      if (toc.toc_size() != 1) return DataLoss("pass A has no record for " + planned.source_id);
+      *task.mutable_part() = planned.part;
+      *task.mutable_sections() = toc.toc(0).sections();
+      task.set_format(toc.toc(0).format());
+      task.mutable_chunking()->set_chunk_chars(config_.passes.chunk_chars);
+      task.mutable_chunking()->set_overlap_chars(config_.passes.overlap_chars);
+      break;
+    }
+    case Pass::PASS_D:
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_C, planned.source_id, task.mutable_inputs()));
+      for (const std::string& term : dictionary_) task.add_dictionary(term);
+      break;
+    case Pass::PASS_E:
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, task.mutable_inputs()));
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_C, planned.source_id, task.mutable_inputs()));
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_D, planned.source_id, task.mutable_inputs()));
+      break;
+    case Pass::PASS_F:
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_C, planned.source_id, task.mutable_inputs()));
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_D, planned.source_id, task.mutable_inputs()));
+      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, planned.source_id, task.mutable_inputs()));
+      break;
+    default:
+      return Internal("no task for pass " + PassLetter(pass_));
+  }
+  digests_[index] = TaskDigest(task);
+  return task;
+}
+
+void PassExecutor::OnResult(size_t index, TaskResult result) {
+  JournalEntry entry;
+  entry.set_task_id(tasks_.at(index).task_id);
+  entry.set_task_digest(digests_[index]);
+  *entry.mutable_result() = std::move(result);
+  Result<JournalLocation> at = journal_->Append(entry);
+  if (!at.ok()) {
+    // A result that cannot be committed does not count.
+    TaskResult lost;
+    lost.mutable_error()->set_kind("journal");
+    lost.mutable_error()->set_message(at.status().message());
+    Apply(index, lost, std::nullopt);
+    return;
+  }
+  Apply(index, entry.result(), *at);
+}
+
+void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<JournalLocation> at) {
+  const PlannedTask& planned = tasks_.at(index);
+  DocumentRecord& doc = (*manifest_.mutable_documents())[planned.source_id];
+  settled_[index] = true;
+  if (!result.has_error()) {
+    if (pass_ == Pass::PASS_A && result.records().toc_size() == 1) {
+      const TocRecord& toc = result.records().toc(0);
+      doc.set_checksum(toc.checksum());
+      doc.set_bytes(toc.bytes());
+      (*manifest_.mutable_source_sha_map())[planned.source_id] = toc.checksum();
+    }
+    results_[index] = at;
+    return;
+  }
+  const std::string& kind = result.error().kind();
+  const std::string& message = result.error().message();
+  if (doc.status() != kDocFailed) ++outcome_.documents_failed;
+  doc.set_status(kDocFailed);
+  doc.set_error_class(kind);
+  doc.set_error(message);
+  doc.set_failed_pass(PassLetter(pass_));
+  std::string line = doc.path() + ": " + kind + ": " + message;
+  if (outcome_.errors.size() < kMaxErrorsKept) outcome_.errors.push_back(line);
+  EventFields fields{.pass = PassLetter(pass_), .status = "failed", .error = kind};
+  LogEvent(spdlog::level::warn, fields, "document " + doc.source() + "/" + doc.path() + " failed in pass " +
+                                            PassLetter(pass_) + ": " + message);
+}
+
+Result<RecordBatch> PassExecutor::Records(size_t index) const {
+  if (!results_[index]) return Internal("no result for task " + tasks_[index].task_id);
+  INGEST_ASSIGN_OR_RETURN(JournalEntry entry, journal_->Read(*results_[index]));
+  return std::move(*entry.mutable_result()->mutable_records());
+}
+
+Status PassExecutor::Emit(const google::protobuf::Message& record) {
+  INGEST_RETURN_IF_ERROR(writer_->Add(record));
+  if (pass_ == Pass::PASS_F) return Status::Ok();  // nothing reads F downstream
+  return mirror_->Add(RecordSourceId(pass_, record), record);
+}
+
+Status PassExecutor::MergeGraph(PassOutcome* outcome) {
+  // Entity nodes are shared by documents: collect them once, write them
+  // first (their source_id "" sorts first), then each document's records.
+  std::map<std::string, GraphRecord> entities;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (DocumentFailed(tasks_[i].source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
+    for (const GraphRecord& g : batch.graph()) {
+      if (g.has_node() && g.node().kind() == "entity") entities.emplace(g.node().id(), g);
+    }
+  }
+  for (const auto& [id, node] : entities) INGEST_RETURN_IF_ERROR(Emit(node));
+  outcome->entities = entities.size();
+  outcome->graph_nodes = entities.size();
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (DocumentFailed(tasks_[i].source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
+    for (const GraphRecord& g : batch.graph()) {
+      if (g.has_node() && g.node().kind() == "entity") continue;
+      INGEST_RETURN_IF_ERROR(Emit(g));
+      ++(g.has_node() ? outcome->graph_nodes : outcome->graph_edges);
+    }
+  }
+  return Status::Ok();
+}
+
+Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
+  CleanupRecord cleanup;
+  std::map<std::string, std::vector<std::string>> by_hash;
+  uint32_t edges = 0;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (DocumentFailed(tasks_[i].source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
+    cleanup.set_documents_checked(cleanup.documents_checked() + 1);
+    for (const ChunkDigest& d : batch.digests()) by_hash[d.text_hash()].push_back(d.chunk_id());
+    cleanup.set_chunks_checked(cleanup.chunks_checked() + static_cast<uint32_t>(batch.digests_size()));
+    for (const std::string& e : batch.integrity_errors()) cleanup.add_integrity_errors(e);
+    edges += static_cast<uint32_t>(batch.edges_checked());
+  }
+  // Mentions point at corpus-wide entity nodes, which only the merged graph holds.
+  std::set<std::string> entity_ids;
+  RecordBatch shared;
+  INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, "", &shared));
+  for (const GraphRecord& g : shared.graph()) entity_ids.insert(g.node().id());
+  for (const auto& [id, range] : upstream_.at(Pass::PASS_E).index) {
+    if (id.empty() || DocumentFailed(id)) continue;
+    RecordBatch doc;
+    INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, id, &doc));
+    for (const GraphRecord& g : doc.graph()) {
+      if (g.has_edge() && g.edge().kind() == "mentions" && entity_ids.count(g.edge().to()) == 0) {
+        cleanup.add_integrity_errors("mentions edge to unknown entity " + g.edge().to());
+      }
+    }
+  }
+  cleanup.set_edges_checked(edges);
+  for (auto& [hash, ids] : by_hash) {
+    if (ids.size() < 2) continue;
+    DuplicateGroup* group = cleanup.add_duplicates();
+    group->set_text_hash(hash);
+    std::sort(ids.begin(), ids.end());
+    for (const std::string& id : ids) group->add_chunk_ids(id);
+  }
+  for (const std::string& e : cleanup.integrity_errors()) {
+    if (outcome->errors.size() < kMaxErrorsKept) outcome->errors.push_back("integrity: " + e);
+  }
+  Result<uint32_t> stale = RemoveStaleJobs(job_dir_.parent_path(), job_dir_.filename().string(), config_.retention,
+                                           std::chrono::system_clock::now());
+  if (!stale.ok()) return stale.status();
+  cleanup.set_stale_deleted(*stale);
+  return Emit(cleanup);
+}
+
+Result<PassOutcome> PassExecutor::Merge() {
+  // Every result the artifact is built from is durable before it exists.
+  INGEST_RETURN_IF_ERROR(journal_->Sync());
+  PassOutcome outcome = outcome_;
+  const std::filesystem::path path = job_dir_ / ArtifactFileName(pass_);
+  INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(path, pass_));
+  writer_.emplace(std::move(writer));
+  INGEST_ASSIGN_OR_RETURN(RecordMirrorWriter mirror,
+                          RecordMirrorWriter::Open(work_dir_ / ("pass" + PassLetter(pass_) + ".mirror"), pass_));
+  mirror_.emplace(std::move(mirror));
+  if (pass_ == Pass::PASS_E) {
+    INGEST_RETURN_IF_ERROR(MergeGraph(&outcome));
+  } else if (pass_ == Pass::PASS_F) {
+    INGEST_RETURN_IF_ERROR(MergeCleanup(&outcome));
+  } else {
+    for (size_t i = 0; i < tasks_.size(); ++i) {
+      if (DocumentFailed(tasks_[i].source_id)) continue;
+      INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
+      for (int i = 0; i < BatchSize(pass_, batch); ++i) {
+        INGEST_RETURN_IF_ERROR(Emit(BatchRecord(pass_, batch, i)));
+      }
+      if (pass_ == Pass::PASS_A) {
+        for (const TocRecord& toc : batch.toc()) outcome.pages += toc.pages();
+      }
+    }
+  }
+  INGEST_ASSIGN_OR_RETURN(outcome.artifact, writer_->Commit());
+  INGEST_ASSIGN_OR_RETURN(outcome.mirror, mirror_->Finish());
+  // Read back what was written: the contract is checked on the file itself.
+  INGEST_ASSIGN_OR_RETURN(ArtifactScan scan, ScanArtifact(path, pass_));
+  if (scan.sha256 != outcome.artifact.sha256() || scan.records != outcome.artifact.records()) {
+    return DataLoss(path.filename().string() + ": reads back differently from what was written");
+  }
+  outcome.scan = std::move(scan);
+  return outcome;
+}
+
+
+}  // namespace ingest

@@ -1,0 +1,128 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/artifact.h"
+#include "common/config.h"
+#include "coordinator/fleet/broker.h"
+#include "coordinator/pass/record_mirror.h"
+#include "coordinator/pass/task_journal.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+// What a pass produced besides its artifact, for the manifest and summary.
+struct PassOutcome {
+  ArtifactRecord artifact;
+  uint32_t documents_failed = 0;
+  std::vector<std::string> errors;  // "doc path: kind: message", capped
+  // Figures the artifact adds to the job metrics.
+  uint64_t pages = 0;
+  uint64_t entities = 0;
+  uint64_t graph_nodes = 0;
+  uint64_t graph_edges = 0;
+  // The artifact as read back after commit, and its binary mirror.
+  ArtifactScan scan;
+  RecordMirror mirror;
+};
+
+// Plans one pass into tasks, turns each into a Task for the fleet, commits
+// results to the pass's journal {job}/journal/pass{X}.journal and merges them
+// in (source_id, part) order into the artifact, so memory stays bounded by
+// one task's records (plus the corpus-wide entity and duplicate sets of E and
+// F). Results a killed run, or the previous job, committed for the very
+// same tasks are reused.
+// Marks documents whose task failed as failed in the manifest; they are left
+// out of this artifact and of every later pass. Single-threaded.
+class PassExecutor : public TaskHandler {
+ public:
+  // `mirrors` holds binary copies of upstream artifacts this run wrote; an
+  // upstream pass without one is read from its artifact.
+  PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
+               std::map<Pass, ArtifactScan> upstream, const std::map<Pass, RecordMirror>& mirrors);
+
+  // Where results that need not be computed again may come from.
+  struct Reuse {
+    // This job's journal from an interrupted run; false empties it (an
+    // explicit rerun of the pass).
+    bool own_journal = true;
+    // The same pass's journal in the job unchanged documents are carried
+    // forward from; empty for none.
+    std::filesystem::path previous_journal;
+  };
+  void set_reuse(Reuse reuse) { reuse_ = std::move(reuse); }
+
+  Status Plan();
+  size_t task_count() const { return tasks_.size(); }
+
+  // Takes over the results an earlier, interrupted run of this pass
+  // committed, and the previous job's results, for identical tasks (same
+  // digest: same document content, part, upstream inputs and release).
+  struct Reused {
+    size_t resumed = 0;  // from this job's journal
+    size_t carried = 0;  // from the previous job's
+  };
+  Result<Reused> ReuseCommitted();
+  // The tasks still without a result, in dispatch order: sources by
+  // priority (P0 first), then the largest documents (or parts) first so the
+  // longest tasks do not form the tail. Merge order is unaffected.
+  std::vector<size_t> DispatchOrder() const;
+
+  Result<Task> BuildTask(size_t index) override;
+  void OnResult(size_t index, TaskResult result) override;
+
+  // Writes, commits and re-validates the artifact. The journal stays: it
+  // is what the next job carries forward.
+  Result<PassOutcome> Merge();
+
+ private:
+  struct PlannedTask {
+    std::string task_id;
+    std::string source_id;
+    SplitRecord part;  // pass C only
+    std::string priority;  // of the document's source
+    uint64_t weight = 0;   // bytes of the document or part
+  };
+
+  void AddTask(const std::string& source_id, uint32_t part = 0);
+  // The task as BuildTask sends it, without an http page's body (its
+  // checksum stands for it), and its digest: enough to decide reuse.
+  Result<Task> PlanTask(size_t index);
+  std::vector<std::string> PlannableDocuments(Pass index_pass) const;
+  bool DocumentFailed(const std::string& source_id) const;
+  Status ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const;
+  // Records the final result of a task: the manifest's view of its document,
+  // and where its records are for the merge.
+  void Apply(size_t index, const TaskResult& result, std::optional<JournalLocation> at);
+  Result<RecordBatch> Records(size_t index) const;
+  // Adds a record to the artifact and its mirror.
+  Status Emit(const google::protobuf::Message& record);
+  Status MergeGraph(PassOutcome* outcome);
+  Status MergeCleanup(PassOutcome* outcome);
+
+  Pass pass_;
+  const Config& config_;
+  Manifest& manifest_;
+  std::filesystem::path job_dir_;
+  std::filesystem::path work_dir_;
+  std::optional<TaskJournal> journal_;  // opened by Plan()
+  Reuse reuse_;
+  std::map<Pass, ArtifactScan> upstream_;
+  const std::map<Pass, RecordMirror>& mirrors_;
+  std::optional<ArtifactWriter> writer_;       // during Merge()
+  std::optional<RecordMirrorWriter> mirror_;  // during Merge()
+  std::map<std::string, const SourceConfig*> sources_;  // by name
+  std::vector<PlannedTask> tasks_;
+  std::vector<std::string> digests_;                    // of each task as PlanTask builds it
+  std::vector<std::optional<JournalLocation>> results_;  // successful results
+  std::vector<bool> settled_;                            // has a final result
+  std::vector<std::string> dictionary_;  // pass D
+  PassOutcome outcome_;
+};
+
+}  // namespace ingest

@@ -1,0 +1,199 @@
+#include "coordinator/pass/task_journal.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "common/sha256.h"
+
+namespace ingest {
+namespace {
+
+constexpr std::string_view kMagic = "IFJRNL1\n";
+// A frame: payload length (4 bytes, little endian), the first 16 hex digits
+// of the payload's sha256, the payload (a JournalEntry).
+constexpr size_t kCheckBytes = 16;
+constexpr size_t kFrameHeader = 4 + kCheckBytes;
+constexpr uint32_t kMaxEntryBytes = 1u << 30;
+// Batched fsync: often enough that a crash costs little rework, rarely
+// enough that thousands of small results do not wait on the disk.
+constexpr uint32_t kSyncEveryEntries = 64;
+constexpr auto kSyncEvery = std::chrono::milliseconds(250);
+
+std::string Check(std::string_view payload) { return Sha256Hex(payload).substr(0, kCheckBytes); }
+
+Status WriteAll(int fd, std::string_view bytes, uint64_t offset, const std::filesystem::path& path) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, path.string());
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+// False on a short read (end of file inside the range).
+Result<bool> ReadAll(int fd, std::string* bytes, uint64_t offset, const std::filesystem::path& path) {
+  size_t done = 0;
+  while (done < bytes->size()) {
+    ssize_t n = ::pread(fd, bytes->data() + done, bytes->size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(errno, path.string());
+    if (n == 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string TaskDigest(const Task& task) {
+  Task copy = task;
+  copy.clear_attempt();
+  // Another release may compute other results from the same task.
+  std::string bytes = "ingestfleet " INGEST_VERSION "\n";
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    copy.SerializeToCodedStream(&coded);
+  }
+  return Sha256Hex(bytes);
+}
+
+TaskJournal::TaskJournal(std::filesystem::path path, int fd) : path_(std::move(path)), fd_(fd) {}
+
+TaskJournal::TaskJournal(TaskJournal&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(other.fd_),
+      end_(other.end_),
+      earlier_(std::move(other.earlier_)),
+      discarded_bytes_(other.discarded_bytes_),
+      read_only_(other.read_only_),
+      unsynced_(other.unsynced_),
+      first_unsynced_(other.first_unsynced_) {
+  other.fd_ = -1;
+}
+
+TaskJournal::~TaskJournal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<TaskJournal> TaskJournal::Open(const std::filesystem::path& path, bool fresh) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0644);
+  if (fd < 0) return ErrnoStatus(errno, path.string());
+  TaskJournal journal(path, fd);
+  INGEST_RETURN_IF_ERROR(journal.Recover());
+  return journal;
+}
+
+Result<TaskJournal> TaskJournal::OpenReadOnly(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, path.string());
+  TaskJournal journal(path, fd);
+  journal.read_only_ = true;
+  INGEST_RETURN_IF_ERROR(journal.Recover());
+  return journal;
+}
+
+Status TaskJournal::Recover() {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, path_.string());
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  std::string magic(kMagic.size(), '\0');
+  INGEST_ASSIGN_OR_RETURN(bool whole, ReadAll(fd_, &magic, 0, path_));
+  uint64_t good = 0;
+  if (whole && magic == kMagic) {
+    good = kMagic.size();
+    while (good + kFrameHeader <= size) {
+      std::string header(kFrameHeader, '\0');
+      INGEST_ASSIGN_OR_RETURN(bool complete, ReadAll(fd_, &header, good, path_));
+      if (!complete) break;
+      uint32_t length = 0;
+      std::memcpy(&length, header.data(), 4);  // written little endian on the same host
+      if (length > kMaxEntryBytes || good + kFrameHeader + length > size) break;
+      std::string payload(length, '\0');
+      INGEST_ASSIGN_OR_RETURN(complete, ReadAll(fd_, &payload, good + kFrameHeader, path_));
+      JournalEntry entry;
+      if (!complete || header.substr(4) != Check(payload) || !entry.ParseFromString(payload)) break;
+      earlier_[entry.task_id()] = JournalLocation{good + kFrameHeader, length};
+      good += kFrameHeader + length;
+    }
+  }
+  if (read_only_) {
+    discarded_bytes_ = size - std::min(good, size);
+    return Status::Ok();
+  }
+  if (good == 0) {
+    // Empty, foreign or a torn magic: start over.
+    INGEST_RETURN_IF_ERROR(WriteAll(fd_, kMagic, 0, path_));
+    good = kMagic.size();
+  }
+  if (good < size) {
+    discarded_bytes_ = size - good;
+    if (::ftruncate(fd_, static_cast<off_t>(good)) != 0) return ErrnoStatus(errno, path_.string());
+  }
+  end_ = good;
+  return Sync();
+}
+
+std::optional<JournalLocation> TaskJournal::Earlier(const std::string& task_id) const {
+  auto it = earlier_.find(task_id);
+  if (it == earlier_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<JournalLocation> TaskJournal::Append(const JournalEntry& entry) {
+  if (read_only_) return FailedPrecondition(path_.string() + ": opened read-only");
+  std::string payload = entry.SerializeAsString();
+  if (payload.size() > kMaxEntryBytes) {
+    return ResourceExhausted(path_.string() + ": result of " + entry.task_id() + " is over 1 GiB");
+  }
+  const auto length = static_cast<uint32_t>(payload.size());
+  std::string frame(4, '\0');
+  std::memcpy(frame.data(), &length, 4);
+  frame += Check(payload);
+  frame += payload;
+  INGEST_RETURN_IF_ERROR(WriteAll(fd_, frame, end_, path_));
+  JournalLocation at{end_ + kFrameHeader, length};
+  end_ += frame.size();
+  const auto now = std::chrono::steady_clock::now();
+  if (unsynced_++ == 0) first_unsynced_ = now;
+  if (unsynced_ >= kSyncEveryEntries || now - first_unsynced_ >= kSyncEvery) INGEST_RETURN_IF_ERROR(Sync());
+  return at;
+}
+
+Result<JournalEntry> TaskJournal::Read(JournalLocation at) const {
+  std::string frame(kFrameHeader + at.size, '\0');
+  INGEST_ASSIGN_OR_RETURN(bool complete, ReadAll(fd_, &frame, at.offset - kFrameHeader, path_));
+  std::string_view payload = std::string_view(frame).substr(kFrameHeader);
+  JournalEntry entry;
+  if (!complete || frame.substr(4, kCheckBytes) != Check(payload) || !entry.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+    return DataLoss(path_.string() + ": entry at offset " + std::to_string(at.offset) + " is damaged");
+  }
+  return entry;
+}
+
+Status TaskJournal::Sync() {
+  if (::fdatasync(fd_) != 0) return ErrnoStatus(errno, path_.string());
+  unsynced_ = 0;
+  return Status::Ok();
+}
+
+void TaskJournal::Remove() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(path_.c_str());
+}
+
+}  // namespace ingest

@@ -1,0 +1,73 @@
+#include "coordinator/sources/change_detection.h"
+
+#include <sys/stat.h>
+
+#include <set>
+
+#include "common/path_safety.h"
+#include "common/sha256.h"
+
+namespace ingest {
+
+const char* ChangeName(Change change) {
+  switch (change) {
+    case Change::kNew: return "new";
+    case Change::kModified: return "modified";
+    case Change::kUnchanged: return "unchanged";
+  }
+  return "?";
+}
+
+SourceChanges CompareWithStore(std::vector<DetectedDocument> found,
+                               const std::map<std::string, StoredDocument>& stored) {
+  SourceChanges changes;
+  std::set<std::string> seen;
+  for (DetectedDocument& detected : found) {
+    auto previous = stored.find(detected.document.source_id);
+    if (previous != stored.end() && previous->second.last_status != "deleted") {
+      detected.previous_checksum = previous->second.checksum;
+      detected.previously_failed = previous->second.last_status == "failed";
+      detected.consecutive_failures = previous->second.consecutive_failures;
+      const bool same = !detected.checksum.empty() && detected.checksum == previous->second.checksum;
+      detected.change = same ? Change::kUnchanged : Change::kModified;
+    }
+    seen.insert(detected.document.source_id);
+    changes.documents.push_back(std::move(detected));
+  }
+  for (const auto& [id, doc] : stored) {
+    if (doc.last_status != "deleted" && seen.count(id) == 0) changes.deleted.push_back(doc);
+  }
+  return changes;
+}
+
+SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDocument> discovered,
+                            const std::map<std::string, StoredDocument>& stored, bool hash_all) {
+  std::vector<DetectedDocument> found;
+  uint32_t hashed = 0;
+  for (DiscoveredDocument& doc : discovered) {
+    DetectedDocument detected;
+    auto previous = stored.find(doc.source_id);
+    const bool known = previous != stored.end() && previous->second.last_status != "deleted";
+    Result<std::filesystem::path> real = ResolveInsideRoot(source.root, doc.path);
+    struct stat st {};
+    if (real.ok() && ::stat(real->c_str(), &st) == 0) {
+      detected.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    }
+    const bool same_stat = known && !previous->second.checksum.empty() && previous->second.size == doc.bytes &&
+                           previous->second.mtime_ns == detected.mtime_ns && detected.mtime_ns != 0;
+    if (same_stat && !hash_all) {
+      detected.checksum = previous->second.checksum;
+    } else if (real.ok()) {
+      Result<std::string> sha = Sha256File(*real);
+      if (sha.ok()) detected.checksum = *sha;
+      ++hashed;
+    }
+    detected.document = std::move(doc);
+    found.push_back(std::move(detected));
+  }
+  SourceChanges changes = CompareWithStore(std::move(found), stored);
+  changes.hashed = hashed;
+  return changes;
+}
+
+}  // namespace ingest

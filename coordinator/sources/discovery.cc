@@ -1,0 +1,54 @@
+#include "coordinator/sources/discovery.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/glob.h"
+#include "common/sha256.h"
+
+namespace ingest {
+
+std::string MakeSourceId(const std::string& source, const std::string& path) {
+  return ContentId("doc_", source + '\0' + path);
+}
+
+Result<std::vector<DiscoveredDocument>> DiscoverDocuments(const SourceConfig& source) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(source.root, ec)) {
+    return NotFound("source " + source.name + ": root " + source.root.string() + " is not a directory");
+  }
+  std::vector<DiscoveredDocument> docs;
+  fs::recursive_directory_iterator it(source.root, fs::directory_options::skip_permission_denied, ec);
+  if (ec) return ErrnoStatus(ec.value(), "source " + source.name + ": root " + source.root.string());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return ErrnoStatus(ec.value(), "source " + source.name + ": walking " + source.root.string());
+    const fs::directory_entry& entry = *it;
+    std::error_code kind_ec;
+    if (entry.is_directory(kind_ec) || kind_ec) continue;
+    bool is_link = entry.is_symlink(kind_ec);
+    if (!is_link && !entry.is_regular_file(kind_ec)) continue;
+    // Lexical: fs::relative would resolve a symlink and name its target.
+    std::string rel = entry.path().lexically_relative(source.root).generic_string();
+    if (rel.empty() || rel.starts_with("..")) continue;
+    bool included = std::any_of(source.include.begin(), source.include.end(),
+                                [&](const std::string& g) { return GlobMatch(g, rel); });
+    bool excluded = std::any_of(source.exclude.begin(), source.exclude.end(),
+                                [&](const std::string& g) { return GlobMatch(g, rel); });
+    if (!included || excluded) continue;
+    DiscoveredDocument doc;
+    doc.source_id = MakeSourceId(source.name, rel);
+    doc.source = source.name;
+    doc.path = rel;
+    uintmax_t size = is_link ? 0 : entry.file_size(kind_ec);
+    doc.bytes = kind_ec ? 0 : static_cast<uint64_t>(size);
+    docs.push_back(std::move(doc));
+  }
+  // recursive_directory_iterator does not descend into symlinked directories
+  // unless asked to, so nothing outside the root is listed.
+  std::sort(docs.begin(), docs.end(),
+            [](const DiscoveredDocument& a, const DiscoveredDocument& b) { return a.source_id < b.source_id; });
+  return docs;
+}
+
+}  // namespace ingest

@@ -1,0 +1,127 @@
+#include "coordinator/pass/task_journal.h"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include "tests/testing/testing.h"
+
+namespace ingest {
+namespace {
+
+using testing::TempDir;
+
+JournalEntry Entry(const std::string& task_id, const std::string& text) {
+  JournalEntry entry;
+  entry.set_task_id(task_id);
+  entry.set_task_digest(std::string("digest-").append(task_id));
+  ChunkRecord* chunk = entry.mutable_result()->mutable_records()->add_chunks();
+  chunk->set_source_id("doc_1");
+  chunk->set_text(text);
+  return entry;
+}
+
+class TaskJournalTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::filesystem::path path_ = dir_.path() / "passC.journal";
+
+  // Appends entries t0..t{n-1} in a journal of a "killed" run.
+  void WriteEntries(int n) {
+    Result<TaskJournal> journal = TaskJournal::Open(path_);
+    ASSERT_OK(journal);
+    for (int i = 0; i < n; ++i) {
+      std::string id = "t";
+      id += std::to_string(i);  // not "t" + ...: GCC 12 -Wrestrict false positive at -O3
+      ASSERT_OK(journal->Append(Entry(id, std::string(100, static_cast<char>('a' + i)))));
+    }
+  }
+};
+
+TEST_F(TaskJournalTest, EntriesOfAnEarlierRunAreFoundAndReadBack) {
+  WriteEntries(3);
+  Result<TaskJournal> journal = TaskJournal::Open(path_);
+  ASSERT_OK(journal);
+  EXPECT_EQ(journal->earlier_entries(), 3u);
+  EXPECT_EQ(journal->discarded_bytes(), 0u);
+  std::optional<JournalLocation> at = journal->Earlier("t1");
+  ASSERT_TRUE(at.has_value());
+  Result<JournalEntry> entry = journal->Read(*at);
+  ASSERT_OK(entry);
+  EXPECT_EQ(entry->task_digest(), "digest-t1");
+  EXPECT_EQ(entry->result().records().chunks(0).text(), std::string(100, 'b'));
+  EXPECT_FALSE(journal->Earlier("t9").has_value());
+}
+
+TEST_F(TaskJournalTest, AHalfWrittenTailIsCutOffAndAppendsContinueAfterTheLastGoodEntry) {
+  WriteEntries(3);
+  const auto full = std::filesystem::file_size(path_);
+  std::filesystem::resize_file(path_, full - 7);  // the process died inside the last write
+  {
+    Result<TaskJournal> journal = TaskJournal::Open(path_);
+    ASSERT_OK(journal);
+    EXPECT_EQ(journal->earlier_entries(), 2u);
+    EXPECT_FALSE(journal->Earlier("t2").has_value());
+    EXPECT_GT(journal->discarded_bytes(), 0u);
+    ASSERT_OK(journal->Append(Entry("t2", "again")));
+  }
+  Result<TaskJournal> reopened = TaskJournal::Open(path_);
+  ASSERT_OK(reopened);
+  EXPECT_EQ(reopened->earlier_entries(), 3u);
+  EXPECT_EQ(reopened->discarded_bytes(), 0u);
+  Result<JournalEntry> entry = reopened->Read(*reopened->Earlier("t2"));
+  ASSERT_OK(entry);
+  EXPECT_EQ(entry->result().records().chunks(0).text(), "again");
+}
+
+TEST_F(TaskJournalTest, ADamagedEntryAndEverythingAfterItAreNotTrusted) {
+  WriteEntries(3);
+  JournalLocation second;
+  {
+    Result<TaskJournal> journal = TaskJournal::Open(path_);
+    ASSERT_OK(journal);
+    second = *journal->Earlier("t1");
+  }
+  {
+    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(second.offset + second.size - 10));
+    file.put('Z');  // inside t1's text: still parses, but the checksum differs
+  }
+  Result<TaskJournal> journal = TaskJournal::Open(path_);
+  ASSERT_OK(journal);
+  EXPECT_EQ(journal->earlier_entries(), 1u);
+  EXPECT_TRUE(journal->Earlier("t0").has_value());
+  EXPECT_FALSE(journal->Earlier("t1").has_value());
+  EXPECT_FALSE(journal->Earlier("t2").has_value());
+}
+
+TEST_F(TaskJournalTest, AFileWithoutTheJournalHeaderIsStartedOver) {
+  std::ofstream(path_) << "not a journal at all";
+  Result<TaskJournal> journal = TaskJournal::Open(path_);
+  ASSERT_OK(journal);
+  EXPECT_EQ(journal->earlier_entries(), 0u);
+  EXPECT_GT(journal->discarded_bytes(), 0u);
+  ASSERT_OK(journal->Append(Entry("t0", "fresh")));
+}
+
+TEST_F(TaskJournalTest, RemoveDeletesTheFile) {
+  Result<TaskJournal> journal = TaskJournal::Open(path_);
+  ASSERT_OK(journal);
+  journal->Remove();
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST(TaskDigestTest, IgnoresTheAttemptButNotTheInputs) {
+  Task task;
+  task.set_task_id("C-doc_1-0");
+  task.mutable_document()->set_path("a.md");
+  task.set_attempt(1);
+  const std::string first = TaskDigest(task);
+  task.set_attempt(4);
+  EXPECT_EQ(TaskDigest(task), first);
+  task.mutable_document()->set_path("b.md");
+  EXPECT_NE(TaskDigest(task), first);
+}
+
+}  // namespace
+}  // namespace ingest

@@ -1,0 +1,146 @@
+#include "coordinator/state/state_store.h"
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "tests/testing/testing.h"
+
+namespace ingest {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+using namespace std::chrono_literals;
+
+class StateStoreTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::filesystem::path db_ = dir_.path() / "state" / "ingest.db";
+
+  // Runs SQL on the file behind the store's back, as an operator with sqlite3 would.
+  int Raw(const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(db_.c_str(), &db);
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    return rc;
+  }
+};
+
+TEST_F(StateStoreTest, CreatesTheSchemaAndReopensWithoutMigratingAgain) {
+  {
+    Result<StateStore> store = StateStore::Open(db_);
+    ASSERT_OK(store);
+    EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
+    ASSERT_OK(store->PutDocuments("dev", {{"doc_1", "rules", "a.md", "abc", 10, 99, "processed", 0}}, "t1"));
+  }
+  Result<StateStore> again = StateStore::Open(db_);
+  ASSERT_OK(again);
+  Result<std::map<std::string, StoredDocument>> docs = again->Documents("dev", "rules");
+  ASSERT_OK(docs);
+  ASSERT_EQ(docs->size(), 1u);
+  EXPECT_EQ(docs->at("doc_1").checksum, "abc");
+  EXPECT_EQ(docs->at("doc_1").mtime_ns, 99);
+}
+
+TEST_F(StateStoreTest, HistoryIsAppendOnly) {
+  Result<StateStore> store = StateStore::Open(db_);
+  ASSERT_OK(store);
+  ASSERT_OK(store->RecordAudit("dev", "run_1", "ingestion_completed", "{}", "t1"));
+  ASSERT_OK(store->RecordChanges("dev", "run_1", {{"rules", "doc_1", "a.md", "new", "abc", ""}}, "t1"));
+  EXPECT_NE(Raw("DELETE FROM audit_events"), SQLITE_OK);
+  EXPECT_NE(Raw("UPDATE change_events SET change = 'deleted'"), SQLITE_OK);
+  EXPECT_EQ(*store->Count("audit_events", "dev"), 1);
+  EXPECT_EQ(*store->Count("change_events", "dev"), 1);
+  EXPECT_FALSE(store->RecordAudit("dev", "run_1", "made_up", "{}", "t1").ok());
+}
+
+TEST_F(StateStoreTest, ASecondRunOfTheEnvIsRefusedNamingTheHolder) {
+  Result<StateStore> first = StateStore::Open(db_);
+  Result<StateStore> second = StateStore::Open(db_);
+  ASSERT_OK(first);
+  ASSERT_OK(second);
+  std::string broken;
+  ASSERT_OK(first->AcquireLock("dev", "run_a", 120s, &broken));
+  Status refused = second->AcquireLock("dev", "run_b", 120s, &broken);
+  EXPECT_EQ(refused.code(), StatusCode::kAborted);
+  EXPECT_THAT(refused.message(), HasSubstr("env 'dev' is locked by run run_a (pid " + std::to_string(::getpid())));
+  EXPECT_OK(second->AcquireLock("prod", "run_b", 120s, &broken));  // another env is independent
+  ASSERT_OK(first->ReleaseLock("dev", "run_a"));
+  EXPECT_OK(second->AcquireLock("dev", "run_b", 120s, &broken));
+  EXPECT_TRUE(broken.empty());
+}
+
+TEST_F(StateStoreTest, ALockLeftByADeadProcessOrAStoppedHeartbeatIsBroken) {
+  pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ::waitpid(child, nullptr, 0);  // a pid that no longer exists
+  char host[256] = {0};
+  ::gethostname(host, sizeof host - 1);
+  ASSERT_OK(StateStore::Open(db_));
+  ASSERT_EQ(Raw("INSERT INTO locks VALUES ('dev', 'run_dead', " + std::to_string(child) + ", '" + host +
+                "', 't0', strftime('%s','now'))"),
+            SQLITE_OK);
+  Result<StateStore> store = StateStore::Open(db_);
+  ASSERT_OK(store);
+  std::string broken;
+  ASSERT_OK(store->AcquireLock("dev", "run_new", 120s, &broken));
+  EXPECT_THAT(broken, HasSubstr("run run_dead"));
+  EXPECT_THAT(broken, HasSubstr("its process is gone"));
+
+  // Another host's lock whose heartbeat is ten minutes old.
+  ASSERT_EQ(Raw("UPDATE locks SET run_id = 'run_far', host = 'elsewhere', heartbeat_unix = strftime('%s','now') - 600"),
+            SQLITE_OK);
+  broken.clear();
+  ASSERT_OK(store->AcquireLock("dev", "run_next", 120s, &broken));
+  EXPECT_THAT(broken, HasSubstr("its heartbeat stopped"));
+}
+
+TEST_F(StateStoreTest, AFileThatIsNotADatabaseIsDataLossAndIsLeftAlone) {
+  std::filesystem::create_directories(db_.parent_path());
+  std::ofstream(db_) << std::string(4096, 'x');
+  Result<StateStore> store = StateStore::Open(db_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kDataLoss);
+  EXPECT_THAT(store.status().message(), HasSubstr(db_.string()));
+  EXPECT_EQ(testing::ReadAll(db_), std::string(4096, 'x'));
+}
+
+TEST_F(StateStoreTest, AStoreFromANewerBuildIsRefused) {
+  ASSERT_OK(StateStore::Open(db_));
+  ASSERT_EQ(Raw("PRAGMA user_version = 99"), SQLITE_OK);
+  Result<StateStore> store = StateStore::Open(db_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr("schema v99"));
+}
+
+TEST_F(StateStoreTest, ReadOnlyOpenCreatesNothing) {
+  Result<std::optional<StateStore>> none = StateStore::OpenReadOnly(db_);
+  ASSERT_OK(none);
+  EXPECT_FALSE(none->has_value());
+  EXPECT_FALSE(std::filesystem::exists(db_.parent_path()));
+}
+
+TEST_F(StateStoreTest, LastSuccessfulRunSkipsFailedRunsAndTheCurrentJob) {
+  Result<StateStore> store = StateStore::Open(db_);
+  ASSERT_OK(store);
+  auto run = [&](const std::string& id, const std::string& job, const std::string& started, const std::string& status) {
+    StoredRun r{.run_id = id, .env = "dev", .job_id = job, .job_dir = "/jobs/" + job, .trigger = "schedule",
+                .flags = "", .started_at = started, .status = status};
+    ASSERT_OK(store->RecordRunStart(r));
+  };
+  run("run_1", "job_1", "2026-11-20T02:00:00.000Z", "completed");
+  run("run_2", "job_2", "2026-11-21T02:00:00.000Z", "failed");
+  run("run_3", "job_3", "2026-11-22T02:00:00.000Z", "running");
+  Result<std::optional<StoredRun>> last = store->LastSuccessfulRun("dev", "job_3");
+  ASSERT_OK(last);
+  ASSERT_TRUE(last->has_value());
+  EXPECT_EQ((*last)->job_dir, "/jobs/job_1");
+}
+
+}  // namespace
+}  // namespace ingest
