@@ -35,7 +35,7 @@ Status ValidateRecord(Pass pass, const google::protobuf::Message& record);
 
 // The document a record belongs to; empty for corpus-wide records (entity
 // nodes, the pass F record). Artifacts are sorted by it.
-std::string RecordSourceId(Pass pass, const google::protobuf::Message& record);
+const std::string& RecordSourceId(Pass pass, const google::protobuf::Message& record);
 
 // Streams records into an artifact file atomically, hashing as it goes.
 // Validates each record and its order. Not thread-safe.

@@ -10,7 +10,7 @@
 namespace ingest {
 
 // Bumped on any incompatible change of proto/fleet.proto semantics.
-inline constexpr uint32_t kProtocolVersion = 2;
+inline constexpr uint32_t kProtocolVersion = 3;
 
 // Largest frame either side accepts; larger ones are dropped unread.
 inline constexpr int64_t kMaxFrameBytes = int64_t{256} << 20;

@@ -1,13 +1,167 @@
 #include "common/pass.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 
-namespace ingest {
+#include "common/contracts.h"
 
-std::string PassLetter(Pass pass) {
+namespace ingest {
+namespace {
+
+using google::protobuf::Message;
+
+const google::protobuf::FieldDescriptor* BatchField(const char* name) {
+  const google::protobuf::FieldDescriptor* field = RecordBatch::descriptor()->FindFieldByName(name);
+  INGEST_CHECK(field != nullptr);
+  return field;
+}
+
+// Adapts a contract function of one record type to the table's signature.
+template <typename Record, Status (*Validate)(const Record&)>
+Status ValidateAs(const Message& record) {
+  return Validate(static_cast<const Record&>(record));
+}
+
+template <typename Record>
+const std::string& SourceIdOf(const Message& record) {
+  return static_cast<const Record&>(record).source_id();
+}
+
+const std::string& NoSourceId(const Message&) {
+  static const std::string kCorpusWide;
+  return kCorpusWide;
+}
+
+const std::string& GraphSourceIdOf(const Message& record) {
+  return GraphSourceId(static_cast<const GraphRecord&>(record));
+}
+
+void TallyPages(const Message& record, Metrics* totals) {
+  totals->set_pages(totals->pages() + static_cast<const TocRecord&>(record).pages());
+}
+
+void TallyNothing(const Message&, Metrics*) {}
+
+void TallyChunks(const Message&, Metrics* totals) { totals->set_chunks(totals->chunks() + 1); }
+
+void TallyGraph(const Message& record, Metrics* totals) {
+  const auto& g = static_cast<const GraphRecord&>(record);
+  if (g.has_edge()) {
+    totals->set_graph_edges(totals->graph_edges() + 1);
+    return;
+  }
+  totals->set_graph_nodes(totals->graph_nodes() + 1);
+  if (g.node().kind() == "entity") totals->set_entities(totals->entities() + 1);
+}
+
+std::array<PassInfo, 6> BuildTable() {
+  using P = Pass;
+  std::array<PassInfo, 6> t;
+  t[0] = {.pass = P::PASS_A,
+          .letter = "A",
+          .title = "TOC / dictionary prime",
+          .artifact = "passA_toc.json",
+          .record = &TocRecord::default_instance(),
+          .batch_field = BatchField("toc"),
+          .reads_document = true,
+          .defines_documents = true,
+          .totals = {"pages"},
+          .tally = TallyPages,
+          .validate = ValidateAs<TocRecord, ValidateToc>,
+          .source_id = SourceIdOf<TocRecord>};
+  t[1] = {.pass = P::PASS_B,
+          .letter = "B",
+          .title = "large-file split",
+          .artifact = "passB_splits.json",
+          .record = &SplitRecord::default_instance(),
+          .batch_field = BatchField("splits"),
+          .upstream = {P::PASS_A},
+          .planned_from = P::PASS_A,
+          .task_inputs = {P::PASS_A},  // a PDF's page offsets: no second extraction
+          .params = Task::kSplit,
+          .reads_document = true,
+          .tally = TallyNothing,
+          .validate = ValidateAs<SplitRecord, ValidateSplit>,
+          .source_id = SourceIdOf<SplitRecord>};
+  t[2] = {.pass = P::PASS_C,
+          .letter = "C",
+          .title = "parse / chunk",
+          .artifact = "passC_chunks.json",
+          .record = &ChunkRecord::default_instance(),
+          .batch_field = BatchField("chunks"),
+          .upstream = {P::PASS_A, P::PASS_B},
+          .planned_from = P::PASS_B,
+          .unit = TaskUnit::kPart,
+          .params = Task::kChunk,  // carries pass A's sections and format
+          .reads_document = true,
+          .totals = {"chunks"},
+          .tally = TallyChunks,
+          .validate = ValidateAs<ChunkRecord, ValidateChunk>,
+          .source_id = SourceIdOf<ChunkRecord>};
+  t[3] = {.pass = P::PASS_D,
+          .letter = "D",
+          .title = "enrich",
+          .artifact = "passD_enriched.json",
+          .record = &EnrichedRecord::default_instance(),
+          .batch_field = BatchField("enriched"),
+          .upstream = {P::PASS_A, P::PASS_C},
+          .planned_from = P::PASS_C,
+          .task_inputs = {P::PASS_C},
+          .params = Task::kEnrich,  // the dictionary of pass A's terms
+          .tally = TallyNothing,
+          .validate = ValidateAs<EnrichedRecord, ValidateEnriched>,
+          .source_id = SourceIdOf<EnrichedRecord>};
+  t[4] = {.pass = P::PASS_E,
+          .letter = "E",
+          .title = "graph compile",
+          .artifact = "passE_graph.json",
+          .record = &GraphRecord::default_instance(),
+          .batch_field = BatchField("graph"),
+          .upstream = {P::PASS_A, P::PASS_C, P::PASS_D},
+          .planned_from = P::PASS_A,
+          .task_inputs = {P::PASS_A, P::PASS_C, P::PASS_D},
+          .merge = MergeKind::kGraph,
+          .totals = {"entities", "graph_nodes", "graph_edges"},
+          .tally = TallyGraph,
+          .validate = ValidateAs<GraphRecord, ValidateGraph>,
+          .source_id = GraphSourceIdOf};
+  t[5] = {.pass = P::PASS_F,
+          .letter = "F",
+          .title = "cleanup / validate",
+          .artifact = "passF_cleanup.json",
+          .record = &CleanupRecord::default_instance(),
+          .upstream = {P::PASS_C, P::PASS_D, P::PASS_E},
+          .planned_from = P::PASS_E,
+          .task_inputs = {P::PASS_C, P::PASS_D, P::PASS_E},
+          .merge = MergeKind::kCleanup,
+          .read_downstream = false,
+          .tally = TallyNothing,
+          .validate = ValidateAs<CleanupRecord, ValidateCleanup>,
+          .source_id = NoSourceId};
+  return t;
+}
+
+}  // namespace
+
+const PassInfo& Describe(Pass pass) {
+  static const std::array<PassInfo, 6> kTable = BuildTable();
   INGEST_CHECK(pass >= Pass::PASS_A && pass <= Pass::PASS_F);
-  return std::string(1, static_cast<char>('A' + (static_cast<int>(pass) - 1)));
+  return kTable[static_cast<size_t>(pass) - 1];
+}
+
+const std::string& PassLetter(Pass pass) { return Describe(pass).letter; }
+
+const std::string& ArtifactFileName(Pass pass) { return Describe(pass).artifact; }
+
+const std::vector<Pass>& UpstreamPasses(Pass pass) { return Describe(pass).upstream; }
+
+void CopyTotals(Pass pass, const Metrics& from, Metrics* to) {
+  for (const std::string& name : Describe(pass).totals) {
+    const google::protobuf::FieldDescriptor* field = Metrics::descriptor()->FindFieldByName(name);
+    INGEST_CHECK(field != nullptr && field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT32);
+    to->GetReflection()->SetUInt32(to, field, from.GetReflection()->GetUInt32(from, field));
+  }
 }
 
 Result<Pass> ParsePass(std::string_view text) {
@@ -33,32 +187,6 @@ Result<std::vector<Pass>> ParsePassList(std::string_view text) {
   }
   std::sort(passes.begin(), passes.end());
   return passes;
-}
-
-std::string ArtifactFileName(Pass pass) {
-  switch (pass) {
-    case Pass::PASS_A: return "passA_toc.json";
-    case Pass::PASS_B: return "passB_splits.json";
-    case Pass::PASS_C: return "passC_chunks.json";
-    case Pass::PASS_D: return "passD_enriched.json";
-    case Pass::PASS_E: return "passE_graph.json";
-    case Pass::PASS_F: return "passF_cleanup.json";
-    default: break;
-  }
-  INGEST_CHECK(false);
-}
-
-std::vector<Pass> UpstreamPasses(Pass pass) {
-  switch (pass) {
-    case Pass::PASS_A: return {};
-    case Pass::PASS_B: return {Pass::PASS_A};
-    case Pass::PASS_C: return {Pass::PASS_A, Pass::PASS_B};
-    case Pass::PASS_D: return {Pass::PASS_A, Pass::PASS_C};
-    case Pass::PASS_E: return {Pass::PASS_A, Pass::PASS_C, Pass::PASS_D};
-    case Pass::PASS_F: return {Pass::PASS_C, Pass::PASS_D, Pass::PASS_E};
-    default: break;
-  }
-  INGEST_CHECK(false);
 }
 
 }  // namespace ingest

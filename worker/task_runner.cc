@@ -43,14 +43,15 @@ Status RunPassB(const Task& task, const ExtractLimits& limits, RecordBatch* out)
     input.text_size = doc.text.size();
     input.page_starts = doc.page_starts;
   }
-  SplitOptions options{task.split_threshold_mb(), task.split_pages()};
+  SplitOptions options{task.split().split_threshold_mb(), task.split().split_pages()};
   for (SplitRecord& p : SplitDocument(task.document().source_id(), input, options)) *out->add_splits() = std::move(p);
   return Status::Ok();
 }
 
 Status RunPassC(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
-  const SplitRecord& part = task.part();
-  const bool pdf = task.format() == kFormatPdf;
+  const ChunkParams& params = task.chunk();
+  const SplitRecord& part = params.part();
+  const bool pdf = params.format() == kFormatPdf;
   // A PDF part extracts only its pages; other formats extract the whole
   // document (cheap next to PDF) and take the part's range.
   INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc, pdf ? ExtractDocument(task.document(), limits, part.page_start(),
@@ -59,12 +60,12 @@ Status RunPassC(const Task& task, const ExtractLimits& limits, RecordBatch* out)
   const uint64_t length = part.byte_end() - part.byte_start();
   const uint64_t local = pdf ? 0 : part.byte_start();
   bool consistent =
-      doc.format == task.format() && (pdf ? doc.text.size() == length : part.byte_end() <= doc.text.size());
+      doc.format == params.format() && (pdf ? doc.text.size() == length : part.byte_end() <= doc.text.size());
   if (!consistent) {
     return Aborted(task.document().path() + ": document changed since pass B");
   }
   PartLayout layout;
-  layout.sections.assign(task.sections().begin(), task.sections().end());
+  layout.sections.assign(params.sections().begin(), params.sections().end());
   layout.first_page = pdf ? doc.first_page : 1;
   // Page starts and breaks in whole-document offsets.
   const uint64_t shift = pdf ? part.byte_start() : 0;
@@ -73,19 +74,20 @@ Status RunPassC(const Task& task, const ExtractLimits& limits, RecordBatch* out)
   for (uint64_t b : doc.block_breaks) layout.breaks.push_back(b + shift);
   // A PDF chunk stays on one page, so its page number is exact for citations.
   if (pdf) layout.breaks.insert(layout.breaks.end(), layout.page_starts.begin(), layout.page_starts.end());
-  ChunkerOptions options{task.chunking().chunk_chars(), task.chunking().overlap_chars()};
+  ChunkerOptions options{params.chunk_chars(), params.overlap_chars()};
   std::string_view text = std::string_view(doc.text).substr(local, length);
-  for (ChunkRecord& c : ChunkPart(text, part, layout, task.format(), options)) *out->add_chunks() = std::move(c);
+  for (ChunkRecord& c : ChunkPart(text, part, layout, params.format(), options)) *out->add_chunks() = std::move(c);
   return Status::Ok();
 }
 
-Status RunPassD(const Task& task, RecordBatch* out) {
-  std::vector<std::string> dictionary(task.dictionary().begin(), task.dictionary().end());
+Status RunPassD(const Task& task, const ExtractLimits&, RecordBatch* out) {
+  const auto& terms = task.enrich().dictionary();
+  std::vector<std::string> dictionary(terms.begin(), terms.end());
   for (const ChunkRecord& c : task.inputs().chunks()) *out->add_enriched() = EnrichChunk(c, dictionary);
   return Status::Ok();
 }
 
-Status RunPassE(const Task& task, RecordBatch* out) {
+Status RunPassE(const Task& task, const ExtractLimits&, RecordBatch* out) {
   if (task.inputs().toc_size() != 1) return InvalidArgument("pass E task without its pass A record");
   std::vector<ChunkRecord> chunks(task.inputs().chunks().begin(), task.inputs().chunks().end());
   std::vector<EnrichedRecord> enriched(task.inputs().enriched().begin(), task.inputs().enriched().end());
@@ -131,16 +133,24 @@ Status RunFetch(const Task& task, FetchResult* out) {
   return Status::Ok();
 }
 
+Status RunPassF(const Task& task, const ExtractLimits&, RecordBatch* out) {
+  ValidateDocument(task.inputs(), out);
+  return Status::Ok();
+}
+
+using PassRunner = Status (*)(const Task&, const ExtractLimits&, RecordBatch*);
+// Indexed by Pass: what each pass's task does (its inputs: common/pass.h).
+constexpr PassRunner kRunners[] = {nullptr, RunPassA, RunPassB, RunPassC, RunPassD, RunPassE, RunPassF};
+
 Status Run(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
-  switch (task.pass()) {
-    case Pass::PASS_A: return RunPassA(task, limits, out);
-    case Pass::PASS_B: return RunPassB(task, limits, out);
-    case Pass::PASS_C: return RunPassC(task, limits, out);
-    case Pass::PASS_D: return RunPassD(task, out);
-    case Pass::PASS_E: return RunPassE(task, out);
-    case Pass::PASS_F: ValidateDocument(task.inputs(), out); return Status::Ok();
-    default: return InvalidArgument("task " + task.task_id() + " names no pass");
+  if (task.pass() < Pass::PASS_A || task.pass() > Pass::PASS_F) {
+    return InvalidArgument("task " + task.task_id() + " names no pass");
   }
+  const PassInfo& info = Describe(task.pass());
+  if (info.params != Task::PARAMS_NOT_SET && task.params_case() != info.params) {
+    return InvalidArgument("task " + task.task_id() + " of pass " + info.letter + " lacks its parameters");
+  }
+  return kRunners[task.pass()](task, limits, out);
 }
 
 }  // namespace

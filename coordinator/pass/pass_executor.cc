@@ -24,6 +24,7 @@ constexpr size_t kMaxDictionaryTerms = 10000;
 PassExecutor::PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
                            std::map<Pass, ArtifactScan> upstream, const std::map<Pass, RecordMirror>& mirrors)
     : pass_(pass),
+      info_(Describe(pass)),
       config_(config),
       manifest_(manifest),
       job_dir_(std::move(job_dir)),
@@ -40,18 +41,16 @@ bool PassExecutor::DocumentFailed(const std::string& source_id) const {
   return status != kDocProcessed && status != kDocUnchanged;  // failed or quarantined
 }
 
-// Documents that have records in the artifact of `index_pass` and have not
-// failed, in source_id order. Pass A plans from the manifest instead.
-std::vector<std::string> PassExecutor::PlannableDocuments(Pass index_pass) const {
+std::vector<std::string> PassExecutor::PlannableDocuments() const {
   std::vector<std::string> ids;
-  if (pass_ == Pass::PASS_A) {
+  if (info_.planned_from == Pass::PASS_UNSPECIFIED) {
     for (const auto& [id, doc] : manifest_.documents()) {
       if (!DocumentFailed(id)) ids.push_back(id);
     }
     std::sort(ids.begin(), ids.end());  // protobuf maps iterate in no fixed order
     return ids;
   }
-  for (const auto& [id, range] : upstream_.at(index_pass).index) {
+  for (const auto& [id, range] : upstream_.at(info_.planned_from).index) {
     if (!id.empty() && !DocumentFailed(id)) ids.push_back(id);
   }
   return ids;
@@ -81,45 +80,21 @@ Status PassExecutor::Plan() {
   std::filesystem::create_directories(work_dir_, ec);
   if (ec) return ErrnoStatus(ec.value(), work_dir_.string());
 
-  switch (pass_) {
-    case Pass::PASS_A:
-    case Pass::PASS_B:
-    case Pass::PASS_E:
-      for (const std::string& id : PlannableDocuments(Pass::PASS_A)) AddTask(id);
-      break;
-    case Pass::PASS_C:
-      for (const std::string& id : PlannableDocuments(Pass::PASS_B)) {
-        RecordBatch splits;
-        INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_B, id, &splits));
-        for (const SplitRecord& part : splits.splits()) {
-          AddTask(id, part.part());
-          tasks_.back().part = part;
-          tasks_.back().weight = part.byte_end() - part.byte_start();
-        }
-      }
-      break;
-    case Pass::PASS_D: {
-      std::set<std::string> terms;
-      for (const auto& [id, range] : upstream_.at(Pass::PASS_A).index) {
-        if (id.empty() || DocumentFailed(id)) continue;
-        RecordBatch toc;
-        INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, id, &toc));
-        for (const TocRecord& r : toc.toc()) {
-          for (const DictionaryTerm& t : r.terms()) {
-            if (terms.size() < kMaxDictionaryTerms) terms.insert(t.term());
-          }
-        }
-      }
-      dictionary_.assign(terms.begin(), terms.end());
-      for (const std::string& id : PlannableDocuments(Pass::PASS_C)) AddTask(id);
-      break;
+  for (const std::string& id : PlannableDocuments()) {
+    if (info_.unit == TaskUnit::kDocument) {
+      AddTask(id);
+      continue;
     }
-    case Pass::PASS_F:
-      for (const std::string& id : PlannableDocuments(Pass::PASS_E)) AddTask(id);
-      break;
-    default:
-      return Internal("no plan for pass " + PassLetter(pass_));
+    // One task per part; only pass B's parts are planned from so far.
+    RecordBatch splits;
+    INGEST_RETURN_IF_ERROR(ReadUpstream(info_.planned_from, id, &splits));
+    for (const SplitRecord& part : splits.splits()) {
+      AddTask(id, part.part());
+      tasks_.back().part = part;
+      tasks_.back().weight = part.byte_end() - part.byte_start();
+    }
   }
+  if (info_.params == Task::kEnrich) INGEST_RETURN_IF_ERROR(CollectDictionary());
   const std::filesystem::path journal_dir = job_dir_ / "journal";
   std::filesystem::create_directories(journal_dir, ec);
   if (ec) return ErrnoStatus(ec.value(), journal_dir.string());
@@ -135,6 +110,22 @@ Status PassExecutor::Plan() {
   digests_.assign(tasks_.size(), "");
   results_.assign(tasks_.size(), std::nullopt);
   settled_.assign(tasks_.size(), false);
+  return Status::Ok();
+}
+
+Status PassExecutor::CollectDictionary() {
+  std::set<std::string> terms;
+  for (const auto& [id, range] : upstream_.at(Pass::PASS_A).index) {
+    if (id.empty() || DocumentFailed(id)) continue;
+    RecordBatch toc;
+    INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, id, &toc));
+    for (const TocRecord& r : toc.toc()) {
+      for (const DictionaryTerm& t : r.terms()) {
+        if (terms.size() < kMaxDictionaryTerms) terms.insert(t.term());
+      }
+    }
+  }
+  dictionary_.assign(terms.begin(), terms.end());
   return Status::Ok();
 }
 
@@ -196,10 +187,9 @@ std::vector<size_t> PassExecutor::DispatchOrder() const {
 
 Result<Task> PassExecutor::BuildTask(size_t index) {
   INGEST_ASSIGN_OR_RETURN(Task task, PlanTask(index));
-  // Passes A-C of an http page read the page itself (D-F only its upstream
-  // records); its body goes with the task, read only now that it is sent.
-  const bool reads_page = pass_ == Pass::PASS_A || pass_ == Pass::PASS_B || pass_ == Pass::PASS_C;
-  if (reads_page && task.document().root().empty()) {
+  // A pass that reads an http page gets its body with the task, read only
+  // now that it is sent.
+  if (info_.reads_document && task.document().root().empty()) {
     const DocumentRef& ref = task.document();
     Result<std::string> body = PageStore(PageStore::DirOf(config_)).Read(ref.checksum());
     if (!body.ok()) return body.status().WithContext("page " + ref.path() + " of source " + ref.source());
@@ -226,41 +216,33 @@ Result<Task> PassExecutor::PlanTask(size_t index) {
   ref->set_path(doc->second.path());
   ref->set_checksum(doc->second.checksum());
   if (source->second->kind != "http") ref->set_root(source->second->root.string());
-  switch (pass_) {
-    case Pass::PASS_A:
+  for (Pass upstream : info_.task_inputs) {
+    INGEST_RETURN_IF_ERROR(ReadUpstream(upstream, planned.source_id, task.mutable_inputs()));
+  }
+  switch (info_.params) {
+    case Task::kSplit:
+      task.mutable_split()->set_split_threshold_mb(config_.passes.split_threshold_mb);
+      task.mutable_split()->set_split_pages(config_.passes.split_pages);
       break;
-    case Pass::PASS_B:
-      task.set_split_threshold_mb(config_.passes.split_threshold_mb);
-      task.set_split_pages(config_.passes.split_pages);
-      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, task.mutable_inputs()));
-      break;
-    case Pass::PASS_C: {
+    case Task::kChunk: {
       RecordBatch toc;
       INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, &toc));
       if (toc.toc_size() != 1) return DataLoss("pass A has no record for " + planned.source_id);
-      *task.mutable_part() = planned.part;
-      *task.mutable_sections() = toc.toc(0).sections();
-      task.set_format(toc.toc(0).format());
-      task.mutable_chunking()->set_chunk_chars(config_.passes.chunk_chars);
-      task.mutable_chunking()->set_overlap_chars(config_.passes.overlap_chars);
+      ChunkParams* chunk = task.mutable_chunk();
+      *chunk->mutable_part() = planned.part;
+      *chunk->mutable_sections() = toc.toc(0).sections();
+      chunk->set_format(toc.toc(0).format());
+      chunk->set_chunk_chars(config_.passes.chunk_chars);
+      chunk->set_overlap_chars(config_.passes.overlap_chars);
       break;
     }
-    case Pass::PASS_D:
-      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_C, planned.source_id, task.mutable_inputs()));
-      for (const std::string& term : dictionary_) task.add_dictionary(term);
+    case Task::kEnrich: {
+      EnrichParams* enrich = task.mutable_enrich();  // set even when the dictionary is empty
+      for (const std::string& term : dictionary_) enrich->add_dictionary(term);
       break;
-    case Pass::PASS_E:
-      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, task.mutable_inputs()));
-      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_C, planned.source_id, task.mutable_inputs()));
-      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_D, planned.source_id, task.mutable_inputs()));
-      break;
-    case Pass::PASS_F:
-      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_C, planned.source_id, task.mutable_inputs()));
-      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_D, planned.source_id, task.mutable_inputs()));
-      INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, planned.source_id, task.mutable_inputs()));
-      break;
+    }
     default:
-      return Internal("no task for pass " + PassLetter(pass_));
+      break;
   }
   digests_[index] = TaskDigest(task);
   return task;
@@ -288,7 +270,7 @@ void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<J
   DocumentRecord& doc = (*manifest_.mutable_documents())[planned.source_id];
   settled_[index] = true;
   if (!result.has_error()) {
-    if (pass_ == Pass::PASS_A && result.records().toc_size() == 1) {
+    if (info_.defines_documents && result.records().toc_size() == 1) {
       const TocRecord& toc = result.records().toc(0);
       doc.set_checksum(toc.checksum());
       doc.set_bytes(toc.bytes());
@@ -317,10 +299,20 @@ Result<RecordBatch> PassExecutor::Records(size_t index) const {
   return std::move(*entry.mutable_result()->mutable_records());
 }
 
-Status PassExecutor::Emit(const google::protobuf::Message& record) {
+Status PassExecutor::Emit(const google::protobuf::Message& record, PassOutcome* outcome) {
   INGEST_RETURN_IF_ERROR(writer_->Add(record));
-  if (pass_ == Pass::PASS_F) return Status::Ok();  // nothing reads F downstream
+  info_.tally(record, &outcome->totals);
+  if (!info_.read_downstream) return Status::Ok();
   return mirror_->Add(RecordSourceId(pass_, record), record);
+}
+
+Status PassExecutor::MergeDocuments(PassOutcome* outcome) {
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (DocumentFailed(tasks_[i].source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
+    for (int r = 0; r < BatchSize(pass_, batch); ++r) INGEST_RETURN_IF_ERROR(Emit(BatchRecord(pass_, batch, r), outcome));
+  }
+  return Status::Ok();
 }
 
 Status PassExecutor::MergeGraph(PassOutcome* outcome) {
@@ -334,16 +326,13 @@ Status PassExecutor::MergeGraph(PassOutcome* outcome) {
       if (g.has_node() && g.node().kind() == "entity") entities.emplace(g.node().id(), g);
     }
   }
-  for (const auto& [id, node] : entities) INGEST_RETURN_IF_ERROR(Emit(node));
-  outcome->entities = entities.size();
-  outcome->graph_nodes = entities.size();
+  for (const auto& [id, node] : entities) INGEST_RETURN_IF_ERROR(Emit(node, outcome));
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
     INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
     for (const GraphRecord& g : batch.graph()) {
       if (g.has_node() && g.node().kind() == "entity") continue;
-      INGEST_RETURN_IF_ERROR(Emit(g));
-      ++(g.has_node() ? outcome->graph_nodes : outcome->graph_edges);
+      INGEST_RETURN_IF_ERROR(Emit(g, outcome));
     }
   }
   return Status::Ok();
@@ -392,7 +381,7 @@ Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
                                            std::chrono::system_clock::now());
   if (!stale.ok()) return stale.status();
   cleanup.set_stale_deleted(*stale);
-  return Emit(cleanup);
+  return Emit(cleanup, outcome);
 }
 
 Result<PassOutcome> PassExecutor::Merge() {
@@ -405,21 +394,10 @@ Result<PassOutcome> PassExecutor::Merge() {
   INGEST_ASSIGN_OR_RETURN(RecordMirrorWriter mirror,
                           RecordMirrorWriter::Open(work_dir_ / ("pass" + PassLetter(pass_) + ".mirror"), pass_));
   mirror_.emplace(std::move(mirror));
-  if (pass_ == Pass::PASS_E) {
-    INGEST_RETURN_IF_ERROR(MergeGraph(&outcome));
-  } else if (pass_ == Pass::PASS_F) {
-    INGEST_RETURN_IF_ERROR(MergeCleanup(&outcome));
-  } else {
-    for (size_t i = 0; i < tasks_.size(); ++i) {
-      if (DocumentFailed(tasks_[i].source_id)) continue;
-      INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
-      for (int i = 0; i < BatchSize(pass_, batch); ++i) {
-        INGEST_RETURN_IF_ERROR(Emit(BatchRecord(pass_, batch, i)));
-      }
-      if (pass_ == Pass::PASS_A) {
-        for (const TocRecord& toc : batch.toc()) outcome.pages += toc.pages();
-      }
-    }
+  switch (info_.merge) {
+    case MergeKind::kConcatenate: INGEST_RETURN_IF_ERROR(MergeDocuments(&outcome)); break;
+    case MergeKind::kGraph: INGEST_RETURN_IF_ERROR(MergeGraph(&outcome)); break;
+    case MergeKind::kCleanup: INGEST_RETURN_IF_ERROR(MergeCleanup(&outcome)); break;
   }
   INGEST_ASSIGN_OR_RETURN(outcome.artifact, writer_->Commit());
   INGEST_ASSIGN_OR_RETURN(outcome.mirror, mirror_->Finish());

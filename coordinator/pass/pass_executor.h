@@ -9,6 +9,7 @@
 
 #include "common/artifact.h"
 #include "common/config.h"
+#include "common/pass.h"
 #include "coordinator/fleet/broker.h"
 #include "coordinator/pass/record_mirror.h"
 #include "coordinator/pass/task_journal.h"
@@ -21,11 +22,8 @@ struct PassOutcome {
   ArtifactRecord artifact;
   uint32_t documents_failed = 0;
   std::vector<std::string> errors;  // "doc path: kind: message", capped
-  // Figures the artifact adds to the job metrics.
-  uint64_t pages = 0;
-  uint64_t entities = 0;
-  uint64_t graph_nodes = 0;
-  uint64_t graph_edges = 0;
+  // The job totals the artifact sets (PassInfo::totals).
+  Metrics totals;
   // The artifact as read back after commit, and its binary mirror.
   ArtifactScan scan;
   RecordMirror mirror;
@@ -93,19 +91,25 @@ class PassExecutor : public TaskHandler {
   // The task as BuildTask sends it, without an http page's body (its
   // checksum stands for it), and its digest: enough to decide reuse.
   Result<Task> PlanTask(size_t index);
-  std::vector<std::string> PlannableDocuments(Pass index_pass) const;
+  // Documents with records in the planning pass's artifact (the manifest's
+  // for pass A) that have not failed, in source_id order.
+  std::vector<std::string> PlannableDocuments() const;
+  // Pass D's dictionary: pass A's terms of every document, sorted, capped.
+  Status CollectDictionary();
   bool DocumentFailed(const std::string& source_id) const;
   Status ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const;
   // Records the final result of a task: the manifest's view of its document,
   // and where its records are for the merge.
   void Apply(size_t index, const TaskResult& result, std::optional<JournalLocation> at);
   Result<RecordBatch> Records(size_t index) const;
-  // Adds a record to the artifact and its mirror.
-  Status Emit(const google::protobuf::Message& record);
+  // Adds a record to the artifact, its mirror and the totals.
+  Status Emit(const google::protobuf::Message& record, PassOutcome* outcome);
+  Status MergeDocuments(PassOutcome* outcome);
   Status MergeGraph(PassOutcome* outcome);
   Status MergeCleanup(PassOutcome* outcome);
 
   Pass pass_;
+  const PassInfo& info_;
   const Config& config_;
   Manifest& manifest_;
   std::filesystem::path job_dir_;

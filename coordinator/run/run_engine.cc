@@ -150,8 +150,8 @@ Status RunEngine::PrepareJob() {
     }
     if (passes_.empty()) spdlog::info("job {} has every pass SUCCESS; nothing to resume", manifest_.job_id());
   }
-  // Pass A defines the document set; rerunning it rediscovers the sources.
-  rediscover_ = manifest_.documents().empty() || (!passes_.empty() && passes_.front() == Pass::PASS_A);
+  // Rerunning the pass that defines the documents rediscovers the sources.
+  rediscover_ = manifest_.documents().empty() || (!passes_.empty() && Describe(passes_.front()).defines_documents);
 
   run_record_ = manifest_.add_runs();
   run_record_->set_run_id(run_id_.value);
@@ -420,7 +420,7 @@ Result<bool> RunEngine::CarryPass(Pass pass, PassRecord& record) {
   }
   const std::string name = ArtifactFileName(pass);
   ArtifactRecord artifact = before.artifacts(0);
-  if (pass == Pass::PASS_F) {
+  if (Describe(pass).merge == MergeKind::kCleanup) {
     // Everything but the retention count follows from the inputs.
     CleanupRecord cleanup;
     INGEST_ASSIGN_OR_RETURN(ArtifactScan scan,
@@ -458,24 +458,13 @@ Result<bool> RunEngine::CarryPass(Pass pass, PassRecord& record) {
   record.mutable_metrics()->set_tasks_requeued(0);
   record.mutable_metrics()->set_tasks_reused(before.metrics().tasks_total());
   record.set_carried_from(previous_manifest_->job_id());
-  const Metrics& totals_before = previous_manifest_->metrics();
-  Metrics* totals = manifest_.mutable_metrics();
-  switch (pass) {
-    case Pass::PASS_A:
-      totals->set_pages(totals_before.pages());
-      for (auto& [id, doc] : *manifest_.mutable_documents()) {
-        if (doc.status() == kDocProcessed || doc.status() == kDocUnchanged) {
-          (*manifest_.mutable_source_sha_map())[id] = doc.checksum();
-        }
+  CopyTotals(pass, previous_manifest_->metrics(), manifest_.mutable_metrics());
+  if (Describe(pass).defines_documents) {
+    for (auto& [id, doc] : *manifest_.mutable_documents()) {
+      if (doc.status() == kDocProcessed || doc.status() == kDocUnchanged) {
+        (*manifest_.mutable_source_sha_map())[id] = doc.checksum();
       }
-      break;
-    case Pass::PASS_C: totals->set_chunks(totals_before.chunks()); break;
-    case Pass::PASS_E:
-      totals->set_entities(totals_before.entities());
-      totals->set_graph_nodes(totals_before.graph_nodes());
-      totals->set_graph_edges(totals_before.graph_edges());
-      break;
-    default: break;
+    }
   }
   return true;
 }
@@ -622,17 +611,7 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
     record.add_errors(e);
     errors_.push_back("pass " + letter + ": " + e);
   }
-  Metrics* totals = manifest_.mutable_metrics();
-  switch (pass) {
-    case Pass::PASS_A: totals->set_pages(static_cast<uint32_t>(outcome->pages)); break;
-    case Pass::PASS_C: totals->set_chunks(static_cast<uint32_t>(outcome->artifact.records())); break;
-    case Pass::PASS_E:
-      totals->set_entities(static_cast<uint32_t>(outcome->entities));
-      totals->set_graph_nodes(static_cast<uint32_t>(outcome->graph_nodes));
-      totals->set_graph_edges(static_cast<uint32_t>(outcome->graph_edges));
-      break;
-    default: break;
-  }
+  CopyTotals(pass, outcome->totals, manifest_.mutable_metrics());
   record.set_status(kPassSuccess);
   record.set_ended(FormatTimestamp(std::chrono::system_clock::now()));
   LogEvent(spdlog::level::info,
