@@ -14,7 +14,7 @@
 #include <zmq.hpp>
 
 #include "common/fleet_protocol.h"
-#include "coordinator/fleet/broker.h"
+#include "coordinator/fleet/fleet.h"
 
 namespace ingest {
 namespace {
@@ -71,19 +71,19 @@ class NoopTasks : public TaskHandler {
 
 void BM_NoopDispatch(benchmark::State& state) {
   const int workers = static_cast<int>(state.range(0));
-  zmq::context_t context(1);
-  FleetConfig fleet;
-  fleet.heartbeat_ms = 1000;
-  fleet.liveness = 30;
-  Broker broker(context, fleet, RetryConfig{});
-  if (!broker.Bind("tcp://127.0.0.1:*").ok()) return state.SkipWithError("bind failed");
+  FleetConfig config;
+  config.heartbeat_ms = 1000;
+  config.liveness = 30;
+  Result<std::unique_ptr<Fleet>> started = Fleet::Start(config, RetryConfig{}, {.bind = "tcp://127.0.0.1:*"});
+  if (!started.ok()) return state.SkipWithError("bind failed");
+  Fleet& fleet = **started;
   zmq::context_t worker_context(1);
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   for (int i = 0; i < workers; ++i) {
-    threads.emplace_back(EchoWorker, std::ref(worker_context), broker.endpoint(), i, 2, std::cref(stop));
+    threads.emplace_back(EchoWorker, std::ref(worker_context), fleet.endpoint(), i, 2, std::cref(stop));
   }
-  if (!broker.WaitForWorkers(workers, std::chrono::seconds(30)).ok()) {
+  if (!fleet.WaitForWorkers(workers, std::chrono::seconds(30)).ok()) {
     stop = true;
     for (auto& t : threads) t.join();
     return state.SkipWithError("workers did not join");
@@ -95,7 +95,7 @@ void BM_NoopDispatch(benchmark::State& state) {
     NoopTasks handler;
     PassMetrics metrics;
     const double before = ThreadCpuSeconds();
-    Status done = broker.Execute(order, handler, &metrics);
+    Status done = fleet.Execute(order, handler, &metrics);
     cpu += ThreadCpuSeconds() - before;
     if (!done.ok() || handler.results != order.size()) state.SkipWithError("execution failed");
   }

@@ -4,13 +4,11 @@
 
 #include <absl/time/clock.h>
 #include <spdlog/spdlog.h>
-#include <zmq.hpp>
 
 #include "common/config.h"
 #include "common/signals.h"
-#include "coordinator/fleet/broker.h"
 #include "coordinator/coordinator.h"
-#include "coordinator/fleet/local_workers.h"
+#include "coordinator/fleet/fleet.h"
 #include "coordinator/notify/notifications.h"
 #include "coordinator/run/run_engine.h"
 #include "coordinator/state/state_store.h"
@@ -62,23 +60,16 @@ int ServeDaemon(const ServeOptions& options) {
 
   HandleStopSignals(OnStop);
 
-  try {
-    zmq::context_t context(1);
-    Broker broker(context, config->fleet, config->retry);
-    Status bound = broker.Bind(options.bind.empty() ? config->fleet.bind : options.bind);
-    if (!bound.ok()) {
-      spdlog::error("{}", bound.message());
+  {
+    Result<std::unique_ptr<Fleet>> started =
+        Fleet::Start(config->fleet, config->retry,
+                     {.bind = options.bind, .local_workers = options.local_workers,
+                      .local_worker_slots = options.local_worker_slots});
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().message());
       return kExitFailed;
     }
-    spdlog::info("fleet: listening on {}", broker.endpoint());
-    LocalWorkers local;
-    if (options.local_workers > 0) {
-      Status started = local.Start(options.local_workers, LoopbackEndpoint(broker.endpoint()), options.local_worker_slots);
-      if (!started.ok()) {
-        spdlog::error("{}", started.message());
-        return kExitFailed;
-      }
-    }
+    Fleet& fleet = **started;
     while (!g_stop) {
       const absl::Time next = NextRunTime(cron, zone, last_run, absl::Now());
       if (next == absl::InfiniteFuture()) {
@@ -90,7 +81,7 @@ int ServeDaemon(const ServeOptions& options) {
                    absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", next, zone), config->schedule.timezone);
       while (!g_stop && absl::Now() < next) {
         const absl::Duration wait = std::min(next - absl::Now(), kIdleSlice);
-        Status idle = broker.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait),
+        Status idle = fleet.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait),
                                   [] { return g_stop != 0; });
         if (!idle.ok()) {
           spdlog::error("{}", idle.message());
@@ -102,7 +93,7 @@ int ServeDaemon(const ServeOptions& options) {
       RunOptions run;
       run.config_file = options.config_file;
       run.flags = {"serve"};
-      RunEngine engine(run, *config, &broker);
+      RunEngine engine(run, *config, &fleet);
       const int code = engine.Run();
       spdlog::info("serve: scheduled run ended with exit code {}", code);
       last_run = run_start;
@@ -114,10 +105,6 @@ int ServeDaemon(const ServeOptions& options) {
       }
     }
     spdlog::info("serve: stopping on {}", g_stop ? "signal" : "error");
-    local.Stop();
-  } catch (const zmq::error_t& e) {
-    spdlog::error("ZeroMQ: {}", e.what());
-    return kExitFailed;
   }
   return kExitCompleted;
 }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <zmq.hpp>
+
 #include "common/curve_keys.h"
 
 namespace ingest {

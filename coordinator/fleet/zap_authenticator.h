@@ -6,7 +6,10 @@
 #include <thread>
 #include <vector>
 
-#include <zmq.hpp>
+namespace zmq {
+class context_t;
+class socket_t;
+}  // namespace zmq
 
 namespace ingest {
 
@@ -18,7 +21,7 @@ namespace ingest {
 // thread is doing.
 class ZapAuthenticator {
  public:
-  // `authorized` holds Z85 public keys.
+  // `authorized` holds Z85 public keys. `context` must outlive it.
   ZapAuthenticator(zmq::context_t& context, const std::vector<std::string>& authorized);
   ~ZapAuthenticator();
   ZapAuthenticator(const ZapAuthenticator&) = delete;

@@ -10,7 +10,7 @@
 #include "common/artifact.h"
 #include "common/config.h"
 #include "common/pass.h"
-#include "coordinator/fleet/broker.h"
+#include "coordinator/fleet/task_handler.h"
 #include "coordinator/pass/record_mirror.h"
 #include "coordinator/pass/task_journal.h"
 #include "proto/manifest.pb.h"

@@ -9,7 +9,6 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
-#include <zmq.hpp>
 
 #include "common/atomic_file.h"
 #include "common/curve_keys.h"
@@ -19,12 +18,11 @@
 #include "common/redact.h"
 #include "common/sha256.h"
 #include "coordinator/notify/ai_report.h"
-#include "coordinator/fleet/broker.h"
+#include "coordinator/fleet/fleet.h"
 #include "coordinator/sources/discovery.h"
 #include "coordinator/notify/failure_report.h"
 #include "coordinator/pass/gate.h"
 #include "coordinator/sources/http_source.h"
-#include "coordinator/fleet/local_workers.h"
 #include "coordinator/notify/notifications.h"
 #include "coordinator/pass/pass_executor.h"
 #include "coordinator/run/retention.h"
@@ -61,10 +59,10 @@ void ResetPass(PassRecord* record) {
 
 }  // namespace
 
-RunEngine::RunEngine(RunOptions options, Config config, Broker* shared_broker)
+RunEngine::RunEngine(RunOptions options, Config config, Fleet* shared_fleet)
     : options_(std::move(options)),
       config_(std::move(config)),
-      shared_broker_(shared_broker),
+      shared_fleet_(shared_fleet),
       run_id_(MakeRunId(std::chrono::system_clock::now(), ::getpid())),
       started_(std::chrono::system_clock::now()),
       started_steady_(std::chrono::steady_clock::now()) {
@@ -214,7 +212,7 @@ Status RunEngine::DiscoverDocuments() {
   return Status::Ok();
 }
 
-Status RunEngine::FetchPages(Broker& broker) {
+Status RunEngine::FetchPages(Fleet& fleet) {
   PageStore pages(PageStore::DirOf(config_));
   PageFetchPlan plan(pages);
   const bool conditional = !options_.full_refresh && !options_.baseline;
@@ -225,7 +223,7 @@ Status RunEngine::FetchPages(Broker& broker) {
            "fetching " + std::to_string(plan.size()) + " pages of " + std::to_string(pending_pages_.size()) +
                " http sources");
   PassMetrics metrics;
-  Status executed = broker.Execute(order, plan, &metrics);
+  Status executed = fleet.Execute(order, plan, &metrics);
   metrics.set_tasks_total(static_cast<uint32_t>(plan.size()));
   CountTasks(metrics);
   INGEST_RETURN_IF_ERROR(executed);
@@ -528,7 +526,7 @@ Status RunEngine::SaveManifest() {
   return ingest::SaveManifest(job_dir_ / kManifestFileName, manifest_).WithContext("manifest");
 }
 
-Status RunEngine::RunPass(Broker& broker, Pass pass) {
+Status RunEngine::RunPass(Fleet& fleet, Pass pass) {
   const std::string letter = PassLetter(pass);
   ScopedLogPass log_pass(letter);
   PassRecord& record = PassEntry(manifest_, pass);
@@ -593,7 +591,7 @@ Status RunEngine::RunPass(Broker& broker, Pass pass) {
   LogEvent(spdlog::level::info, {.status = kPassRunning, .count = executor.task_count()},
            "pass " + letter + " started: " + std::to_string(executor.task_count()) + " tasks" + reuse_note);
   PassMetrics* metrics = record.mutable_metrics();
-  Status executed = broker.Execute(executor.DispatchOrder(), executor, metrics);
+  Status executed = fleet.Execute(executor.DispatchOrder(), executor, metrics);
   metrics->set_tasks_total(static_cast<uint32_t>(executor.task_count()));
   metrics->set_tasks_reused(static_cast<uint32_t>(reused->resumed + reused->carried));
   CountTasks(*metrics);
@@ -641,21 +639,6 @@ std::string RunEngine::CpuReport() const {
                        static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
   const uint32_t tasks = tasks_.total();
   return fmt::format("coordinator CPU {:.2f} s, {:.0f} us per task", cpu_s, tasks > 0 ? cpu_s / tasks * 1e6 : 0.0);
-}
-
-Result<std::vector<std::string>> RunEngine::PrepareLocalWorkerKeys() {
-  // Local workers get a key pair of their own for this run, authorized
-  // alongside the configured ones; the files go with .work at the end.
-  const std::filesystem::path work = job_dir_ / ".work";
-  std::error_code ec;
-  std::filesystem::create_directories(work, ec);
-  if (ec) return ErrnoStatus(ec.value(), work.string());
-  INGEST_ASSIGN_OR_RETURN(CurveKeyPair keys, GenerateCurveKeyPair());
-  INGEST_RETURN_IF_ERROR(WriteCurveKeyPair(work / "local-worker", keys));
-  INGEST_RETURN_IF_ERROR(WriteFileAtomic(work / "coordinator.pub", config_.fleet.curve_public_key + "\n"));
-  config_.fleet.curve_authorized_keys.push_back(keys.public_key);
-  return std::vector<std::string>{"--curve-server-key", (work / "coordinator.pub").string(), "--curve-secret-key",
-                                  (work / "local-worker.key").string()};
 }
 
 int RunEngine::DryRun() {
@@ -922,72 +905,49 @@ int RunEngine::Run() {
     if (passes_.empty()) return Finish(Status::Ok());
   }
 
-  std::vector<std::string> local_worker_args;
-  if (config_.fleet.curve() && options_.local_workers > 0) {
-    Result<std::vector<std::string>> args = PrepareLocalWorkerKeys();
-    if (!args.ok()) return Finish(args.status());
-    local_worker_args = std::move(*args);
+  if (shared_fleet_ != nullptr) {
+    Status fleet = RunPasses(*shared_fleet_);
+    if (!fleet.ok()) return Finish(fleet);
+  } else {
+    Result<std::unique_ptr<Fleet>> fleet = Fleet::Start(config_.fleet, config_.retry,
+                                                        {.bind = options_.bind,
+                                                         .local_workers = options_.local_workers,
+                                                         .local_worker_slots = options_.local_worker_slots,
+                                                         .local_keys_dir = job_dir_ / ".work"});
+    if (!fleet.ok()) return Finish(fleet.status());
+    Status passes = RunPasses(**fleet);
+    fleet->reset();
+    if (!passes.ok()) return Finish(passes);
   }
-  try {
-    if (shared_broker_ != nullptr) {
-      Status fleet = RunPasses(*shared_broker_);
-      if (!fleet.ok()) return Finish(fleet);
-    } else {
-      zmq::context_t context(1);
-      Broker broker(context, config_.fleet, config_.retry);
-      Status bound = broker.Bind(options_.bind.empty() ? config_.fleet.bind : options_.bind);
-      if (!bound.ok()) return Finish(bound);
-      spdlog::info("fleet: listening on {}", broker.endpoint());
-      LocalWorkers local;
-      if (options_.local_workers > 0) {
-        Status started = local.Start(options_.local_workers, LoopbackEndpoint(broker.endpoint()),
-                                     options_.local_worker_slots, local_worker_args);
-        if (!started.ok()) return Finish(started);
-      }
-      Status fleet = RunPasses(broker);
-      local.Stop();
-      if (!fleet.ok()) return Finish(fleet);
-    }
-    std::error_code ec;
-    // Mirrors are only valid within this run; spills of a failed pass go too.
-    std::filesystem::remove_all(job_dir_ / ".work", ec);
-  } catch (const zmq::error_t& e) {
-    return Finish(Internal(std::string("ZeroMQ: ") + e.what()));
-  }
+  std::error_code ec;
+  // Mirrors are only valid within this run; spills of a failed pass go too.
+  std::filesystem::remove_all(job_dir_ / ".work", ec);
   return Finish(Status::Ok());
 }
 
-Status RunEngine::RunPasses(Broker& broker) {
-  const uint64_t dropped_before = broker.dropped_frames();
-  const uint64_t refused_before = broker.refused_handshakes();
+Status RunEngine::RunPasses(Fleet& fleet) {
+  const FleetCounters before = fleet.counters();
   uint32_t wanted = std::max<uint32_t>(config_.fleet.min_workers, options_.local_workers > 0 ? 1 : 0);
-  INGEST_RETURN_IF_ERROR(broker.WaitForWorkers(wanted, std::chrono::seconds(config_.fleet.wait_for_workers_s)));
+  INGEST_RETURN_IF_ERROR(fleet.WaitForWorkers(wanted, std::chrono::seconds(config_.fleet.wait_for_workers_s)));
   if (!pending_pages_.empty()) {
-    INGEST_RETURN_IF_ERROR(FetchPages(broker));
+    INGEST_RETURN_IF_ERROR(FetchPages(fleet));
     INGEST_RETURN_IF_ERROR(SettleDiscovery());
   }
   for (Pass pass : passes_) {
-    Status status = RunPass(broker, pass);
+    Status status = RunPass(fleet, pass);
     if (!status.ok()) break;  // the gate of every later pass would stay closed
   }
-  if (const uint64_t dropped = broker.dropped_frames() - dropped_before; dropped > 0) {
+  const FleetCounters after = fleet.counters();
+  if (const uint64_t dropped = after.dropped_frames - before.dropped_frames; dropped > 0) {
     LogEvent(spdlog::level::warn, {.status = "dropped_frames", .count = dropped},
              "fleet: dropped " + std::to_string(dropped) +
                  " frames that did not parse, came from unknown peers or spoke another protocol version");
   }
-  if (const uint64_t refused = broker.refused_handshakes() - refused_before; refused > 0) {
+  if (const uint64_t refused = after.refused_handshakes - before.refused_handshakes; refused > 0) {
     LogEvent(spdlog::level::warn, {.status = "refused_workers", .count = refused},
              "fleet: refused " + std::to_string(refused) + " CURVE handshakes of workers whose key is not authorized");
   }
   return Status::Ok();
-}
-
-std::string LoopbackEndpoint(const std::string& endpoint) {
-  // A wildcard bind is reached through loopback by local workers.
-  for (const std::string any : {"tcp://0.0.0.0:", "tcp://*:"}) {
-    if (endpoint.rfind(any, 0) == 0) return "tcp://127.0.0.1:" + endpoint.substr(any.size());
-  }
-  return endpoint;
 }
 
 int RunCoordinator(const RunOptions& options) {

@@ -22,16 +22,16 @@
 
 namespace ingest {
 
-class Broker;
+class Fleet;
 
 // One run of the coordinator against one job: resolves the job directory and
 // manifest, discovers documents, brings up the fleet, passes each gate and
 // executes the passes, then records the outcome. Single-threaded.
 class RunEngine {
  public:
-  // With `shared_broker` (the serve daemon's, bound and kept up between
-  // runs) the run uses it instead of binding its own.
-  RunEngine(RunOptions options, Config config, Broker* shared_broker = nullptr);
+  // With `shared_fleet` (the serve daemon's, bound and kept up between
+  // runs) the run uses it instead of bringing up its own.
+  RunEngine(RunOptions options, Config config, Fleet* shared_fleet = nullptr);
   ~RunEngine();
 
   // Returns the process exit code; the summary JSON is the last stdout line.
@@ -46,7 +46,7 @@ class RunEngine {
   // pending_pages_ for the fleet.
   Status DiscoverDocuments();
   // Has the fleet fetch the pages of due http sources and adds them.
-  Status FetchPages(Broker& broker);
+  Status FetchPages(Fleet& fleet);
   // Writes what discovery found (documents, change events) to the store.
   Status CommitDiscovery();
   // CommitDiscovery when this run discovered, then the previous job and the
@@ -72,9 +72,9 @@ class RunEngine {
   void RecordState(const RunSummary& summary, bool documents_settled);
   Status SaveManifest();
   // Runs one pass behind its gate; a non-ok status fails the run.
-  Status RunPass(Broker& broker, Pass pass);
+  Status RunPass(Fleet& fleet, Pass pass);
   // Waits for the fleet and runs every pass; the status is the fleet's.
-  Status RunPasses(Broker& broker);
+  Status RunPasses(Fleet& fleet);
   int Finish(const Status& fatal);
   // With OPENAI_API_KEY set: the AI section of the failure report.
   void AddAiSection(FailureReportInput& input) const;
@@ -83,12 +83,10 @@ class RunEngine {
   int DryRun();
   // "coordinator CPU 2.31 s, 190 us per task", for the final log line.
   std::string CpuReport() const;
-  // With fleet.curve, --local-workers need keys: returns their extra flags.
-  Result<std::vector<std::string>> PrepareLocalWorkerKeys();
 
   RunOptions options_;
   Config config_;
-  Broker* shared_broker_ = nullptr;
+  Fleet* shared_fleet_ = nullptr;
   RunId run_id_;
   WallTime started_;
   std::chrono::steady_clock::time_point started_steady_;
@@ -121,7 +119,5 @@ class RunEngine {
   std::map<Pass, RecordMirror> mirrors_;
 };
 
-// tcp://*:P and tcp://0.0.0.0:P as local processes reach them.
-std::string LoopbackEndpoint(const std::string& endpoint);
 
 }  // namespace ingest

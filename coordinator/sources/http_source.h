@@ -9,7 +9,7 @@
 
 #include "common/config.h"
 #include "common/status.h"
-#include "coordinator/fleet/broker.h"
+#include "coordinator/fleet/task_handler.h"
 #include "coordinator/sources/change_detection.h"
 #include "coordinator/state/state_store.h"
 #include "proto/fleet.pb.h"

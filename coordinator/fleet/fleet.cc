@@ -1,0 +1,102 @@
+#include "coordinator/fleet/fleet.h"
+
+#include <spdlog/spdlog.h>
+
+#include <zmq.hpp>
+
+#include "common/atomic_file.h"
+#include "common/curve_keys.h"
+#include "coordinator/fleet/broker.h"
+#include "coordinator/fleet/local_workers.h"
+#include "coordinator/fleet/zap_authenticator.h"
+
+namespace ingest {
+namespace {
+
+// With fleet.curve, --local-workers get a key pair of their own, authorized
+// alongside the configured ones; returns their extra flags.
+Result<std::vector<std::string>> PrepareLocalWorkerKeys(const std::filesystem::path& dir, FleetConfig& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), dir.string());
+  INGEST_ASSIGN_OR_RETURN(CurveKeyPair keys, GenerateCurveKeyPair());
+  INGEST_RETURN_IF_ERROR(WriteCurveKeyPair(dir / "local-worker", keys));
+  INGEST_RETURN_IF_ERROR(WriteFileAtomic(dir / "coordinator.pub", config.curve_public_key + "\n"));
+  config.curve_authorized_keys.push_back(keys.public_key);
+  return std::vector<std::string>{"--curve-server-key", (dir / "coordinator.pub").string(), "--curve-secret-key",
+                                  (dir / "local-worker.key").string()};
+}
+
+}  // namespace
+
+// Declared in destruction order, last first: the local workers drain while
+// the broker still answers them; the context goes after every socket.
+struct Fleet::Parts {
+  zmq::context_t context{1};
+  std::unique_ptr<ZapAuthenticator> zap;  // with fleet.curve only
+  std::unique_ptr<Broker> broker;
+  LocalWorkers local;
+};
+
+Fleet::Fleet(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+Fleet::~Fleet() = default;
+
+Result<std::unique_ptr<Fleet>> Fleet::Start(FleetConfig config, const RetryConfig& retry, const FleetOptions& options,
+                                            const Clock& clock) {
+  std::vector<std::string> local_args;
+  if (config.curve() && options.local_workers > 0) {
+    INGEST_ASSIGN_OR_RETURN(local_args, PrepareLocalWorkerKeys(options.local_keys_dir, config));
+  }
+  auto parts = std::make_unique<Parts>();
+  try {
+    if (config.curve()) {
+      // Bound before the fleet socket exists, so no handshake finds nobody
+      // answering (libzmq would then let it through).
+      parts->zap = std::make_unique<ZapAuthenticator>(parts->context, config.curve_authorized_keys);
+      spdlog::info("fleet: CURVE authentication on: coordinator public key {}, {} authorized worker keys",
+                   config.curve_public_key, config.curve_authorized_keys.size());
+    }
+    parts->broker = std::make_unique<Broker>(parts->context, config, retry, clock);
+  } catch (const zmq::error_t& e) {
+    return Internal(std::string("fleet: ZeroMQ: ") + e.what());
+  }
+  INGEST_RETURN_IF_ERROR(parts->broker->Bind(options.bind.empty() ? config.bind : options.bind));
+  spdlog::info("fleet: listening on {}", parts->broker->endpoint());
+  if (options.local_workers > 0) {
+    INGEST_RETURN_IF_ERROR(parts->local.Start(options.local_workers, LoopbackEndpoint(parts->broker->endpoint()),
+                                              options.local_worker_slots, local_args));
+  }
+  return std::unique_ptr<Fleet>(new Fleet(std::move(parts)));
+}
+
+const std::string& Fleet::endpoint() const { return parts_->broker->endpoint(); }
+
+Status Fleet::WaitForWorkers(uint32_t count, std::chrono::seconds timeout) {
+  return parts_->broker->WaitForWorkers(count, timeout);
+}
+
+Status Fleet::Idle(Clock::TimePoint until, const std::function<bool()>& stop) {
+  return parts_->broker->Idle(until, stop);
+}
+
+Status Fleet::Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics) {
+  return parts_->broker->Execute(order, handler, metrics);
+}
+
+size_t Fleet::ready_workers() const { return parts_->broker->ready_workers(); }
+
+FleetCounters Fleet::counters() const {
+  return {.dropped_frames = parts_->broker->dropped_frames(),
+          .refused_handshakes = parts_->zap ? parts_->zap->refused() : 0};
+}
+
+std::string LoopbackEndpoint(const std::string& endpoint) {
+  // A wildcard bind is reached through loopback by local workers.
+  for (std::string_view any : {"tcp://0.0.0.0:", "tcp://*:"}) {
+    if (endpoint.starts_with(any)) return "tcp://127.0.0.1:" + endpoint.substr(any.size());
+  }
+  return endpoint;
+}
+
+}  // namespace ingest

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/status.h"
+#include "coordinator/fleet/task_handler.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+// How a fleet is brought up.
+struct FleetOptions {
+  // The ROUTER endpoint; "tcp://127.0.0.1:*" picks a free port.
+  std::string bind;
+  // Worker processes the coordinator starts itself (--local-workers), with
+  // `local_worker_slots` slots each (0: one per core).
+  int local_workers = 0;
+  unsigned local_worker_slots = 0;
+  // With fleet.curve and local workers: where their key pair is written.
+  // They are authorized for this fleet only.
+  std::filesystem::path local_keys_dir;
+};
+
+// What the fleet refused, for the end-of-run log.
+struct FleetCounters {
+  uint64_t dropped_frames = 0;      // did not parse, unknown peer, other protocol version
+  uint64_t refused_handshakes = 0;  // CURVE keys not authorized
+};
+
+// The workers connected to one coordinator (SPEC §2) and everything that
+// speaks to them: the ZeroMQ context, the CURVE authentication handler, the
+// broker with its dispatcher, and the worker processes started for
+// --local-workers. Above this class the coordinator knows nothing of
+// ZeroMQ: no ZeroMQ type or exception leaves fleet/. A run brings up its own
+// fleet; the serve daemon keeps one up between runs. Not thread-safe: use it
+// on the thread that started it.
+class Fleet {
+ public:
+  // Binds the endpoint and starts the local workers. Unavailable when the
+  // address is taken; errors of the key files name them.
+  static Result<std::unique_ptr<Fleet>> Start(FleetConfig config, const RetryConfig& retry,
+                                              const FleetOptions& options, const Clock& clock = Clock::Steady());
+  // Drains the local workers, then closes the broker, the authentication
+  // handler and the context, in that order (a context outliving its sockets
+  // would block).
+  ~Fleet();
+  Fleet(const Fleet&) = delete;
+  Fleet& operator=(const Fleet&) = delete;
+
+  // The bound endpoint, e.g. "tcp://0.0.0.0:5555".
+  const std::string& endpoint() const;
+  // Returns once `count` workers are ready. Unavailable after `timeout`.
+  Status WaitForWorkers(uint32_t count, std::chrono::seconds timeout);
+  // Keeps the workers connected while no run is in progress, until `until`
+  // or until `stop` says so.
+  Status Idle(Clock::TimePoint until, const std::function<bool()>& stop);
+  // Runs the tasks of `order` on the fleet (see Broker::Execute).
+  Status Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics);
+  size_t ready_workers() const;
+  FleetCounters counters() const;
+
+ private:
+  struct Parts;
+  explicit Fleet(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+// tcp://*:P and tcp://0.0.0.0:P as processes on this host reach them.
+std::string LoopbackEndpoint(const std::string& endpoint);
+
+}  // namespace ingest
