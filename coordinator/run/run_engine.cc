@@ -32,9 +32,6 @@ namespace ingest {
 namespace {
 
 constexpr size_t kSummaryErrors = 5;
-// A run lock whose heartbeat is older than this belongs to a dead run.
-constexpr std::chrono::seconds kLockStaleAfter{120};
-constexpr std::chrono::seconds kLockHeartbeat{15};
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -69,13 +66,7 @@ RunEngine::RunEngine(RunOptions options, Config config, Fleet* shared_fleet)
   if (!options_.env.empty()) config_.env = options_.env;
 }
 
-RunEngine::~RunEngine() {
-  lock_heartbeat_.reset();
-  if (locked_) {
-    Status released = store_->ReleaseLock(config_.env, run_id_.value);
-    if (!released.ok()) spdlog::warn("{}", released.message());
-  }
-}
+RunEngine::~RunEngine() = default;
 
 Status RunEngine::ResolvePasses() {
   if (!options_.passes.empty() && !options_.resume_from.empty()) {
@@ -254,7 +245,7 @@ Status RunEngine::CommitDiscovery() {
   std::vector<StoredDocument> updates;
   for (const auto& [id, doc] : stored_updates_) updates.push_back(doc);
   INGEST_RETURN_IF_ERROR(store_->PutDocuments(config_.env, updates, now));
-  INGEST_RETURN_IF_ERROR(store_->RecordChanges(config_.env, run_id_.value, changes_, now));
+  INGEST_RETURN_IF_ERROR(store_->RecordChanges(config_.env, run_id_, changes_, now));
   return Status::Ok();
 }
 
@@ -345,11 +336,7 @@ void RunEngine::AddNotDue(const SourceConfig& source, const std::map<std::string
 Status RunEngine::OpenStateStore() {
   INGEST_ASSIGN_OR_RETURN(StateStore store, StateStore::Open(config_.state_db));
   store_.emplace(std::move(store));
-  std::string broken;
-  INGEST_RETURN_IF_ERROR(store_->AcquireLock(config_.env, run_id_.value, kLockStaleAfter, &broken));
-  locked_ = true;
-  if (!broken.empty()) spdlog::warn("broke the run lock of env '{}' held by {}", config_.env, broken);
-  lock_heartbeat_ = std::make_unique<LockHeartbeat>(config_.state_db, config_.env, run_id_.value, kLockHeartbeat);
+  INGEST_ASSIGN_OR_RETURN(lock_, RunLock::Acquire(*store_, config_.env, run_id_));
   return Status::Ok();
 }
 
@@ -506,16 +493,16 @@ void RunEngine::RecordState(const RunSummary& summary, bool documents_settled) {
     const PassRecord& pass = PassEntry(manifest_, p);
     if (pass.run_id() != run_id_.value) continue;
     const ArtifactRecord artifact = pass.artifacts_size() > 0 ? pass.artifacts(0) : ArtifactRecord();
-    results.push_back(store_->RecordPass(run_id_.value, PassLetter(p), pass.status(), pass.started(), pass.ended(),
+    results.push_back(store_->RecordPass(run_id_, PassLetter(p), pass.status(), pass.started(), pass.ended(),
                                          pass.metrics().tasks_total(), pass.metrics().tasks_reused(),
                                          artifact.records(), artifact.sha256()));
   }
-  StoredRun run{.run_id = run_id_.value, .env = config_.env, .job_id = manifest_.job_id(),
+  StoredRun run{.run_id = run_id_, .env = config_.env, .job_id = manifest_.job_id(),
                 .job_dir = job_dir_.string(), .ended_at = now, .status = summary.status(),
                 .exit_code = summary.exit_code(), .summary_json = ToJson(summary)};
   results.push_back(store_->RecordRunEnd(run));
   const bool ok = summary.status() == kJobCompleted || summary.status() == kJobPartial;
-  results.push_back(store_->RecordAudit(config_.env, run_id_.value, ok ? "ingestion_completed" : "ingestion_failed",
+  results.push_back(store_->RecordAudit(config_.env, run_id_, ok ? "ingestion_completed" : "ingestion_failed",
                                         ToJson(summary), now));
   for (const Status& s : results) {
     if (!s.ok()) LogEvent(spdlog::level::err, {.status = "state_store", .error = s.message()}, s.message());
@@ -875,7 +862,7 @@ int RunEngine::Run() {
     summary.set_exit_code(prepared.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed);
     summary.mutable_errors()->set_count(1);
     summary.mutable_errors()->add_first(prepared.message());
-    (void)store_->RecordAudit(config_.env, run_id_.value, "ingestion_failed", ToJson(summary),
+    (void)store_->RecordAudit(config_.env, run_id_, "ingestion_failed", ToJson(summary),
                               FormatTimestamp(std::chrono::system_clock::now()));
     notifier_->RunFinished({summary, ""});
     // A job that cannot be found or opened is a usage problem only when the
@@ -888,7 +875,7 @@ int RunEngine::Run() {
   run_log_ = std::move(*log);
   LogEvent(spdlog::level::info, {.status = kJobRunning}, "run " + run_id_.value + " started on job " +
                                                              manifest_.job_id() + " (" + job_dir_.string() + ")");
-  Status started = store_->RecordRunStart({.run_id = run_id_.value, .env = config_.env, .job_id = manifest_.job_id(),
+  Status started = store_->RecordRunStart({.run_id = run_id_, .env = config_.env, .job_id = manifest_.job_id(),
                                            .job_dir = job_dir_.string(), .trigger = run_record_->trigger(),
                                            .flags = fmt::format("{}", fmt::join(options_.flags, " ")),
                                            .started_at = run_record_->started(), .status = kJobRunning});
@@ -992,18 +979,17 @@ int ApplyRetention(const std::string& config_file) {
     spdlog::error("{}", store.status().message());
     return kExitFailed;
   }
-  const std::string holder = "retention_" + std::to_string(::getpid());
-  std::string broken;
-  if (Status locked = store->AcquireLock(config->env, holder, kLockStaleAfter, &broken); !locked.ok()) {
-    spdlog::error("{}", locked.message());
-    return locked.code() == StatusCode::kAborted ? kExitLocked : kExitFailed;
+  Result<std::unique_ptr<RunLock>> lock = RunLock::Acquire(*store, config->env, RunId{fmt::format("retention_{}", ::getpid())});
+  if (!lock.ok()) {
+    spdlog::error("{}", lock.status().message());
+    return lock.status().code() == StatusCode::kAborted ? kExitLocked : kExitFailed;
   }
   const std::filesystem::path env_dir = config->artifact_root / "ingest" / config->env;
   const WallTime now = std::chrono::system_clock::now();
   // Deleting first: no point in compressing a log about to go.
   Result<uint32_t> deleted = RemoveStaleJobs(env_dir, "", config->retention, now);
   Result<uint32_t> compressed = deleted.ok() ? CompressStaleLogs(env_dir, "", config->retention, now) : deleted;
-  (void)store->ReleaseLock(config->env, holder);
+  lock->reset();
   if (!compressed.ok()) {
     spdlog::error("retention: {}", compressed.status().message());
     return kExitFailed;

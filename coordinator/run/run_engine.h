@@ -16,6 +16,7 @@
 #include "coordinator/notify/failure_report.h"
 #include "coordinator/notify/notifications.h"
 #include "coordinator/pass/record_mirror.h"
+#include "coordinator/state/run_lock.h"
 #include "coordinator/state/state_store.h"
 #include "proto/fleet.pb.h"
 #include "proto/manifest.pb.h"
@@ -98,8 +99,7 @@ class RunEngine {
   std::unique_ptr<RunLog> run_log_;
   std::optional<Notifier> notifier_;
   std::optional<StateStore> store_;
-  std::unique_ptr<LockHeartbeat> lock_heartbeat_;
-  bool locked_ = false;
+  std::unique_ptr<RunLock> lock_;  // after store_: released before the store closes
   std::filesystem::path previous_job_;
   std::optional<Manifest> previous_manifest_;
   DocumentCounts counts_;                                 // new, changed, unchanged, deleted

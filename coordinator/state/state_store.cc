@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include <sqlite3.h>
+
 #include <spdlog/spdlog.h>
 
 #include "common/ids.h"
@@ -218,7 +220,7 @@ Status StateStore::Migrate() {
   return Status::Ok();
 }
 
-Status StateStore::AcquireLock(const std::string& env, const std::string& run_id, std::chrono::seconds stale_after,
+Status StateStore::AcquireLock(const std::string& env, const RunId& holder_id, std::chrono::seconds stale_after,
                                std::string* broken) {
   INGEST_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto rollback = [this](Status s) {
@@ -242,21 +244,21 @@ Status StateStore::AcquireLock(const std::string& env, const std::string& run_id
   Statement take(db_,
                  "INSERT OR REPLACE INTO locks (env, run_id, pid, host, acquired_at, heartbeat_unix) "
                  "VALUES (?, ?, ?, ?, ?, ?)");
-  take.Bind(env).Bind(run_id).Bind(static_cast<int64_t>(::getpid())).Bind(HostName());
+  take.Bind(env).Bind(holder_id.value).Bind(static_cast<int64_t>(::getpid())).Bind(HostName());
   take.Bind(FormatTimestamp(std::chrono::system_clock::now())).Bind(UnixNow());
   if (take.Step() != SQLITE_DONE) return rollback(Error("take lock"));
   return Exec("COMMIT");
 }
 
-Status StateStore::HeartbeatLock(const std::string& env, const std::string& run_id) {
+Status StateStore::HeartbeatLock(const std::string& env, const RunId& holder) {
   Statement beat(db_, "UPDATE locks SET heartbeat_unix = ? WHERE env = ? AND run_id = ?");
-  beat.Bind(UnixNow()).Bind(env).Bind(run_id);
+  beat.Bind(UnixNow()).Bind(env).Bind(holder.value);
   return beat.Step() == SQLITE_DONE ? Status::Ok() : Error("lock heartbeat");
 }
 
-Status StateStore::ReleaseLock(const std::string& env, const std::string& run_id) {
+Status StateStore::ReleaseLock(const std::string& env, const RunId& holder) {
   Statement release(db_, "DELETE FROM locks WHERE env = ? AND run_id = ?");
-  release.Bind(env).Bind(run_id);
+  release.Bind(env).Bind(holder.value);
   return release.Step() == SQLITE_DONE ? Status::Ok() : Error("release lock");
 }
 
@@ -337,30 +339,30 @@ Status StateStore::RecordRunStart(const StoredRun& run) {
   Statement insert(db_,
                    "INSERT INTO runs (run_id, env, job_id, job_dir, trigger, flags, started_at, status) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  insert.Bind(run.run_id).Bind(run.env).Bind(run.job_id).Bind(run.job_dir).Bind(run.trigger).Bind(run.flags);
+  insert.Bind(run.run_id.value).Bind(run.env).Bind(run.job_id).Bind(run.job_dir).Bind(run.trigger).Bind(run.flags);
   insert.Bind(run.started_at).Bind(run.status);
-  return insert.Step() == SQLITE_DONE ? Status::Ok() : Error("record run " + run.run_id);
+  return insert.Step() == SQLITE_DONE ? Status::Ok() : Error("record run " + run.run_id.value);
 }
 
 Status StateStore::RecordRunEnd(const StoredRun& run) {
   Statement update(db_, "UPDATE runs SET ended_at = ?, status = ?, exit_code = ?, summary = ? WHERE run_id = ?");
   update.Bind(run.ended_at).Bind(run.status).Bind(static_cast<int64_t>(run.exit_code)).Bind(run.summary_json);
-  update.Bind(run.run_id);
-  return update.Step() == SQLITE_DONE ? Status::Ok() : Error("record end of run " + run.run_id);
+  update.Bind(run.run_id.value);
+  return update.Step() == SQLITE_DONE ? Status::Ok() : Error("record end of run " + run.run_id.value);
 }
 
-Status StateStore::RecordPass(const std::string& run_id, const std::string& pass, const std::string& status,
+Status StateStore::RecordPass(const RunId& run_id, const std::string& pass, const std::string& status,
                               const std::string& started_at, const std::string& ended_at, uint32_t tasks,
                               uint32_t reused, uint64_t records, const std::string& sha256) {
   Statement insert(db_,
                    "INSERT INTO pass_records (run_id, pass, status, started_at, ended_at, tasks, reused, records, "
                    "sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  insert.Bind(run_id).Bind(pass).Bind(status).Bind(started_at).Bind(ended_at).Bind(static_cast<int64_t>(tasks));
+  insert.Bind(run_id.value).Bind(pass).Bind(status).Bind(started_at).Bind(ended_at).Bind(static_cast<int64_t>(tasks));
   insert.Bind(static_cast<int64_t>(reused)).Bind(static_cast<int64_t>(records)).Bind(sha256);
-  return insert.Step() == SQLITE_DONE ? Status::Ok() : Error("record pass " + pass + " of " + run_id);
+  return insert.Step() == SQLITE_DONE ? Status::Ok() : Error("record pass " + pass + " of " + run_id.value);
 }
 
-Status StateStore::RecordChanges(const std::string& env, const std::string& run_id,
+Status StateStore::RecordChanges(const std::string& env, const RunId& run_id,
                                  const std::vector<ChangeEvent>& changes, const std::string& now) {
   INGEST_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   Statement insert(db_,
@@ -368,7 +370,7 @@ Status StateStore::RecordChanges(const std::string& env, const std::string& run_
                    "previous_checksum, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const ChangeEvent& c : changes) {
     insert.Reset();
-    insert.Bind(env).Bind(run_id).Bind(c.source).Bind(c.source_id).Bind(c.path).Bind(c.change).Bind(c.checksum);
+    insert.Bind(env).Bind(run_id.value).Bind(c.source).Bind(c.source_id).Bind(c.path).Bind(c.change).Bind(c.checksum);
     insert.Bind(c.previous_checksum).Bind(now);
     if (insert.Step() != SQLITE_DONE) {
       Status error = Error("record change of " + c.path);
@@ -379,11 +381,11 @@ Status StateStore::RecordChanges(const std::string& env, const std::string& run_
   return Exec("COMMIT");
 }
 
-Status StateStore::RecordAudit(const std::string& env, const std::string& run_id, const std::string& event_type,
+Status StateStore::RecordAudit(const std::string& env, const RunId& run_id, const std::string& event_type,
                                const std::string& payload, const std::string& now) {
   Statement insert(db_,
                    "INSERT INTO audit_events (env, run_id, event_type, payload, created_at) VALUES (?, ?, ?, ?, ?)");
-  insert.Bind(env).Bind(run_id).Bind(event_type).Bind(payload).Bind(now);
+  insert.Bind(env).Bind(run_id.value).Bind(event_type).Bind(payload).Bind(now);
   return insert.Step() == SQLITE_DONE ? Status::Ok() : Error("record audit event " + event_type);
 }
 
@@ -397,7 +399,7 @@ Result<std::optional<StoredRun>> StateStore::LastSuccessfulRun(const std::string
   if (rc == SQLITE_DONE) return std::optional<StoredRun>();
   if (rc != SQLITE_ROW) return Error("read runs");
   StoredRun run;
-  run.run_id = query.Text(0);
+  run.run_id = RunId{query.Text(0)};
   run.env = env;
   run.job_id = query.Text(1);
   run.job_dir = query.Text(2);
@@ -424,26 +426,6 @@ Result<int64_t> StateStore::Count(const std::string& table, const std::string& e
   query.Bind(env);
   if (query.Step() != SQLITE_ROW) return Error("count " + table);
   return query.Int(0);
-}
-
-LockHeartbeat::LockHeartbeat(std::filesystem::path db, std::string env, std::string run_id,
-                             std::chrono::seconds every) {
-  thread_ = std::thread([this, db = std::move(db), env = std::move(env), run_id = std::move(run_id), every] {
-    Result<StateStore> store = StateStore::Open(db);
-    auto next = std::chrono::steady_clock::now() + every;
-    while (!stop_) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      if (std::chrono::steady_clock::now() < next) continue;
-      next += every;
-      Status beat = store.ok() ? store->HeartbeatLock(env, run_id) : store.status();
-      if (!beat.ok()) spdlog::warn("run lock heartbeat: {}", beat.message());
-    }
-  });
-}
-
-LockHeartbeat::~LockHeartbeat() {
-  stop_ = true;
-  thread_.join();
 }
 
 }  // namespace ingest

@@ -1,17 +1,16 @@
 #pragma once
 
-#include <sqlite3.h>
-
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "common/ids.h"
 #include "common/status.h"
+
+struct sqlite3;  // sqlite3.h stays out of this header
 
 namespace ingest {
 
@@ -38,7 +37,7 @@ struct StoredSource {
 
 // One run, as recorded when it starts and completed when it ends.
 struct StoredRun {
-  std::string run_id;
+  RunId run_id;
   std::string env;
   std::string job_id;
   std::string job_dir;
@@ -83,15 +82,15 @@ class StateStore {
   int schema_version() const { return schema_version_; }
   const std::filesystem::path& path() const { return path_; }
 
-  // --- the run lock (one run per env) ---
-  // Takes the env's lock for `run_id`. A lock whose holder is gone (its pid
+  // --- the run lock (one run per env); a run holds it through RunLock ---
+  // Takes the env's lock for `holder`. A lock whose holder is gone (its pid
   // no longer exists on this host, or its heartbeat is older than
   // `stale_after`) is broken and `*broken` says whose it was. Aborted naming
   // the holder when it is alive.
-  Status AcquireLock(const std::string& env, const std::string& run_id, std::chrono::seconds stale_after,
+  Status AcquireLock(const std::string& env, const RunId& holder, std::chrono::seconds stale_after,
                      std::string* broken);
-  Status HeartbeatLock(const std::string& env, const std::string& run_id);
-  Status ReleaseLock(const std::string& env, const std::string& run_id);
+  Status HeartbeatLock(const std::string& env, const RunId& holder);
+  Status ReleaseLock(const std::string& env, const RunId& holder);
 
   // --- documents and sources ---
   Result<std::map<std::string, StoredDocument>> Documents(const std::string& env, const std::string& source);
@@ -103,12 +102,12 @@ class StateStore {
   // --- history ---
   Status RecordRunStart(const StoredRun& run);
   Status RecordRunEnd(const StoredRun& run);
-  Status RecordPass(const std::string& run_id, const std::string& pass, const std::string& status,
+  Status RecordPass(const RunId& run_id, const std::string& pass, const std::string& status,
                     const std::string& started_at, const std::string& ended_at, uint32_t tasks, uint32_t reused,
                     uint64_t records, const std::string& sha256);
-  Status RecordChanges(const std::string& env, const std::string& run_id, const std::vector<ChangeEvent>& changes,
+  Status RecordChanges(const std::string& env, const RunId& run_id, const std::vector<ChangeEvent>& changes,
                        const std::string& now);
-  Status RecordAudit(const std::string& env, const std::string& run_id, const std::string& event_type,
+  Status RecordAudit(const std::string& env, const RunId& run_id, const std::string& event_type,
                      const std::string& payload, const std::string& now);
   // The newest run of `env` that ended completed or partial, other than
   // `except_job_id`: the job unchanged documents are carried forward from.
@@ -128,20 +127,6 @@ class StateStore {
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
   int schema_version_ = 0;
-};
-
-// Keeps the run lock's heartbeat fresh from its own thread and connection
-// while a run is in progress, so a live run is never mistaken for a dead one.
-class LockHeartbeat {
- public:
-  LockHeartbeat(std::filesystem::path db, std::string env, std::string run_id, std::chrono::seconds every);
-  ~LockHeartbeat();
-  LockHeartbeat(const LockHeartbeat&) = delete;
-  LockHeartbeat& operator=(const LockHeartbeat&) = delete;
-
- private:
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 }  // namespace ingest

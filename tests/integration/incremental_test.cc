@@ -139,11 +139,11 @@ TEST_F(IncrementalTest, ASecondRunOfTheEnvExits4NamingTheHolder) {
   Result<StateStore> holder = StateStore::Open(StateDb());
   ASSERT_OK(holder);
   std::string broken;
-  ASSERT_OK(holder->AcquireLock("itest", "run_holding", 120s, &broken));
+  ASSERT_OK(holder->AcquireLock("itest", RunId{"run_holding"}, 120s, &broken));
   RunOutcome refused = Run({}, 0);
   EXPECT_EQ(refused.exit_code, 4);
   EXPECT_THAT(refused.stderr_text, HasSubstr("env 'itest' is locked by run run_holding"));
-  ASSERT_OK(holder->ReleaseLock("itest", "run_holding"));
+  ASSERT_OK(holder->ReleaseLock("itest", RunId{"run_holding"}));
   RunOk({});
 }
 
@@ -192,7 +192,7 @@ TEST_F(IncrementalTest, ServeCatchesUpAMissedRunAndStopsOnSigterm) {
     // The daemon was down on New Year's night: the last run is older than the last firing.
     Result<StateStore> store = StateStore::Open(StateDb());
     ASSERT_OK(store);
-    ASSERT_OK(store->RecordRunStart({.run_id = "run_20250601_000000_1", .env = "itest", .job_id = "job_old",
+    ASSERT_OK(store->RecordRunStart({.run_id = RunId{"run_20250601_000000_1"}, .env = "itest", .job_id = "job_old",
                                      .job_dir = "/nonexistent", .trigger = "schedule", .flags = "",
                                      .started_at = "2025-06-01T00:00:00.000Z", .status = "completed"}));
   }

@@ -49,13 +49,13 @@ TEST_F(StateStoreTest, CreatesTheSchemaAndReopensWithoutMigratingAgain) {
 TEST_F(StateStoreTest, HistoryIsAppendOnly) {
   Result<StateStore> store = StateStore::Open(db_);
   ASSERT_OK(store);
-  ASSERT_OK(store->RecordAudit("dev", "run_1", "ingestion_completed", "{}", "t1"));
-  ASSERT_OK(store->RecordChanges("dev", "run_1", {{"rules", "doc_1", "a.md", "new", "abc", ""}}, "t1"));
+  ASSERT_OK(store->RecordAudit("dev", RunId{"run_1"}, "ingestion_completed", "{}", "t1"));
+  ASSERT_OK(store->RecordChanges("dev", RunId{"run_1"}, {{"rules", "doc_1", "a.md", "new", "abc", ""}}, "t1"));
   EXPECT_NE(Raw("DELETE FROM audit_events"), SQLITE_OK);
   EXPECT_NE(Raw("UPDATE change_events SET change = 'deleted'"), SQLITE_OK);
   EXPECT_EQ(*store->Count("audit_events", "dev"), 1);
   EXPECT_EQ(*store->Count("change_events", "dev"), 1);
-  EXPECT_FALSE(store->RecordAudit("dev", "run_1", "made_up", "{}", "t1").ok());
+  EXPECT_FALSE(store->RecordAudit("dev", RunId{"run_1"}, "made_up", "{}", "t1").ok());
 }
 
 TEST_F(StateStoreTest, ASecondRunOfTheEnvIsRefusedNamingTheHolder) {
@@ -64,13 +64,13 @@ TEST_F(StateStoreTest, ASecondRunOfTheEnvIsRefusedNamingTheHolder) {
   ASSERT_OK(first);
   ASSERT_OK(second);
   std::string broken;
-  ASSERT_OK(first->AcquireLock("dev", "run_a", 120s, &broken));
-  Status refused = second->AcquireLock("dev", "run_b", 120s, &broken);
+  ASSERT_OK(first->AcquireLock("dev", RunId{"run_a"}, 120s, &broken));
+  Status refused = second->AcquireLock("dev", RunId{"run_b"}, 120s, &broken);
   EXPECT_EQ(refused.code(), StatusCode::kAborted);
   EXPECT_THAT(refused.message(), HasSubstr("env 'dev' is locked by run run_a (pid " + std::to_string(::getpid())));
-  EXPECT_OK(second->AcquireLock("prod", "run_b", 120s, &broken));  // another env is independent
-  ASSERT_OK(first->ReleaseLock("dev", "run_a"));
-  EXPECT_OK(second->AcquireLock("dev", "run_b", 120s, &broken));
+  EXPECT_OK(second->AcquireLock("prod", RunId{"run_b"}, 120s, &broken));  // another env is independent
+  ASSERT_OK(first->ReleaseLock("dev", RunId{"run_a"}));
+  EXPECT_OK(second->AcquireLock("dev", RunId{"run_b"}, 120s, &broken));
   EXPECT_TRUE(broken.empty());
 }
 
@@ -87,7 +87,7 @@ TEST_F(StateStoreTest, ALockLeftByADeadProcessOrAStoppedHeartbeatIsBroken) {
   Result<StateStore> store = StateStore::Open(db_);
   ASSERT_OK(store);
   std::string broken;
-  ASSERT_OK(store->AcquireLock("dev", "run_new", 120s, &broken));
+  ASSERT_OK(store->AcquireLock("dev", RunId{"run_new"}, 120s, &broken));
   EXPECT_THAT(broken, HasSubstr("run run_dead"));
   EXPECT_THAT(broken, HasSubstr("its process is gone"));
 
@@ -95,7 +95,7 @@ TEST_F(StateStoreTest, ALockLeftByADeadProcessOrAStoppedHeartbeatIsBroken) {
   ASSERT_EQ(Raw("UPDATE locks SET run_id = 'run_far', host = 'elsewhere', heartbeat_unix = strftime('%s','now') - 600"),
             SQLITE_OK);
   broken.clear();
-  ASSERT_OK(store->AcquireLock("dev", "run_next", 120s, &broken));
+  ASSERT_OK(store->AcquireLock("dev", RunId{"run_next"}, 120s, &broken));
   EXPECT_THAT(broken, HasSubstr("its heartbeat stopped"));
 }
 
@@ -129,7 +129,7 @@ TEST_F(StateStoreTest, LastSuccessfulRunSkipsFailedRunsAndTheCurrentJob) {
   Result<StateStore> store = StateStore::Open(db_);
   ASSERT_OK(store);
   auto run = [&](const std::string& id, const std::string& job, const std::string& started, const std::string& status) {
-    StoredRun r{.run_id = id, .env = "dev", .job_id = job, .job_dir = "/jobs/" + job, .trigger = "schedule",
+    StoredRun r{.run_id = RunId{id}, .env = "dev", .job_id = job, .job_dir = "/jobs/" + job, .trigger = "schedule",
                 .flags = "", .started_at = started, .status = status};
     ASSERT_OK(store->RecordRunStart(r));
   };
