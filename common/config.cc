@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/atomic_file.h"
+#include "common/cron.h"
 #include "common/curve_keys.h"
 
 namespace ingest {
@@ -168,9 +169,8 @@ void ReadSource(const YAML::Node& node, size_t index, const std::string& file, c
   }
   r.Uint("timeout_s", &source->timeout_s, 1, 3600);
   r.String("check_frequency", &source->check_frequency);
-  if (!IsValidCheckFrequency(source->check_frequency)) {
-    r.Fail(r.Child("check_frequency"), "key '" + r.Key("check_frequency") + "': '" + source->check_frequency +
-                                           "' is not hourly, daily, weekly or a 5-field cron expression");
+  if (Status valid = ValidateCheckFrequency(source->check_frequency); !valid.ok()) {
+    r.Fail(r.Child("check_frequency"), "key '" + r.Key("check_frequency") + "': " + valid.message());
   }
   r.OneOf("priority", &source->priority, {"P0", "P1", "P2", "P3"});
   if (r.Has("rate_limit")) {
@@ -314,10 +314,12 @@ Result<std::string> Interpolate(std::string_view text, const EnvLookup& env) {
   return out;
 }
 
-bool IsValidCheckFrequency(const std::string& text) {
-  if (text == "hourly" || text == "daily" || text == "weekly") return true;
-  static const std::regex kCron(R"(^\s*([0-9*/,\-A-Za-z]+\s+){4}[0-9*/,\-A-Za-z]+\s*$)");
-  return std::regex_match(text, kCron);
+Status ValidateCheckFrequency(const std::string& text) {
+  if (text == "hourly" || text == "daily" || text == "weekly") return Status::Ok();
+  Result<CronExpression> cron = CronExpression::Parse(text);
+  if (cron.ok()) return Status::Ok();
+  return InvalidArgument("'" + text + "' is not hourly, daily, weekly or a 5-field cron expression (" +
+                         cron.status().message() + ")");
 }
 
 bool IsValidEnvName(const std::string& text) {
@@ -353,8 +355,13 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
   {
     MapReader r(top.Child("schedule"), "schedule", name, env, &error);
     r.String("cron", &config.schedule.cron);
-    if (!IsValidCheckFrequency(config.schedule.cron)) r.Fail(r.Child("cron"), "key 'schedule.cron': not a 5-field cron expression");
+    if (Result<CronExpression> cron = CronExpression::Parse(config.schedule.cron); !cron.ok()) {
+      r.Fail(r.Child("cron"), "key 'schedule.cron': " + cron.status().message());
+    }
     r.String("timezone", &config.schedule.timezone);
+    if (Result<absl::TimeZone> zone = LoadZone(config.schedule.timezone); !zone.ok()) {
+      r.Fail(r.Child("timezone"), "key 'schedule.timezone': " + zone.status().message());
+    }
     r.Finish();
   }
   {

@@ -143,8 +143,9 @@ Result<std::string> Interpolate(std::string_view text, const EnvLookup& env);
 // unset variables.
 Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& env = ProcessEnv());
 
-// True for hourly, daily, weekly or a 5-field cron expression.
-bool IsValidCheckFrequency(const std::string& text);
+// hourly, daily, weekly or a 5-field cron expression; InvalidArgument says
+// what is wrong with anything else.
+Status ValidateCheckFrequency(const std::string& text);
 // [a-z0-9-]+
 bool IsValidEnvName(const std::string& text);
 

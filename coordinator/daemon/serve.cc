@@ -36,10 +36,6 @@ int ServeDaemon(const ServeOptions& options) {
     spdlog::error("{}", config.status().message());
     return kExitUsage;
   }
-  if (Status schedules = ValidateSchedules(*config); !schedules.ok()) {
-    spdlog::error("{}", schedules.message());
-    return kExitUsage;
-  }
   SetLogRedactor(SecretRedactor(*config));
   const absl::TimeZone zone = *LoadZone(config->schedule.timezone);
   const CronExpression cron = *CronExpression::Parse(config->schedule.cron);

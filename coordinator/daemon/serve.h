@@ -5,7 +5,7 @@
 
 #include <absl/time/time.h>
 
-#include "coordinator/sources/schedule.h"
+#include "common/cron.h"
 
 namespace ingest {
 

@@ -26,7 +26,7 @@
 #include "coordinator/notify/notifications.h"
 #include "coordinator/pass/pass_executor.h"
 #include "coordinator/run/retention.h"
-#include "coordinator/sources/schedule.h"
+#include "coordinator/sources/check_frequency.h"
 
 namespace ingest {
 namespace {
@@ -947,10 +947,6 @@ int RunCoordinator(const RunOptions& options) {
     spdlog::error("--env '{}' is not [a-z0-9-]+", options.env);
     return kExitUsage;
   }
-  if (Status schedules = ValidateSchedules(*config); !schedules.ok()) {
-    spdlog::error("{}", schedules.message());
-    return kExitUsage;
-  }
   SetLogRedactor(SecretRedactor(*config));
   RunEngine engine(options, std::move(*config));
   return engine.Run();
@@ -958,9 +954,8 @@ int RunCoordinator(const RunOptions& options) {
 
 int CheckConfig(const std::string& config_file) {
   Result<Config> config = LoadConfig(config_file);
-  Status valid = config.ok() ? ValidateSchedules(*config) : config.status();
-  if (!valid.ok()) {
-    std::cerr << valid.message() << "\n";
+  if (!config.ok()) {
+    std::cerr << config.status().message() << "\n";
     return kExitUsage;
   }
   std::cout << config_file << ": OK (env " << config->env << ", " << config->sources.size() << " sources)\n";

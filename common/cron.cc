@@ -1,9 +1,8 @@
-#include "coordinator/sources/schedule.h"
+#include "common/cron.h"
 
 #include <absl/time/civil_time.h>
 
 #include <cstdlib>
-#include <functional>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -190,48 +189,6 @@ Result<absl::TimeZone> LoadZone(const std::string& name) {
     return InvalidArgument("time zone '" + name + "' is not a known IANA zone (is tzdata installed?)");
   }
   return zone;
-}
-
-Result<bool> IsDue(const std::string& frequency, std::optional<absl::Time> last_checked, absl::Time now,
-                   const absl::TimeZone& zone) {
-  if (!last_checked) return true;
-  using Period = std::function<bool(absl::CivilSecond, absl::CivilSecond)>;
-  // Each named frequency: whether two instants fall in different periods.
-  static const std::map<std::string, Period> kPeriods = {
-      {"hourly", [](absl::CivilSecond a, absl::CivilSecond b) { return absl::CivilHour(a) != absl::CivilHour(b); }},
-      {"daily", [](absl::CivilSecond a, absl::CivilSecond b) { return absl::CivilDay(a) != absl::CivilDay(b); }},
-      {"weekly",
-       [](absl::CivilSecond a, absl::CivilSecond b) {
-         // ISO weeks start on Monday.
-         auto monday = [](absl::CivilDay d) { return absl::PrevWeekday(d + 1, absl::Weekday::monday); };
-         return monday(absl::CivilDay(a)) != monday(absl::CivilDay(b));
-       }},
-  };
-  if (auto it = kPeriods.find(frequency); it != kPeriods.end()) {
-    return it->second(absl::ToCivilSecond(*last_checked, zone), absl::ToCivilSecond(now, zone));
-  }
-  INGEST_ASSIGN_OR_RETURN(CronExpression cron, CronExpression::Parse(frequency));
-  return cron.Next(*last_checked, zone) <= now;
-}
-
-Status ValidateSchedules(const Config& config) {
-  auto fail = [&config](const std::string& key, const Status& s) {
-    return InvalidArgument(config.file.string() + ": key '" + key + "': " + s.message());
-  };
-  if (Result<absl::TimeZone> zone = LoadZone(config.schedule.timezone); !zone.ok()) {
-    return fail("schedule.timezone", zone.status());
-  }
-  if (Result<CronExpression> cron = CronExpression::Parse(config.schedule.cron); !cron.ok()) {
-    return fail("schedule.cron", cron.status());
-  }
-  for (size_t i = 0; i < config.sources.size(); ++i) {
-    const std::string& frequency = config.sources[i].check_frequency;
-    if (frequency == "hourly" || frequency == "daily" || frequency == "weekly") continue;
-    if (Result<CronExpression> cron = CronExpression::Parse(frequency); !cron.ok()) {
-      return fail("sources[" + std::to_string(i) + "].check_frequency", cron.status());
-    }
-  }
-  return Status::Ok();
 }
 
 }  // namespace ingest

@@ -8,7 +8,6 @@
 
 #include <absl/time/time.h>
 
-#include "common/config.h"
 #include "common/status.h"
 
 namespace ingest {
@@ -52,20 +51,5 @@ std::optional<absl::Time> ParseTimestamp(const std::string& rfc3339);
 
 // Loads an IANA zone ("Europe/Paris", "UTC") from the system's tzdata.
 Result<absl::TimeZone> LoadZone(const std::string& name);
-
-// Whether a source with `frequency` (hourly | daily | weekly | a cron
-// expression) is due at `now`, given when it was last checked (nullopt:
-// never). hourly, daily and weekly mean "not yet in this clock hour,
-// calendar day or ISO week" of `zone`, so a daily schedule at 02:00 finds a
-// daily source due every night even when last night's check started a few
-// seconds after 02:00. A cron frequency is due when it fired since the last
-// check.
-Result<bool> IsDue(const std::string& frequency, std::optional<absl::Time> last_checked, absl::Time now,
-                   const absl::TimeZone& zone);
-
-// Checks what config validation cannot without a time zone database:
-// schedule.timezone, schedule.cron and every source's check_frequency.
-// InvalidArgument naming the config file and key.
-Status ValidateSchedules(const Config& config);
 
 }  // namespace ingest

@@ -1,6 +1,4 @@
-#include "coordinator/sources/schedule.h"
-
-#include "coordinator/daemon/serve.h"
+#include "common/cron.h"
 
 #include "tests/testing/testing.h"
 
@@ -83,66 +81,6 @@ TEST(CronExpressionTest, ALocalTimeRepeatedByFallBackFiresOnlyOnce) {
 
 TEST(CronExpressionTest, UnknownZonesAreRefused) {
   EXPECT_THAT(LoadZone("Mars/Olympus_Mons").status().message(), HasSubstr("not a known IANA zone"));
-}
-
-TEST(IsDueTest, NamedFrequenciesCountCalendarPeriodsNotElapsedTime) {
-  const absl::TimeZone utc = absl::UTCTimeZone();
-  // Last night's check began a few seconds after 02:00; tonight's schedule fires at 02:00 sharp.
-  EXPECT_TRUE(*IsDue("daily", Utc(2026, 11, 21, 2, 0, 5), Utc(2026, 11, 22, 2, 0, 1), utc));
-  EXPECT_FALSE(*IsDue("daily", Utc(2026, 11, 22, 0, 10), Utc(2026, 11, 22, 23, 50), utc));
-  EXPECT_TRUE(*IsDue("hourly", Utc(2026, 11, 22, 2, 59), Utc(2026, 11, 22, 3, 0), utc));
-  EXPECT_FALSE(*IsDue("hourly", Utc(2026, 11, 22, 3, 0), Utc(2026, 11, 22, 3, 59), utc));
-  EXPECT_FALSE(*IsDue("weekly", Utc(2026, 11, 16, 2, 0), Utc(2026, 11, 22, 23, 0), utc));  // Mon .. Sun
-  EXPECT_TRUE(*IsDue("weekly", Utc(2026, 11, 22, 23, 0), Utc(2026, 11, 23, 0, 1), utc));   // Sun -> Mon
-  EXPECT_TRUE(*IsDue("weekly", std::nullopt, Utc(2026, 11, 23, 0, 1), utc));                // never checked
-}
-
-TEST(IsDueTest, ACronFrequencyIsDueWhenItFiredSinceTheLastCheck) {
-  const absl::TimeZone utc = absl::UTCTimeZone();
-  EXPECT_TRUE(*IsDue("0 */6 * * *", Utc(2026, 11, 22, 5, 0), Utc(2026, 11, 22, 6, 30), utc));
-  EXPECT_FALSE(*IsDue("0 */6 * * *", Utc(2026, 11, 22, 6, 10), Utc(2026, 11, 22, 11, 59), utc));
-  EXPECT_FALSE(IsDue("every tuesday", Utc(2026, 11, 22, 6, 10), Utc(2026, 11, 22, 11, 59), utc).ok());
-}
-
-}  // namespace
-}  // namespace ingest
-
-namespace ingest {
-namespace {
-
-TEST(NextRunTimeTest, CatchesUpOnceWhenAFiringPassedWhileDown) {
-  const absl::TimeZone utc = absl::UTCTimeZone();
-  const CronExpression nightly = Cron("0 2 * * *");
-  const absl::Time now = Utc(2026, 11, 22, 9, 0);
-  // Last run the night before yesterday: last night's 02:00 was missed.
-  EXPECT_EQ(NextRunTime(nightly, utc, Utc(2026, 11, 21, 2, 0), now), now);
-  // Last run last night: the next is tonight.
-  EXPECT_EQ(NextRunTime(nightly, utc, Utc(2026, 11, 22, 2, 0, 3), now), Utc(2026, 11, 23, 2, 0));
-  // A fresh install has nothing to catch up.
-  EXPECT_EQ(NextRunTime(nightly, utc, std::nullopt, now), Utc(2026, 11, 23, 2, 0));
-}
-
-}  // namespace
-}  // namespace ingest
-
-namespace ingest {
-namespace {
-
-TEST(ValidateSchedulesTest, NamesTheKeyOfABadZoneCronOrFrequency) {
-  Config config;
-  config.file = "/etc/ingest.yaml";
-  config.sources.push_back(SourceConfig{.name = "a", .check_frequency = "daily"});
-  config.sources.push_back(SourceConfig{.name = "b", .check_frequency = "*/30 * * * *"});
-  EXPECT_OK(ValidateSchedules(config));
-  config.sources[1].check_frequency = "*/30 * * *";
-  EXPECT_THAT(ValidateSchedules(config).message(),
-              HasSubstr("/etc/ingest.yaml: key 'sources[1].check_frequency': cron '*/30 * * *'"));
-  config.sources[1].check_frequency = "hourly";
-  config.schedule.timezone = "Europe/Atlantis";
-  EXPECT_THAT(ValidateSchedules(config).message(), HasSubstr("key 'schedule.timezone'"));
-  config.schedule.timezone = "Asia/Tokyo";
-  config.schedule.cron = "0 25 * * *";
-  EXPECT_THAT(ValidateSchedules(config).message(), HasSubstr("key 'schedule.cron': cron '0 25 * * *': hour '25'"));
 }
 
 }  // namespace
