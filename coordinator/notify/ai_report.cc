@@ -1,6 +1,12 @@
 #include "coordinator/notify/ai_report.h"
 
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
 #include "common/proto_json.h"
+#include "common/redact.h"
+#include "common/run_log.h"
 #include "coordinator/notify/curl_transport.h"
 #include "proto/chat.pb.h"
 
@@ -41,6 +47,21 @@ Result<std::string> ConsolidateFailures(const AiReportConfig& config, const std:
     return InvalidArgument("AI endpoint: the answer has no message content");
   }
   return completion.choices(0).message().content();
+}
+
+void AddAiSection(const AiReportConfig& config, FailureReportInput& input) {
+  const char* key = std::getenv("OPENAI_API_KEY");
+  if (key == nullptr || *key == '\0') return;
+  input.ai_requested = true;
+  spdlog::info("asking the AI endpoint (model {}) for a consolidated report", config.model);
+  Result<std::string> answer = ConsolidateFailures(config, key, Redact(RenderFailureReport(input)));
+  if (answer.ok()) {
+    input.ai_text = *answer;
+  } else {
+    input.ai_error = answer.status().message();
+    LogEvent(spdlog::level::warn, {.status = "ai_report", .error = input.ai_error},
+             "AI consolidated report not available: " + input.ai_error);
+  }
 }
 
 }  // namespace ingest

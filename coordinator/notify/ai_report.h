@@ -4,6 +4,7 @@
 
 #include "common/config.h"
 #include "common/status.h"
+#include "coordinator/notify/failure_report.h"
 
 namespace ingest {
 
@@ -14,5 +15,11 @@ namespace ingest {
 // without the key or the URL.
 Result<std::string> ConsolidateFailures(const AiReportConfig& config, const std::string& api_key,
                                         const std::string& report_markdown);
+
+// With OPENAI_API_KEY set, asks for the "AI Consolidated Report" section of
+// the failure report `input` describes (already redacted) and puts the
+// answer, or why there is none, into `input`. Without the key it does
+// nothing. Never fails the report.
+void AddAiSection(const AiReportConfig& config, FailureReportInput& input);
 
 }  // namespace ingest

@@ -10,7 +10,6 @@
 #include "common/run_log.h"
 #include "common/sha256.h"
 #include "coordinator/sources/http_source.h"
-#include "coordinator/run/retention.h"
 
 namespace ingest {
 namespace {
@@ -377,10 +376,7 @@ Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
   for (const std::string& e : cleanup.integrity_errors()) {
     if (outcome->errors.size() < kMaxErrorsKept) outcome->errors.push_back("integrity: " + e);
   }
-  Result<uint32_t> stale = RemoveStaleJobs(job_dir_.parent_path(), job_dir_.filename().string(), config_.retention,
-                                           std::chrono::system_clock::now());
-  if (!stale.ok()) return stale.status();
-  cleanup.set_stale_deleted(*stale);
+  cleanup.set_stale_deleted(stale_deleted_);
   return Emit(cleanup, outcome);
 }
 

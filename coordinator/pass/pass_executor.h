@@ -54,6 +54,9 @@ class PassExecutor : public TaskHandler {
     std::filesystem::path previous_journal;
   };
   void set_reuse(Reuse reuse) { reuse_ = std::move(reuse); }
+  // The job directories retention deletes at the end of the run: the one
+  // figure of pass F's record its tasks do not give.
+  void set_stale_deleted(uint32_t count) { stale_deleted_ = count; }
 
   Status Plan();
   size_t task_count() const { return tasks_.size(); }
@@ -126,6 +129,7 @@ class PassExecutor : public TaskHandler {
   std::vector<std::optional<JournalLocation>> results_;  // successful results
   std::vector<bool> settled_;                            // has a final result
   std::vector<std::string> dictionary_;  // pass D
+  uint32_t stale_deleted_ = 0;           // pass F
   PassOutcome outcome_;
 };
 

@@ -83,12 +83,12 @@ Result<uint32_t> CompressStaleLogs(const std::filesystem::path& env_dir, const s
   return compressed;
 }
 
-Result<uint32_t> RemoveStaleJobs(const std::filesystem::path& env_dir, const std::string& current_job,
-                                 const RetentionConfig& retention, WallTime now) {
+Result<std::vector<std::filesystem::path>> StaleJobs(const std::filesystem::path& env_dir,
+                                                     const std::string& current_job,
+                                                     const RetentionConfig& retention, WallTime now) {
   INGEST_ASSIGN_OR_RETURN(std::vector<std::string> jobs, JobsNewestFirst(env_dir));
-  std::error_code ec;
   uint32_t kept_completed = 0;
-  uint32_t deleted = 0;
+  std::vector<std::filesystem::path> stale;
   const auto max_age = std::chrono::hours(24) * retention.delete_after_days;
   for (const std::string& job : jobs) {
     if (job == current_job) continue;
@@ -99,12 +99,28 @@ Result<uint32_t> RemoveStaleJobs(const std::filesystem::path& env_dir, const std
       continue;
     }
     if (now - JobTime(job) <= max_age) continue;
-    std::filesystem::remove_all(env_dir / job, ec);
-    if (ec) return ErrnoStatus(ec.value(), "retention: deleting " + (env_dir / job).string());
-    spdlog::info("retention: deleted job {} (older than {} days)", job, retention.delete_after_days);
+    stale.push_back(env_dir / job);
+  }
+  return stale;
+}
+
+Result<uint32_t> DeleteJobs(const std::vector<std::filesystem::path>& jobs, const RetentionConfig& retention) {
+  uint32_t deleted = 0;
+  for (const std::filesystem::path& job : jobs) {
+    std::error_code ec;
+    std::filesystem::remove_all(job, ec);
+    if (ec) return ErrnoStatus(ec.value(), "retention: deleting " + job.string());
+    spdlog::info("retention: deleted job {} (older than {} days)", job.filename().string(),
+                 retention.delete_after_days);
     ++deleted;
   }
   return deleted;
+}
+
+Result<uint32_t> RemoveStaleJobs(const std::filesystem::path& env_dir, const std::string& current_job,
+                                 const RetentionConfig& retention, WallTime now) {
+  INGEST_ASSIGN_OR_RETURN(std::vector<std::filesystem::path> stale, StaleJobs(env_dir, current_job, retention, now));
+  return DeleteJobs(stale, retention);
 }
 
 }  // namespace ingest

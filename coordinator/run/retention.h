@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "common/ids.h"
@@ -10,11 +11,19 @@
 
 namespace ingest {
 
-// Deletes job directories of an env that retention no longer keeps: older
-// than `delete_after_days` (by job id time), except the newest
-// `keep_last_jobs` completed jobs and `current_job`, which is never touched.
-// Returns how many were deleted. A directory that is not a job
-// (name not job_YYYY-...) is left alone.
+// The job directories of an env that retention no longer keeps: older than
+// `delete_after_days` (by job id time), except the newest `keep_last_jobs`
+// completed jobs and `current_job`, which is never touched. A directory that
+// is not a job (name not job_YYYY-...) is left alone. Newest first.
+Result<std::vector<std::filesystem::path>> StaleJobs(const std::filesystem::path& env_dir,
+                                                     const std::string& current_job,
+                                                     const RetentionConfig& retention, WallTime now);
+
+// Deletes the job directories `jobs` (from StaleJobs); returns how many.
+// Errors name the directory.
+Result<uint32_t> DeleteJobs(const std::vector<std::filesystem::path>& jobs, const RetentionConfig& retention);
+
+// StaleJobs, then DeleteJobs.
 Result<uint32_t> RemoveStaleJobs(const std::filesystem::path& env_dir, const std::string& current_job,
                                  const RetentionConfig& retention, WallTime now);
 

@@ -4,6 +4,7 @@
 
 #include "common/ids.h"
 #include "common/sha256.h"
+#include "common/artifact.h"
 #include "tests/integration/job_fixture.h"
 
 namespace ingest {
@@ -181,6 +182,28 @@ TEST_F(RunTest, ConfigErrorsExit2AndCheckValidates) {
 
 namespace ingest {
 namespace {
+
+TEST_F(RunTest, PassFReportsTheOldJobsRetentionDeletesAtTheEndOfTheRun) {
+  const auto env_dir = dir_.path() / "artifacts" / "ingest" / "itest";
+  const std::string old_job = MakeJobId(std::chrono::system_clock::now() - std::chrono::hours(24 * 60)).value;
+  Manifest m = NewManifest(old_job, "itest");
+  m.set_status(kJobFailed);
+  std::filesystem::create_directories(env_dir / old_job);
+  ASSERT_OK(SaveManifest(env_dir / old_job / kManifestFileName, m));
+
+  RunOutcome run = Run({}, 1);
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  const RunSummary summary = Summary(run);
+  CleanupRecord cleanup;
+  ASSERT_OK(ScanArtifact(std::filesystem::path(summary.job_dir()) / ArtifactFileName(Pass::PASS_F), Pass::PASS_F,
+                         [&cleanup](const google::protobuf::Message& record) {
+                           cleanup.CopyFrom(record);
+                           return Status::Ok();
+                         }));
+  EXPECT_EQ(cleanup.stale_deleted(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(env_dir / old_job)) << "deleted once the run's outcome was recorded";
+  EXPECT_THAT(run.stderr_text, ::testing::HasSubstr("retention: deleted job " + old_job));
+}
 
 TEST_F(RunTest, RetentionCommandGzipsOldLogsAndDeletesOldJobsButKeepsCompletedOnes) {
   // A normal run gives the env its state store and a current job.

@@ -1,0 +1,133 @@
+#include "coordinator/run/carry_forward.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "common/artifact.h"
+#include "common/atomic_file.h"
+#include "common/manifest.h"
+#include "common/pass.h"
+#include "common/sha256.h"
+
+namespace ingest {
+
+std::string PassInputDigest(const RunContext& ctx, Pass pass) {
+  Sha256 hash;
+  auto field = [&hash](const std::string& text) {
+    hash.Update(text);
+    hash.Update(std::string_view("\0", 1));
+  };
+  field("ingestfleet " INGEST_VERSION);
+  field(PassLetter(pass));
+  const PassesConfig& p = ctx.config.passes;
+  field(fmt::format("{} {} {} {}", p.split_threshold_mb, p.split_pages, p.chunk_chars, p.overlap_chars));
+  std::map<std::string, std::string> roots;
+  for (const SourceConfig& source : ctx.config.sources) roots[source.name] = source.root.string();
+  const Manifest& manifest = ctx.manifest;
+  std::vector<std::string> ids;
+  for (const auto& [id, doc] : manifest.documents()) {
+    if (doc.status() == kDocProcessed || doc.status() == kDocUnchanged) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  for (const std::string& id : ids) {
+    const DocumentRecord& doc = manifest.documents().at(id);
+    field(id);
+    field(doc.source());
+    field(roots[doc.source()]);
+    field(doc.path());
+    field(doc.checksum());
+  }
+  for (Pass upstream : UpstreamPasses(pass)) {
+    const PassRecord& record = PassEntry(manifest, upstream);
+    field(record.artifacts_size() > 0 ? record.artifacts(0).sha256() : "missing");
+  }
+  return hash.HexDigest();
+}
+
+Result<CarryForward> CarryForward::Find(RunContext& ctx) {
+  CarryForward carry;
+  if (ctx.recompute_all() || ctx.explicit_rerun()) return carry;
+  INGEST_ASSIGN_OR_RETURN(std::optional<StoredRun> last,
+                          ctx.store->LastSuccessfulRun(ctx.config.env, ctx.manifest.job_id()));
+  if (!last || !std::filesystem::exists(std::filesystem::path(last->job_dir) / "journal")) return carry;
+  carry.previous_job_ = last->job_dir;
+  ctx.manifest.set_carried_from(last->job_id);
+  spdlog::info("unchanged documents are carried forward from job {}", last->job_id);
+  Result<Manifest> previous = LoadManifest(carry.previous_job_ / kManifestFileName);
+  if (previous.ok()) {
+    carry.previous_manifest_ = std::move(*previous);
+  } else {
+    spdlog::warn("passes cannot be copied whole from job {}: {}", last->job_id, previous.status().message());
+  }
+  return carry;
+}
+
+std::filesystem::path CarryForward::PreviousJournal(Pass pass) const {
+  if (previous_job_.empty()) return {};
+  return previous_job_ / "journal" / ("pass" + PassLetter(pass) + ".journal");
+}
+
+Result<bool> CarryForward::Carry(RunContext& ctx, Pass pass, PassRecord& record, uint32_t stale_deleted) const {
+  if (!previous_manifest_) return false;
+  Manifest& manifest = ctx.manifest;
+  const PassRecord& before = PassEntry(*previous_manifest_, pass);
+  // Failures are retried, not copied; an upstream pass that is not SUCCESS
+  // here leaves the verdict to the gate.
+  if (before.status() != kPassSuccess || before.input_digest() != record.input_digest() ||
+      before.metrics().documents_failed() > 0 || before.artifacts_size() != 1) {
+    return false;
+  }
+  for (Pass upstream : UpstreamPasses(pass)) {
+    if (PassEntry(manifest, upstream).status() != kPassSuccess) return false;
+  }
+  const PassInfo& info = Describe(pass);
+  const std::filesystem::path from = previous_job_ / info.artifact;
+  const std::filesystem::path to = ctx.job_dir / info.artifact;
+  ArtifactRecord artifact = before.artifacts(0);
+  if (info.merge == MergeKind::kCleanup) {
+    CleanupRecord cleanup;
+    INGEST_ASSIGN_OR_RETURN(ArtifactScan scan, ScanArtifact(from, pass, [&cleanup](const google::protobuf::Message& m) {
+                              cleanup.CopyFrom(m);
+                              return Status::Ok();
+                            }));
+    if (scan.records != 1) return false;
+    cleanup.set_stale_deleted(stale_deleted);
+    INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(to, pass));
+    INGEST_RETURN_IF_ERROR(writer.Add(cleanup));
+    INGEST_ASSIGN_OR_RETURN(artifact, writer.Commit());
+  } else {
+    INGEST_ASSIGN_OR_RETURN(std::string sha, CopyFileAtomic(from, to));
+    if (sha != artifact.sha256()) {
+      std::filesystem::remove(to);
+      spdlog::warn("{} of job {} changed since it was recorded; pass {} runs", info.artifact,
+                   previous_manifest_->job_id(), info.letter);
+      return false;
+    }
+  }
+  // The journal comes along: the next job carries its tasks forward from here.
+  const std::filesystem::path journal = "journal/pass" + info.letter + ".journal";
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.job_dir / "journal", ec);
+  if (std::filesystem::exists(previous_job_ / journal, ec)) {
+    INGEST_RETURN_IF_ERROR(CopyFileAtomic(previous_job_ / journal, ctx.job_dir / journal).status());
+  }
+  *record.add_artifacts() = artifact;
+  *record.mutable_metrics() = before.metrics();
+  record.mutable_metrics()->set_tasks_executed(0);
+  record.mutable_metrics()->set_tasks_retried(0);
+  record.mutable_metrics()->set_tasks_requeued(0);
+  record.mutable_metrics()->set_tasks_reused(before.metrics().tasks_total());
+  record.set_carried_from(previous_manifest_->job_id());
+  CopyTotals(pass, previous_manifest_->metrics(), manifest.mutable_metrics());
+  if (info.defines_documents) {
+    for (auto& [id, doc] : *manifest.mutable_documents()) {
+      if (doc.status() == kDocProcessed || doc.status() == kDocUnchanged) {
+        (*manifest.mutable_source_sha_map())[id] = doc.checksum();
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace ingest

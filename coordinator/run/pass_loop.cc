@@ -1,0 +1,175 @@
+#include "coordinator/run/pass_loop.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "common/manifest.h"
+#include "common/pass.h"
+#include "coordinator/pass/gate.h"
+#include "coordinator/pass/pass_executor.h"
+#include "coordinator/run/source_scan.h"
+
+namespace ingest {
+
+Status PassLoop::Run(Fleet* shared_fleet) {
+  // Pages of http sources are fetched by the fleet: discovery settles once
+  // it is up.
+  if (ctx_.discovery.pending_pages.empty()) {
+    INGEST_RETURN_IF_ERROR(Settle());
+    if (ctx_.passes.empty()) return Status::Ok();
+  }
+  if (shared_fleet != nullptr) {
+    INGEST_RETURN_IF_ERROR(RunOnFleet(*shared_fleet));
+  } else {
+    const RunOptions& options = ctx_.options;
+    INGEST_ASSIGN_OR_RETURN(std::unique_ptr<Fleet> fleet,
+                            Fleet::Start(ctx_.config.fleet, ctx_.config.retry,
+                                         {.bind = options.bind,
+                                          .local_workers = options.local_workers,
+                                          .local_worker_slots = options.local_worker_slots,
+                                          .local_keys_dir = ctx_.job_dir / ".work"}));
+    Status status = RunOnFleet(*fleet);
+    fleet.reset();  // the local workers drain before the outcome is recorded
+    INGEST_RETURN_IF_ERROR(status);
+  }
+  std::error_code ec;
+  // Mirrors are only valid within this run; spills of a failed pass go too.
+  std::filesystem::remove_all(ctx_.job_dir / ".work", ec);
+  return Status::Ok();
+}
+
+Status PassLoop::Settle() {
+  if (ctx_.rediscover) INGEST_RETURN_IF_ERROR(SourceScan(ctx_).Commit());
+  INGEST_ASSIGN_OR_RETURN(carry_, CarryForward::Find(ctx_));
+  return ctx_.SaveManifest();
+}
+
+Status PassLoop::RunOnFleet(Fleet& fleet) {
+  const FleetCounters before = fleet.counters();
+  const uint32_t wanted = std::max<uint32_t>(ctx_.config.fleet.min_workers, ctx_.options.local_workers > 0 ? 1 : 0);
+  INGEST_RETURN_IF_ERROR(fleet.WaitForWorkers(wanted, std::chrono::seconds(ctx_.config.fleet.wait_for_workers_s)));
+  if (!ctx_.discovery.pending_pages.empty()) {
+    INGEST_RETURN_IF_ERROR(SourceScan(ctx_).FetchPages(fleet));
+    INGEST_RETURN_IF_ERROR(Settle());
+  }
+  for (Pass pass : ctx_.passes) {
+    if (!RunPass(fleet, pass).ok()) break;  // the gate of every later pass would stay closed
+  }
+  const FleetCounters after = fleet.counters();
+  if (const uint64_t dropped = after.dropped_frames - before.dropped_frames; dropped > 0) {
+    LogEvent(spdlog::level::warn, {.status = "dropped_frames", .count = dropped},
+             "fleet: dropped " + std::to_string(dropped) +
+                 " frames that did not parse, came from unknown peers or spoke another protocol version");
+  }
+  if (const uint64_t refused = after.refused_handshakes - before.refused_handshakes; refused > 0) {
+    LogEvent(spdlog::level::warn, {.status = "refused_workers", .count = refused},
+             "fleet: refused " + std::to_string(refused) + " CURVE handshakes of workers whose key is not authorized");
+  }
+  return Status::Ok();
+}
+
+Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
+  const PassInfo& info = Describe(pass);
+  const std::string& letter = info.letter;
+  ScopedLogPass log_pass(letter);
+  PassRecord& record = PassEntry(ctx_.manifest, pass);
+  const auto start = std::chrono::steady_clock::now();
+  record.set_run_id(ctx_.run_id.value);
+  record.set_started(FormatTimestamp(std::chrono::system_clock::now()));
+  auto fail = [&](const Status& status) {
+    record.set_status(kPassFailed);
+    record.set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+    record.add_errors(status.message());
+    record.mutable_metrics()->set_duration_s(SecondsSince(start));
+    ctx_.errors.push_back("pass " + letter + ": " + status.message());
+    LogEvent(spdlog::level::err, {.status = kPassFailed, .error = status.message(), .duration_s = SecondsSince(start)},
+             "pass " + letter + " failed: " + status.message());
+    ctx_.pass_failed = true;
+    (void)ctx_.SaveManifest();
+    return status;
+  };
+
+  uint32_t stale_deleted = 0;
+  if (info.merge == MergeKind::kCleanup) {
+    Result<uint32_t> planned = retention_.Plan();
+    if (!planned.ok()) return fail(planned.status().WithContext("retention"));
+    stale_deleted = *planned;
+  }
+  record.set_input_digest(PassInputDigest(ctx_, pass));
+  Result<bool> carried = carry_->Carry(ctx_, pass, record, stale_deleted);
+  if (!carried.ok()) {
+    spdlog::warn("pass {} could not be copied from job {}: {}; it runs", letter, ctx_.manifest.carried_from(),
+                 carried.status().message());
+    record.clear_artifacts();
+  } else if (*carried) {
+    ctx_.mirrors.erase(pass);
+    ctx_.verified.erase(pass);
+    record.set_status(kPassSuccess);
+    record.set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+    record.mutable_metrics()->set_duration_s(SecondsSince(start));
+    ctx_.tasks.set_total(ctx_.tasks.total() + record.metrics().tasks_total());
+    ctx_.tasks.set_reused(ctx_.tasks.reused() + record.metrics().tasks_reused());
+    LogEvent(spdlog::level::info,
+             {.status = kPassSuccess, .count = record.artifacts(0).records(), .duration_s = SecondsSince(start)},
+             "pass " + letter + " SUCCESS: inputs unchanged, " + record.artifacts(0).path() + " copied from job " +
+                 record.carried_from() + " (" + std::to_string(record.artifacts(0).records()) + " records)");
+    return ctx_.SaveManifest();
+  }
+  Result<std::map<Pass, ArtifactScan>> gate = EvaluateGate(ctx_.manifest, pass, ctx_.job_dir, &ctx_.verified);
+  if (!gate.ok()) return fail(gate.status());
+  record.set_status(kPassRunning);
+  INGEST_RETURN_IF_ERROR(ctx_.SaveManifest());
+
+  // A mirror is only as good as the artifact it copies: drop those of the
+  // passes this one rewrites.
+  ctx_.mirrors.erase(pass);
+  ctx_.verified.erase(pass);
+  PassExecutor executor(pass, ctx_.config, ctx_.manifest, ctx_.job_dir, std::move(*gate), ctx_.mirrors);
+  executor.set_reuse({.own_journal = !ctx_.explicit_rerun(), .previous_journal = carry_->PreviousJournal(pass)});
+  executor.set_stale_deleted(stale_deleted);
+  if (Status planned = executor.Plan(); !planned.ok()) return fail(planned);
+  Result<PassExecutor::Reused> reused = executor.ReuseCommitted();
+  if (!reused.ok()) return fail(reused.status());
+  std::string reuse_note;
+  if (reused->resumed > 0) {
+    reuse_note += ", " + std::to_string(reused->resumed) + " reused from the journal of an interrupted run";
+  }
+  if (reused->carried > 0) {
+    reuse_note += ", " + std::to_string(reused->carried) + " carried forward from " + ctx_.manifest.carried_from();
+  }
+  LogEvent(spdlog::level::info, {.status = kPassRunning, .count = executor.task_count()},
+           "pass " + letter + " started: " + std::to_string(executor.task_count()) + " tasks" + reuse_note);
+  PassMetrics* metrics = record.mutable_metrics();
+  Status executed = fleet.Execute(executor.DispatchOrder(), executor, metrics);
+  metrics->set_tasks_total(static_cast<uint32_t>(executor.task_count()));
+  metrics->set_tasks_reused(static_cast<uint32_t>(reused->resumed + reused->carried));
+  ctx_.CountTasks(*metrics);
+  if (!executed.ok()) return fail(executed);
+  const double dispatch_s = SecondsSince(start);
+
+  Result<PassOutcome> outcome = executor.Merge();
+  if (!outcome.ok()) return fail(outcome.status().WithContext("pass " + letter + " artifact"));
+  *record.add_artifacts() = outcome->artifact;
+  ctx_.verified[pass] = std::move(outcome->scan);
+  ctx_.mirrors[pass] = std::move(outcome->mirror);
+  metrics->set_documents_failed(outcome->documents_failed);
+  metrics->set_duration_s(SecondsSince(start));
+  for (const std::string& e : outcome->errors) {
+    record.add_errors(e);
+    ctx_.errors.push_back("pass " + letter + ": " + e);
+  }
+  CopyTotals(pass, outcome->totals, ctx_.manifest.mutable_metrics());
+  record.set_status(kPassSuccess);
+  record.set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+  LogEvent(spdlog::level::info,
+           {.status = kPassSuccess, .count = outcome->artifact.records(), .duration_s = metrics->duration_s()},
+           "pass " + letter + " SUCCESS: " + outcome->artifact.path() + ", " +
+               std::to_string(outcome->artifact.records()) + " records, " +
+               std::to_string(outcome->documents_failed) + " documents failed; tasks " +
+               fmt::format("{:.2f}", dispatch_s) + " s, merge " +
+               fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) + " s");
+  return ctx_.SaveManifest();
+}
+
+}  // namespace ingest

@@ -1,0 +1,73 @@
+#include <spdlog/spdlog.h>
+
+#include "common/manifest.h"
+#include "common/pass.h"
+#include "common/proto_json.h"
+#include "coordinator/run/run_outcome.h"
+
+namespace ingest {
+
+void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_settled) {
+  if (!ctx.store) return;
+  StateStore& store = *ctx.store;
+  const std::string& env = ctx.config.env;
+  const Manifest& manifest = ctx.manifest;
+  const std::string now = FormatTimestamp(std::chrono::system_clock::now());
+  std::vector<Status> results;
+  if (documents_settled) {
+    std::vector<StoredDocument> updates;
+    // Documents this run did not discover (a resumed run, a source not due)
+    // keep what the store has besides the outcome; read once per source.
+    std::map<std::string, std::map<std::string, StoredDocument>> known;
+    const std::map<std::string, StoredDocument>& discovered = ctx.discovery.stored_updates;
+    for (const auto& [id, doc] : manifest.documents()) {
+      auto it = discovered.find(id);
+      StoredDocument stored = it != discovered.end()
+                                  ? it->second
+                                  : StoredDocument{id, doc.source(), doc.path(), doc.checksum(), doc.bytes(), 0, "", 0};
+      if (it == discovered.end()) {
+        if (known.count(doc.source()) == 0) {
+          Result<std::map<std::string, StoredDocument>> read = store.Documents(env, doc.source());
+          known[doc.source()] = read.ok() ? std::move(*read) : std::map<std::string, StoredDocument>();
+        }
+        if (auto k = known[doc.source()].find(id); k != known[doc.source()].end()) stored = k->second;
+      }
+      stored.last_status = doc.status();
+      stored.consecutive_failures = doc.status() == kDocFailed        ? stored.consecutive_failures + 1
+                                    : doc.status() == kDocQuarantined ? stored.consecutive_failures
+                                                                      : 0;
+      updates.push_back(std::move(stored));
+    }
+    results.push_back(store.PutDocuments(env, updates, now));
+    for (const auto& [name, source] : manifest.sources()) {
+      const bool checked = source.status() != "not_due";
+      results.push_back(store.PutSource(env, name, source.kind(), source.status(), checked,
+                                        checked ? FormatTimestamp(ctx.started) : now));
+    }
+  }
+  for (Pass p : ctx.passes) {
+    const PassRecord& pass = PassEntry(manifest, p);
+    if (pass.run_id() != ctx.run_id.value) continue;
+    const ArtifactRecord artifact = pass.artifacts_size() > 0 ? pass.artifacts(0) : ArtifactRecord();
+    results.push_back(store.RecordPass(ctx.run_id, PassLetter(p), pass.status(), pass.started(), pass.ended(),
+                                       pass.metrics().tasks_total(), pass.metrics().tasks_reused(), artifact.records(),
+                                       artifact.sha256()));
+  }
+  StoredRun run{.run_id = ctx.run_id,
+                .env = env,
+                .job_id = manifest.job_id(),
+                .job_dir = ctx.job_dir.string(),
+                .ended_at = now,
+                .status = summary.status(),
+                .exit_code = summary.exit_code(),
+                .summary_json = ToJson(summary)};
+  results.push_back(store.RecordRunEnd(run));
+  const bool ok = summary.status() == kJobCompleted || summary.status() == kJobPartial;
+  results.push_back(
+      store.RecordAudit(env, ctx.run_id, ok ? "ingestion_completed" : "ingestion_failed", ToJson(summary), now));
+  for (const Status& s : results) {
+    if (!s.ok()) LogEvent(spdlog::level::err, {.status = "state_store", .error = s.message()}, s.message());
+  }
+}
+
+}  // namespace ingest

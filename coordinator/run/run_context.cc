@@ -1,0 +1,40 @@
+#include "coordinator/run/run_context.h"
+
+#include <unistd.h>
+
+#include "common/manifest.h"
+
+namespace ingest {
+namespace {
+
+Config WithEnv(Config config, const std::string& env) {
+  if (!env.empty()) config.env = env;
+  return config;
+}
+
+}  // namespace
+
+RunContext::RunContext(RunOptions options_in, Config config_in)
+    : options(std::move(options_in)),
+      config(WithEnv(std::move(config_in), options.env)),
+      run_id(MakeRunId(std::chrono::system_clock::now(), ::getpid())),
+      started(std::chrono::system_clock::now()),
+      started_steady(std::chrono::steady_clock::now()) {}
+
+Status RunContext::SaveManifest() {
+  return ingest::SaveManifest(job_dir / kManifestFileName, manifest).WithContext("manifest");
+}
+
+void RunContext::CountTasks(const PassMetrics& metrics) {
+  tasks.set_total(tasks.total() + metrics.tasks_total());
+  tasks.set_reused(tasks.reused() + metrics.tasks_reused());
+  tasks.set_executed(tasks.executed() + metrics.tasks_executed());
+  tasks.set_retried(tasks.retried() + metrics.tasks_retried());
+  tasks.set_requeued(tasks.requeued() + metrics.tasks_requeued());
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace ingest

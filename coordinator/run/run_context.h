@@ -1,0 +1,96 @@
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/artifact.h"
+#include "common/config.h"
+#include "common/ids.h"
+#include "common/run_log.h"
+#include "coordinator/coordinator.h"
+#include "coordinator/notify/notifications.h"
+#include "coordinator/pass/record_mirror.h"
+#include "coordinator/state/run_lock.h"
+#include "coordinator/state/state_store.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+// A due http source: its pages are fetched by the fleet once it is up,
+// before pass A.
+struct PendingHttpSource {
+  const SourceConfig* source = nullptr;
+  std::map<std::string, StoredDocument> stored;  // what the store knew of its documents
+};
+
+// What discovery found, made durable once the document set is settled and
+// at the end of the run.
+struct Discovery {
+  DocumentCounts counts;  // new, changed, unchanged, deleted
+  std::vector<ChangeEvent> changes;
+  std::map<std::string, StoredDocument> stored_updates;  // by source_id
+  std::vector<PendingHttpSource> pending_pages;
+};
+
+// What the stages of one run share (README, "Architecture"), handed from
+// stage to stage: each stage's header says which parts it reads and which it
+// writes. Single-threaded, like the run.
+struct RunContext {
+  // --env, when given, replaces the config's env.
+  RunContext(RunOptions options, Config config);
+
+  // ---- Given at the start; they never change.
+  const RunOptions options;
+  const Config config;
+  const RunId run_id;
+  const WallTime started;
+  const std::chrono::steady_clock::time_point started_steady;
+
+  // ---- Job set-up.
+  std::vector<Pass> passes;  // to run, in order
+  // The sources are discovered again: a new job, or the pass that defines
+  // the documents reruns.
+  bool rediscover = false;
+  std::optional<StateStore> store;
+  std::unique_ptr<RunLock> lock;  // after `store`, so it is released while the store is open
+  std::optional<Notifier> notifier;
+  std::filesystem::path job_dir;
+  Manifest manifest;
+  RunRecord* run_record = nullptr;  // this run's entry in manifest.runs, once the job is open
+  std::unique_ptr<RunLog> log;
+
+  // ---- Source scan.
+  Discovery discovery;
+
+  // ---- Pass loop.
+  TaskCounts tasks;
+  bool pass_failed = false;
+  // Artifacts this run wrote and read back, for the gates of later passes,
+  // and their binary mirrors, for reading upstream records.
+  std::map<Pass, ArtifactScan> verified;
+  std::map<Pass, RecordMirror> mirrors;
+
+  // ---- Every stage: the run's errors, in order, for the summary.
+  std::vector<std::string> errors;
+
+  // --passes or --resume-from: an operator's rerun recomputes instead of
+  // reusing earlier results.
+  bool explicit_rerun() const { return !options.passes.empty() || !options.resume_from.empty(); }
+  // A refresh or a baseline reads and recomputes everything.
+  bool recompute_all() const { return options.full_refresh || options.baseline; }
+  // The env's directory of jobs: {artifact_root}/ingest/{env}.
+  std::filesystem::path env_dir() const { return config.artifact_root / "ingest" / config.env; }
+  Status SaveManifest();
+  // Adds a pass's (or the page fetch's) task counters to the run's.
+  void CountTasks(const PassMetrics& metrics);
+};
+
+// Seconds on the monotonic clock since `start`.
+double SecondsSince(std::chrono::steady_clock::time_point start);
+
+}  // namespace ingest

@@ -1,0 +1,173 @@
+#include "coordinator/run/run_outcome.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "common/manifest.h"
+#include "common/pass.h"
+#include "common/proto_json.h"
+#include "coordinator/notify/ai_report.h"
+#include "coordinator/notify/failure_report.h"
+
+namespace ingest {
+namespace {
+
+constexpr size_t kSummaryErrors = 5;
+
+}  // namespace
+
+RunSummary RunOutcome::Summarize(const Status& fatal, std::vector<std::string>* run_errors) {
+  Manifest& manifest = ctx_.manifest;
+  uint32_t failed_docs = 0;
+  uint32_t unchanged_docs = 0;
+  std::vector<std::string> quarantined;
+  for (const auto& [id, doc] : manifest.documents()) {
+    if (doc.status() == kDocFailed) ++failed_docs;
+    if (doc.status() == kDocUnchanged) ++unchanged_docs;
+    if (doc.status() == kDocQuarantined) quarantined.push_back(doc.source() + "/" + doc.path());
+  }
+  std::sort(quarantined.begin(), quarantined.end());
+  const auto documents = static_cast<uint32_t>(manifest.documents_size());
+  const double budget = ctx_.config.run.max_failed_fraction;
+  const bool over_budget = documents > 0 && static_cast<double>(failed_docs) / documents > budget;
+  if (!fatal.ok()) run_errors->push_back(fatal.message());
+  if (over_budget) {
+    run_errors->push_back(std::to_string(failed_docs) + " of " + std::to_string(documents) +
+                          " documents failed, more than run.max_failed_fraction=" + fmt::format("{}", budget));
+    ctx_.errors.insert(ctx_.errors.begin(), run_errors->back());
+  }
+  for (Pass p : ctx_.passes) {
+    const PassRecord& pass = PassEntry(manifest, p);
+    if (pass.status() == kPassFailed && pass.run_id() == ctx_.run_id.value && pass.errors_size() > 0) {
+      run_errors->push_back("pass " + PassLetter(p) + ": " + pass.errors(pass.errors_size() - 1));
+    }
+  }
+  bool source_failed = false;
+  for (const auto& [name, source] : manifest.sources()) {
+    if (source.status() != "failed") continue;
+    source_failed = true;
+    run_errors->push_back("source " + name + " failed (see the log)");
+  }
+  std::string status = kJobCompleted;
+  int exit_code = kExitCompleted;
+  if (!fatal.ok() || ctx_.pass_failed || over_budget) {
+    status = kJobFailed;
+    exit_code = kExitFailed;
+  } else if (failed_docs > 0 || source_failed) {
+    status = kJobPartial;
+    exit_code = kExitPartial;
+  }
+
+  Metrics* totals = manifest.mutable_metrics();
+  totals->set_documents(documents);
+  totals->set_documents_failed(failed_docs);
+
+  RunSummary summary;
+  summary.set_run_id(ctx_.run_id.value);
+  summary.set_job_id(manifest.job_id());
+  summary.set_env(ctx_.config.env);
+  summary.set_status(status);
+  summary.set_exit_code(exit_code);
+  summary.set_duration_s(SecondsSince(ctx_.started_steady));
+  DocumentCounts* docs = summary.mutable_documents();
+  *docs = manifest.changes();
+  docs->set_processed(documents - failed_docs - unchanged_docs - static_cast<uint32_t>(quarantined.size()));
+  docs->set_unchanged(unchanged_docs);
+  docs->set_failed(failed_docs);
+  docs->set_quarantined(static_cast<uint32_t>(quarantined.size()));
+  for (const std::string& q : quarantined) summary.add_quarantined(q);
+  summary.set_pages(totals->pages());
+  summary.set_chunks(totals->chunks());
+  summary.set_entities(totals->entities());
+  summary.mutable_graph()->set_nodes(totals->graph_nodes());
+  summary.mutable_graph()->set_edges(totals->graph_edges());
+  summary.set_changes_detected(docs->new_() + docs->changed() + docs->deleted());
+  *summary.mutable_tasks() = ctx_.tasks;
+  summary.mutable_errors()->set_count(static_cast<uint32_t>(ctx_.errors.size()));
+  for (size_t i = 0; i < ctx_.errors.size() && i < kSummaryErrors; ++i) summary.mutable_errors()->add_first(ctx_.errors[i]);
+  summary.set_job_dir(ctx_.job_dir.string());
+  return summary;
+}
+
+int RunOutcome::Finish(const Status& fatal) {
+  if (!fatal.ok()) {
+    ctx_.errors.insert(ctx_.errors.begin(), fatal.message());
+    spdlog::error("{}", fatal.message());
+  }
+  std::vector<std::string> run_errors;  // the run's own, for the failure report
+  RunSummary summary = Summarize(fatal, &run_errors);
+  const std::string status = summary.status();  // the run's, whatever saving the manifest says
+  int exit_code = summary.exit_code();
+
+  ctx_.run_record->set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+  ctx_.run_record->set_status(summary.status());
+  ctx_.run_record->set_exit_code(exit_code);
+  ctx_.manifest.set_status(summary.status());
+  *ctx_.manifest.mutable_summary() = summary;
+  if (Status saved = ctx_.SaveManifest(); !saved.ok()) {
+    spdlog::error("{}", saved.message());
+    summary.set_status(kJobFailed);
+    summary.set_exit_code(kExitFailed);
+    exit_code = kExitFailed;
+  }
+  std::string report_path;
+  if (status != kJobCompleted) {
+    FailureReportInput input{ctx_.manifest, summary, run_errors, ctx_.config.file, ctx_.job_dir, ctx_.started};
+    AddAiSection(ctx_.config.ai_report, input);
+    Result<std::filesystem::path> report = WriteFailureReport(ctx_.config.report_dir, input);
+    if (report.ok()) {
+      report_path = report->string();
+      LogEvent(spdlog::level::warn, {.status = "report"}, "failure report: " + report_path);
+    } else {
+      LogEvent(spdlog::level::err, {.status = "report", .error = report.status().message()},
+               "failure report not written: " + report.status().message());
+    }
+  }
+  RecordState(ctx_, summary, fatal.ok() && !ctx_.pass_failed);
+  retention_.Apply();
+  ctx_.notifier->RunFinished({summary, report_path});
+  LogEvent(exit_code == kExitCompleted ? spdlog::level::info : spdlog::level::warn,
+           {.status = summary.status(),
+            .error = fatal.ok() ? "" : fatal.message(),
+            .count = summary.documents().failed(),
+            .duration_s = summary.duration_s()},
+           "run " + ctx_.run_id.value + " " + summary.status() + " (exit " + std::to_string(exit_code) + "); " +
+               CpuReport());
+  ctx_.log.reset();
+  std::cerr << "job directory: " << ctx_.job_dir.string() << "\n";
+  std::cout << ToJson(summary) << std::endl;
+  return exit_code;
+}
+
+int RunOutcome::FinishWithoutJob(const Status& fatal) {
+  spdlog::error("{}", fatal.message());
+  // A job that cannot be found or opened is a usage problem only when the
+  // flags asked for one that does not exist.
+  const int exit_code = fatal.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed;
+  RunSummary summary;
+  summary.set_run_id(ctx_.run_id.value);
+  summary.set_env(ctx_.config.env);
+  summary.set_status(kJobFailed);
+  summary.set_exit_code(exit_code);
+  summary.mutable_errors()->set_count(1);
+  summary.mutable_errors()->add_first(fatal.message());
+  (void)ctx_.store->RecordAudit(ctx_.config.env, ctx_.run_id, "ingestion_failed", ToJson(summary),
+                                FormatTimestamp(std::chrono::system_clock::now()));
+  ctx_.notifier->RunFinished({summary, ""});
+  return exit_code;
+}
+
+std::string RunOutcome::CpuReport() const {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const double cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                       static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+  const uint32_t tasks = ctx_.tasks.total();
+  return fmt::format("coordinator CPU {:.2f} s, {:.0f} us per task", cpu_s, tasks > 0 ? cpu_s / tasks * 1e6 : 0.0);
+}
+
+}  // namespace ingest

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "common/status.h"
+#include "coordinator/run/retention_stage.h"
+#include "coordinator/run/run_context.h"
+#include "proto/manifest.pb.h"
+
+namespace ingest {
+
+// The run's outcome, its last stage: the status and exit code (SPEC §6),
+// the run summary (SPEC §11), the final manifest, the consolidated failure
+// report, the state recording and audit event, retention, the notification,
+// and the summary JSON as the last line of stdout.
+//
+// Reads: everything the earlier stages wrote.
+// Writes: manifest (status, summary, totals, this run's entry), the failure
+// report in report_dir, the state store, stdout; detaches the run log.
+class RunOutcome {
+ public:
+  RunOutcome(RunContext& ctx, RetentionStage& retention) : ctx_(ctx), retention_(retention) {}
+
+  // Ends a run that has a job. `fatal` is what stopped it early, if
+  // anything. Returns the exit code.
+  int Finish(const Status& fatal);
+  // Ends a run whose job could not be opened: an audit event and the
+  // notification, no summary line. Exit 2 when the flags named a job that
+  // does not exist, else 1.
+  int FinishWithoutJob(const Status& fatal);
+
+ private:
+  RunSummary Summarize(const Status& fatal, std::vector<std::string>* run_errors);
+  // "coordinator CPU 2.31 s, 190 us per task", for the final log line: the
+  // coordinator is the fleet's one serial part, so its CPU per task says how
+  // far the fleet can scale out.
+  std::string CpuReport() const;
+
+  RunContext& ctx_;
+  RetentionStage& retention_;
+};
+
+// Writes the run's outcome to the state store: documents (their outcome and
+// failures in a row, which decide quarantine), sources, the run and its
+// passes, and the audit event. With `documents_settled` false (a pass or the
+// run failed) documents and sources stay as they were. Errors are logged,
+// never fatal.
+void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_settled);
+
+}  // namespace ingest
