@@ -12,9 +12,9 @@ namespace {
 
 // Deterministic English-like text with headings every ~40 lines.
 std::string MakeText(size_t bytes, std::vector<Section>* sections) {
-  static const char* kWords[] = {"the",     "coordinator", "merges",  "results", "into",   "artifacts", "worker",
-                                 "reads",   "sources",     "gate",    "opens",   "after",  "manifest",  "records",
-                                 "checksum", "document",   "section", "pass",    "chunk",  "Operators", "nightly"};
+  static const char* kWords[] = {"the",      "coordinator", "merges",  "results", "into",  "artifacts", "worker",
+                                 "reads",    "sources",     "gate",    "opens",   "after", "manifest",  "records",
+                                 "checksum", "document",    "section", "pass",    "chunk", "Operators", "nightly"};
   std::mt19937 rng(42);
   std::string text;
   int line = 0;

@@ -10,7 +10,6 @@
 #include <atomic>
 #include <thread>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "common/fleet_protocol.h"

@@ -16,8 +16,9 @@ namespace ingest {
 namespace {
 
 std::string Sentence(std::mt19937& rng) {
-  static const char* kWords[] = {"the", "coordinator", "merges", "results", "into", "artifacts", "worker", "reads",
-                                 "sources", "gate", "opens", "after", "manifest", "records", "checksum", "Operators"};
+  static const char* kWords[] = {"the",      "coordinator", "merges",   "results",  "into",  "artifacts",
+                                 "worker",   "reads",       "sources",  "gate",     "opens", "after",
+                                 "manifest", "records",     "checksum", "Operators"};
   std::string s;
   int n = 8 + static_cast<int>(rng() % 10);
   for (int i = 0; i < n; ++i) s += std::string(kWords[rng() % 16]) + (i + 1 == n ? ". " : " ");

@@ -50,8 +50,7 @@ Status ArtifactWriter::Write(std::string_view bytes) {
 
 Status ArtifactWriter::Add(const Message& record) {
   std::string name = file_.path().filename().string();
-  INGEST_RETURN_IF_ERROR(ValidateRecord(pass_, record).WithContext(
-      name + " record " + std::to_string(records_ + 1)));
+  INGEST_RETURN_IF_ERROR(ValidateRecord(pass_, record).WithContext(name + " record " + std::to_string(records_ + 1)));
   const std::string& source_id = RecordSourceId(pass_, record);
   if (source_id < last_source_id_) {
     return Internal(name + ": records out of order (" + source_id + " after " + last_source_id_ + ")");
@@ -138,8 +137,7 @@ Result<ArtifactScan> ScanArtifact(const std::filesystem::path& path, Pass pass,
   return scan;
 }
 
-Status ReadRecords(const std::filesystem::path& path, Pass pass, const RecordRange& range,
-                   RecordBatch* batch) {
+Status ReadRecords(const std::filesystem::path& path, Pass pass, const RecordRange& range, RecordBatch* batch) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return ErrnoStatus(errno, path.string());
   in.seekg(static_cast<std::streamoff>(range.offset));

@@ -1,13 +1,13 @@
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <google/protobuf/message.h>
 
 #include "common/atomic_file.h"
 #include "common/sha256.h"
@@ -79,13 +79,11 @@ struct ArtifactScan {
 // validates it and the sort order, hashes the bytes and indexes ranges by
 // source_id. `visit` (optional) sees each parsed record. Errors name the file
 // and the line.
-Result<ArtifactScan> ScanArtifact(
-    const std::filesystem::path& path, Pass pass,
-    const std::function<Status(const google::protobuf::Message&)>& visit = nullptr);
+Result<ArtifactScan> ScanArtifact(const std::filesystem::path& path, Pass pass,
+                                  const std::function<Status(const google::protobuf::Message&)>& visit = nullptr);
 
 // Reads the records in `range` into the field of `batch` that belongs to `pass`.
-Status ReadRecords(const std::filesystem::path& path, Pass pass, const RecordRange& range,
-                   RecordBatch* batch);
+Status ReadRecords(const std::filesystem::path& path, Pass pass, const RecordRange& range, RecordBatch* batch);
 
 // Appends a record of `pass` to the matching field of `batch`.
 void AddToBatch(Pass pass, const google::protobuf::Message& record, RecordBatch* batch);

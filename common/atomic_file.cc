@@ -19,10 +19,7 @@ AtomicFileWriter::AtomicFileWriter(std::filesystem::path path, std::filesystem::
     : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
 
 AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
-    : path_(std::move(other.path_)),
-      temp_(std::move(other.temp_)),
-      fd_(other.fd_),
-      buffer_(std::move(other.buffer_)) {
+    : path_(std::move(other.path_)), temp_(std::move(other.temp_)), fd_(other.fd_), buffer_(std::move(other.buffer_)) {
   other.fd_ = -1;
 }
 

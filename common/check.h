@@ -7,7 +7,7 @@ namespace ingest::internal {
 [[noreturn]] void CheckFailed(const char* condition, const char* file, int line);
 }  // namespace ingest::internal
 
-#define INGEST_CHECK(condition)                                               \
-  do {                                                                        \
+#define INGEST_CHECK(condition)                                                        \
+  do {                                                                                 \
     if (!(condition)) ::ingest::internal::CheckFailed(#condition, __FILE__, __LINE__); \
   } while (0)

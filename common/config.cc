@@ -22,8 +22,7 @@ bool IsNameChar(char c, bool first) {
 // what it could not accept with the file, line and dotted key path.
 class MapReader {
  public:
-  MapReader(const YAML::Node& node, std::string prefix, const std::string& file, const EnvLookup& env,
-            Status* error)
+  MapReader(const YAML::Node& node, std::string prefix, const std::string& file, const EnvLookup& env, Status* error)
       : node_(node), prefix_(std::move(prefix)), file_(file), env_(env), error_(error) {
     if (node_ && !node_.IsNull() && !node_.IsMap()) Fail(node_, "expected a mapping");
   }
@@ -75,8 +74,8 @@ class MapReader {
     errno = 0;
     unsigned long long v = std::strtoull(text.c_str(), &end, 10);
     if (errno != 0 || *end != '\0' || text[0] == '-' || v < min || v > max) {
-      return Fail(Child(key), "key '" + Key(key) + "': expected an integer in " + std::to_string(min) +
-                                  ".." + std::to_string(max) + ", got '" + text + "'");
+      return Fail(Child(key), "key '" + Key(key) + "': expected an integer in " + std::to_string(min) + ".." +
+                                  std::to_string(max) + ", got '" + text + "'");
     }
     *out = static_cast<uint32_t>(v);
   }
@@ -90,8 +89,7 @@ class MapReader {
     if (*end != '\0' || !(v >= min && v <= max)) {
       std::ostringstream range;
       range << min << ".." << max;
-      return Fail(Child(key), "key '" + Key(key) + "': expected a number in " + range.str() + ", got '" +
-                                  text + "'");
+      return Fail(Child(key), "key '" + Key(key) + "': expected a number in " + range.str() + ", got '" + text + "'");
     }
     *out = v;
   }
@@ -146,8 +144,8 @@ class MapReader {
   std::set<std::string> known_;
 };
 
-void ReadSource(const YAML::Node& node, size_t index, const std::string& file, const EnvLookup& env,
-                Status* error, SourceConfig* source) {
+void ReadSource(const YAML::Node& node, size_t index, const std::string& file, const EnvLookup& env, Status* error,
+                SourceConfig* source) {
   MapReader r(node, "sources[" + std::to_string(index) + "]", file, env, error);
   r.String("name", &source->name);
   if (source->name.empty()) r.Fail(node, "key '" + r.Key("name") + "' is required");
@@ -344,8 +342,10 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
   Status error;
   MapReader top(root, "", name, env, &error);
   top.String("env", &config.env);
-  if (config.env.empty()) top.Fail(root, "key 'env' is required");
-  else if (!IsValidEnvName(config.env)) top.Fail(top.Child("env"), "key 'env': '" + config.env + "' is not [a-z0-9-]+");
+  if (config.env.empty())
+    top.Fail(root, "key 'env' is required");
+  else if (!IsValidEnvName(config.env))
+    top.Fail(top.Child("env"), "key 'env': '" + config.env + "' is not [a-z0-9-]+");
   config.artifact_root = config.file.parent_path() / "artifacts";
   config.state_db = config.file.parent_path() / "state" / "ingest.db";
   config.report_dir = config.file.parent_path() / "docs" / "bugs";

@@ -24,9 +24,21 @@ const FieldSpec kFields[] = {
     {"minute", 0, 59, {}},
     {"hour", 0, 23, {}},
     {"day-of-month", 1, 31, {}},
-    {"month", 1, 12,
-     {{"jan", 1}, {"feb", 2}, {"mar", 3}, {"apr", 4}, {"may", 5}, {"jun", 6},
-      {"jul", 7}, {"aug", 8}, {"sep", 9}, {"oct", 10}, {"nov", 11}, {"dec", 12}}},
+    {"month",
+     1,
+     12,
+     {{"jan", 1},
+      {"feb", 2},
+      {"mar", 3},
+      {"apr", 4},
+      {"may", 5},
+      {"jun", 6},
+      {"jul", 7},
+      {"aug", 8},
+      {"sep", 9},
+      {"oct", 10},
+      {"nov", 11},
+      {"dec", 12}}},
     {"day-of-week", 0, 7, {{"sun", 0}, {"mon", 1}, {"tue", 2}, {"wed", 3}, {"thu", 4}, {"fri", 5}, {"sat", 6}}},
 };
 
@@ -77,13 +89,20 @@ Status ParseField(const FieldSpec& spec, const std::string& field, std::vector<b
 
 int Weekday(const absl::CivilDay& day) {
   switch (absl::GetWeekday(day)) {
-    case absl::Weekday::sunday: return 0;
-    case absl::Weekday::monday: return 1;
-    case absl::Weekday::tuesday: return 2;
-    case absl::Weekday::wednesday: return 3;
-    case absl::Weekday::thursday: return 4;
-    case absl::Weekday::friday: return 5;
-    case absl::Weekday::saturday: return 6;
+    case absl::Weekday::sunday:
+      return 0;
+    case absl::Weekday::monday:
+      return 1;
+    case absl::Weekday::tuesday:
+      return 2;
+    case absl::Weekday::wednesday:
+      return 3;
+    case absl::Weekday::thursday:
+      return 4;
+    case absl::Weekday::friday:
+      return 5;
+    case absl::Weekday::saturday:
+      return 6;
   }
   return 0;
 }
@@ -106,11 +125,21 @@ Result<CronExpression> CronExpression::Parse(std::string_view text) {
     for (int v = kFields[i].min; v <= kFields[i].max; ++v) {
       if (!bits[v]) continue;
       switch (i) {
-        case 0: cron.minutes_.set(v); break;
-        case 1: cron.hours_.set(v); break;
-        case 2: cron.days_.set(v); break;
-        case 3: cron.months_.set(v); break;
-        case 4: cron.weekdays_.set(v % 7); break;  // 7 is Sunday too
+        case 0:
+          cron.minutes_.set(v);
+          break;
+        case 1:
+          cron.hours_.set(v);
+          break;
+        case 2:
+          cron.days_.set(v);
+          break;
+        case 3:
+          cron.months_.set(v);
+          break;
+        case 4:
+          cron.weekdays_.set(v % 7);
+          break;  // 7 is Sunday too
       }
     }
   }
@@ -132,9 +161,12 @@ bool CronExpression::MatchesDay(const absl::CivilDay& day) const {
 absl::Time CronExpression::Resolve(const absl::CivilMinute& minute, const absl::TimeZone& zone) {
   const absl::TimeZone::TimeInfo info = zone.At(absl::CivilSecond(minute));
   switch (info.kind) {
-    case absl::TimeZone::TimeInfo::SKIPPED: return info.trans;  // the clock jumped over it
-    case absl::TimeZone::TimeInfo::REPEATED: return info.pre;   // its first occurrence
-    default: return info.pre;
+    case absl::TimeZone::TimeInfo::SKIPPED:
+      return info.trans;  // the clock jumped over it
+    case absl::TimeZone::TimeInfo::REPEATED:
+      return info.pre;  // its first occurrence
+    default:
+      return info.pre;
   }
 }
 

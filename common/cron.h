@@ -1,12 +1,12 @@
 #pragma once
 
+#include <absl/time/time.h>
+
 #include <array>
 #include <bitset>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <absl/time/time.h>
 
 #include "common/status.h"
 
@@ -39,8 +39,8 @@ class CronExpression {
   std::string text_;
   std::bitset<60> minutes_;
   std::bitset<24> hours_;
-  std::bitset<32> days_;    // 1..31
-  std::bitset<13> months_;  // 1..12
+  std::bitset<32> days_;     // 1..31
+  std::bitset<13> months_;   // 1..12
   std::bitset<7> weekdays_;  // 0 = Sunday
   bool any_day_ = true;      // day-of-month field is `*`
   bool any_weekday_ = true;  // day-of-week field is `*`

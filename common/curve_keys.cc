@@ -1,10 +1,9 @@
 #include "common/curve_keys.h"
 
 #include <sys/stat.h>
+#include <zmq.h>
 
 #include <sstream>
-
-#include <zmq.h>
 
 #include "common/atomic_file.h"
 
@@ -73,7 +72,8 @@ Result<std::vector<std::string>> ReadAuthorizedKeys(const std::filesystem::path&
   std::vector<std::string> keys;
   for (const auto& [number, key] : lines) {
     if (!IsZ85Key(key)) {
-      return InvalidArgument(path.string() + ":" + std::to_string(number) + ": not a 40-character Z85 CURVE public key");
+      return InvalidArgument(path.string() + ":" + std::to_string(number) +
+                             ": not a 40-character Z85 CURVE public key");
     }
     keys.push_back(key);
   }

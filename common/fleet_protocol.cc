@@ -15,8 +15,8 @@ Result<Envelope> DecodeEnvelope(std::string_view frame) {
     return InvalidArgument("frame of " + std::to_string(frame.size()) + " bytes does not parse");
   }
   if (envelope.protocol_version() != kProtocolVersion) {
-    return FailedPrecondition("protocol version " + std::to_string(envelope.protocol_version()) +
-                              ", expected " + std::to_string(kProtocolVersion));
+    return FailedPrecondition("protocol version " + std::to_string(envelope.protocol_version()) + ", expected " +
+                              std::to_string(kProtocolVersion));
   }
   if (envelope.body_case() == Envelope::BODY_NOT_SET) return InvalidArgument("envelope without a body");
   return envelope;

@@ -24,9 +24,7 @@ std::string Format(WallTime t, const char* format) {
 
 JobId MakeJobId(WallTime now) { return JobId{Format(now, "job_%Y-%m-%dT%H-%M-%S")}; }
 
-RunId MakeRunId(WallTime now, int pid) {
-  return RunId{Format(now, "run_%Y%m%d_%H%M%S_") + std::to_string(pid)};
-}
+RunId MakeRunId(WallTime now, int pid) { return RunId{Format(now, "run_%Y%m%d_%H%M%S_") + std::to_string(pid)}; }
 
 bool IsValidJobId(const std::string& text) {
   static const std::regex kPattern(R"(job_\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2})");
@@ -43,8 +41,7 @@ std::string FormatTimestamp(WallTime t) {
 std::string FormatCompactUtc(WallTime t) { return Format(t, "%Y%m%d_%H%M%S"); }
 
 int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace ingest

@@ -17,8 +17,8 @@ Status CheckOneOf(const std::string& value, const std::set<std::string>& allowed
 Status ValidateManifest(const Manifest& m) {
   if (m.job_id().empty()) return InvalidArgument("job_id is empty");
   if (m.env().empty()) return InvalidArgument("env is empty");
-  INGEST_RETURN_IF_ERROR(CheckOneOf(m.status(), {kJobPending, kJobRunning, kJobCompleted, kJobFailed, kJobPartial},
-                                    "status"));
+  INGEST_RETURN_IF_ERROR(
+      CheckOneOf(m.status(), {kJobPending, kJobRunning, kJobCompleted, kJobFailed, kJobPartial}, "status"));
   for (Pass pass : kAllPasses) {
     auto it = m.passes().find(PassLetter(pass));
     if (it == m.passes().end()) return InvalidArgument("passes." + PassLetter(pass) + " is missing");
@@ -28,11 +28,12 @@ Status ValidateManifest(const Manifest& m) {
   }
   if (m.passes_size() != 6) return InvalidArgument("passes holds keys other than A..F");
   for (const auto& [id, doc] : m.documents()) {
-    INGEST_RETURN_IF_ERROR(CheckOneOf(doc.status(), {kDocProcessed, kDocUnchanged, kDocFailed}, "documents." + id + ".status"));
+    INGEST_RETURN_IF_ERROR(
+        CheckOneOf(doc.status(), {kDocProcessed, kDocUnchanged, kDocFailed}, "documents." + id + ".status"));
   }
   for (const auto& [name, source] : m.sources()) {
-    INGEST_RETURN_IF_ERROR(CheckOneOf(source.status(), {"processed", "unchanged", "not_due", "failed"},
-                                      "sources." + name + ".status"));
+    INGEST_RETURN_IF_ERROR(
+        CheckOneOf(source.status(), {"processed", "unchanged", "not_due", "failed"}, "sources." + name + ".status"));
   }
   return Status::Ok();
 }
@@ -60,9 +61,7 @@ Status SaveManifest(const std::filesystem::path& path, const Manifest& manifest)
   return WriteFileAtomic(path, ToPrettyJson(manifest));
 }
 
-PassRecord& PassEntry(Manifest& manifest, Pass pass) {
-  return (*manifest.mutable_passes())[PassLetter(pass)];
-}
+PassRecord& PassEntry(Manifest& manifest, Pass pass) { return (*manifest.mutable_passes())[PassLetter(pass)]; }
 
 const PassRecord& PassEntry(const Manifest& manifest, Pass pass) {
   auto it = manifest.passes().find(PassLetter(pass));

@@ -37,8 +37,8 @@ Result<std::filesystem::path> ResolveInsideRoot(const std::filesystem::path& roo
   std::filesystem::path real = std::filesystem::canonical(real_root / relative, ec);
   if (ec) return ErrnoStatus(ec.value(), (root / relative).string());
   if (!IsWithin(real_root, real)) {
-    return PermissionDenied(relative.string() + ": resolves to " + real.string() +
-                            ", outside source root " + real_root.string());
+    return PermissionDenied(relative.string() + ": resolves to " + real.string() + ", outside source root " +
+                            real_root.string());
   }
   return real;
 }

@@ -20,8 +20,8 @@ std::string Print(const google::protobuf::Message& message, bool pretty) {
   // Maps print in key order only when the binary form is deterministic, so
   // serialize deterministically and convert: same message, same bytes.
   static const std::unique_ptr<google::protobuf::util::TypeResolver> kResolver(
-      google::protobuf::util::NewTypeResolverForDescriptorPool(
-          "type.googleapis.com", google::protobuf::DescriptorPool::generated_pool()));
+      google::protobuf::util::NewTypeResolverForDescriptorPool("type.googleapis.com",
+                                                               google::protobuf::DescriptorPool::generated_pool()));
   std::string binary;
   {
     google::protobuf::io::StringOutputStream stream(&binary);
@@ -31,8 +31,7 @@ std::string Print(const google::protobuf::Message& message, bool pretty) {
   }
   std::string out;
   auto status = google::protobuf::util::BinaryToJsonString(
-      kResolver.get(), "type.googleapis.com/" + message.GetDescriptor()->full_name(), binary, &out,
-      options);
+      kResolver.get(), "type.googleapis.com/" + message.GetDescriptor()->full_name(), binary, &out, options);
   // Printing a well-formed message cannot fail.
   INGEST_CHECK(status.ok());
   return out;
@@ -49,8 +48,8 @@ namespace {
 Status Parse(std::string_view json, google::protobuf::Message* message, bool ignore_unknown) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = ignore_unknown;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), message, options);
+  auto status = google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(json.data(), json.size()),
+                                                            message, options);
   if (!status.ok()) return InvalidArgument(std::string(status.message()));
   return Status::Ok();
 }
@@ -59,19 +58,27 @@ Status Parse(std::string_view json, google::protobuf::Message* message, bool ign
 
 Status FromJson(std::string_view json, google::protobuf::Message* message) { return Parse(json, message, false); }
 
-Status FromForeignJson(std::string_view json, google::protobuf::Message* message) {
-  return Parse(json, message, true);
-}
+Status FromForeignJson(std::string_view json, google::protobuf::Message* message) { return Parse(json, message, true); }
 
 std::string JsonQuote(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escaped[8];

@@ -1,11 +1,11 @@
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <google/protobuf/message.h>
 
 #include "common/status.h"
 

@@ -37,8 +37,7 @@ const char* StatusCodeName(StatusCode code);
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(StatusCode code, std::string message)
-      : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
 
@@ -74,7 +73,7 @@ Status ErrnoStatus(int err, const std::string& what);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     INGEST_CHECK(!status_.ok());
   }
@@ -110,10 +109,10 @@ class [[nodiscard]] Result {
 #define INGEST_CONCAT(a, b) INGEST_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function when `expr` yields a non-ok Status.
-#define INGEST_RETURN_IF_ERROR(expr)                  \
-  do {                                                \
-    ::ingest::Status ingest_status_ = (expr);         \
-    if (!ingest_status_.ok()) return ingest_status_;  \
+#define INGEST_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::ingest::Status ingest_status_ = (expr);        \
+    if (!ingest_status_.ok()) return ingest_status_; \
   } while (0)
 
 // `INGEST_ASSIGN_OR_RETURN(auto x, F());` binds the value or returns the error.

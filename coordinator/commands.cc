@@ -1,12 +1,11 @@
 // The command-line entry points of ingest-coordinator (coordinator.h): they
 // load the config, build the objects and run them.
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <iostream>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "common/config.h"
 #include "common/curve_keys.h"
@@ -72,9 +71,9 @@ int ApplyRetention(const std::string& config_file) {
     return kExitFailed;
   }
   std::cout << "retention: env " << config->env << ": " << *compressed << " run logs gzipped (older than "
-            << config->retention.compress_after_days << " days), " << *deleted << " job directories deleted (older than "
-            << config->retention.delete_after_days << " days, keeping the last " << config->retention.keep_last_jobs
-            << " completed)\n";
+            << config->retention.compress_after_days << " days), " << *deleted
+            << " job directories deleted (older than " << config->retention.delete_after_days
+            << " days, keeping the last " << config->retention.keep_last_jobs << " completed)\n";
   return kExitCompleted;
 }
 

@@ -83,8 +83,8 @@ Result<FetchResult> FetchPage(const FetchRequest& request) {
 
   const CURLcode rc = curl_easy_perform(h);
   if (received.too_large) {
-    return Status(StatusCode::kOutOfRange, request.url() + ": body exceeds " + std::to_string(received.max_bytes) +
-                                               " bytes");
+    return Status(StatusCode::kOutOfRange,
+                  request.url() + ": body exceeds " + std::to_string(received.max_bytes) + " bytes");
   }
   if (rc != CURLE_OK) {
     const std::string why = error[0] != '\0' ? error : curl_easy_strerror(rc);

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "common/pass.h"
-#include "common/sha256.h"
 #include "common/path_safety.h"
+#include "common/sha256.h"
 #include "worker/document.h"
 #include "worker/page_fetch.h"
 #include "worker/passes/passes.h"
@@ -54,9 +54,9 @@ Status RunPassC(const Task& task, const ExtractLimits& limits, RecordBatch* out)
   const bool pdf = params.format() == kFormatPdf;
   // A PDF part extracts only its pages; other formats extract the whole
   // document (cheap next to PDF) and take the part's range.
-  INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc, pdf ? ExtractDocument(task.document(), limits, part.page_start(),
-                                                                       part.page_end())
-                                                     : ExtractDocument(task.document(), limits));
+  INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc,
+                          pdf ? ExtractDocument(task.document(), limits, part.page_start(), part.page_end())
+                              : ExtractDocument(task.document(), limits));
   const uint64_t length = part.byte_end() - part.byte_start();
   const uint64_t local = pdf ? 0 : part.byte_start();
   bool consistent =
@@ -219,9 +219,8 @@ TaskResult RunTask(const Task& task, const ExtractLimits& limits) {
     result.clear_fetch();
     *result.mutable_error() = ClassifyError(status);
   }
-  result.set_elapsed_ms(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::steady_clock::now() - start)
-                                                  .count()));
+  result.set_elapsed_ms(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count()));
   return result;
 }
 

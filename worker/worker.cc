@@ -1,18 +1,17 @@
 #include "worker/worker.h"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <csignal>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 #include <zmq.hpp>
 
 #include "common/curve_keys.h"
@@ -216,8 +215,7 @@ class WorkerLoop {
       last_heard_ = Clock::now();
       Result<Envelope> envelope = DecodeEnvelope(message.to_string_view());
       if (!envelope.ok()) {
-        spdlog::warn("worker {}: dropped a frame from the coordinator: {}", options_.id,
-                     envelope.status().message());
+        spdlog::warn("worker {}: dropped a frame from the coordinator: {}", options_.id, envelope.status().message());
         continue;
       }
       switch (envelope->body_case()) {
@@ -256,13 +254,15 @@ class WorkerLoop {
       if (id == ZMQ_EVENT_CONNECTED || id == ZMQ_EVENT_DISCONNECTED) {
         connected_ = id == ZMQ_EVENT_CONNECTED;
       } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
-        spdlog::error("worker {}: the coordinator refused this worker's CURVE key (ZAP status {}); add {} to its "
-                      "fleet.curve.authorized_keys_file",
-                      options_.id, value, options_.curve_public_key);
+        spdlog::error(
+            "worker {}: the coordinator refused this worker's CURVE key (ZAP status {}); add {} to its "
+            "fleet.curve.authorized_keys_file",
+            options_.id, value, options_.curve_public_key);
       } else {
-        spdlog::error("worker {}: CURVE handshake with {} failed: is the coordinator's public key right, and does it "
-                      "use CURVE?",
-                      options_.id, address.to_string());
+        spdlog::error(
+            "worker {}: CURVE handshake with {} failed: is the coordinator's public key right, and does it "
+            "use CURVE?",
+            options_.id, address.to_string());
       }
     }
   }

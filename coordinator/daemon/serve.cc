@@ -1,9 +1,9 @@
 #include "coordinator/daemon/serve.h"
 
-#include <csignal>
-
 #include <absl/time/clock.h>
 #include <spdlog/spdlog.h>
+
+#include <csignal>
 
 #include "common/config.h"
 #include "common/signals.h"
@@ -57,10 +57,10 @@ int ServeDaemon(const ServeOptions& options) {
   HandleStopSignals(OnStop);
 
   {
-    Result<std::unique_ptr<Fleet>> started =
-        Fleet::Start(config->fleet, config->retry,
-                     {.bind = options.bind, .local_workers = options.local_workers,
-                      .local_worker_slots = options.local_worker_slots});
+    Result<std::unique_ptr<Fleet>> started = Fleet::Start(config->fleet, config->retry,
+                                                          {.bind = options.bind,
+                                                           .local_workers = options.local_workers,
+                                                           .local_worker_slots = options.local_worker_slots});
     if (!started.ok()) {
       spdlog::error("{}", started.status().message());
       return kExitFailed;
@@ -77,8 +77,8 @@ int ServeDaemon(const ServeOptions& options) {
                    absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", next, zone), config->schedule.timezone);
       while (!g_stop && absl::Now() < next) {
         const absl::Duration wait = std::min(next - absl::Now(), kIdleSlice);
-        Status idle = fleet.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait),
-                                  [] { return g_stop != 0; });
+        Status idle =
+            fleet.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait), [] { return g_stop != 0; });
         if (!idle.ok()) {
           spdlog::error("{}", idle.message());
           return kExitFailed;
@@ -95,8 +95,9 @@ int ServeDaemon(const ServeOptions& options) {
       last_run = run_start;
       const absl::Time now = absl::Now();
       if (cron.Next(run_start, zone) < now) {
-        spdlog::warn("serve: the schedule fired while the run was in progress; runs never overlap, so that firing "
-                     "is skipped");
+        spdlog::warn(
+            "serve: the schedule fired while the run was in progress; runs never overlap, so that firing "
+            "is skipped");
         last_run = now;  // the skipped firing is not a missed one
       }
     }

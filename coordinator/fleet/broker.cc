@@ -22,12 +22,11 @@ Broker::Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry, co
       router_(std::make_unique<zmq::socket_t>(context, zmq::socket_type::router)),
       fleet_(std::move(fleet)),
       clock_(clock),
-      dispatcher_(retry, std::chrono::seconds(fleet_.task_timeout_s), clock,
-                  [this](const WorkerId& worker, Task task) {
-                    Envelope envelope;
-                    *envelope.mutable_task() = std::move(task);
-                    return SendTo(worker, envelope);
-                  }) {
+      dispatcher_(retry, std::chrono::seconds(fleet_.task_timeout_s), clock, [this](const WorkerId& worker, Task task) {
+        Envelope envelope;
+        *envelope.mutable_task() = std::move(task);
+        return SendTo(worker, envelope);
+      }) {
   // Sends to a vanished worker fail instead of vanishing silently.
   router_->set(zmq::sockopt::router_mandatory, 1);
   // A restarted worker with the same id takes over its old identity.
@@ -203,8 +202,8 @@ Status Broker::WaitForWorkers(uint32_t count, std::chrono::seconds timeout) {
     const Clock::TimePoint now = clock_.Now();
     if (now >= deadline) {
       return Unavailable("only " + std::to_string(ready_workers()) + " of fleet.min_workers=" + std::to_string(count) +
-                         " workers connected to " + endpoint_ + " within fleet.wait_for_workers_s=" +
-                         std::to_string(timeout.count()));
+                         " workers connected to " + endpoint_ +
+                         " within fleet.wait_for_workers_s=" + std::to_string(timeout.count()));
     }
     if (now >= next_log) {
       spdlog::info("waiting for workers on {}: {}/{} ready", endpoint_, ready_workers(), count);
@@ -245,8 +244,8 @@ Status Broker::Execute(const std::vector<size_t>& order, TaskHandler& handler, P
         fleetless_since = now;
         spdlog::warn("no workers connected; waiting up to {} s", fleet_.wait_for_workers_s);
       } else if (now - fleetless_since > std::chrono::seconds(fleet_.wait_for_workers_s)) {
-        status = Unavailable("no workers connected to " + endpoint_ + " for fleet.wait_for_workers_s=" +
-                             std::to_string(fleet_.wait_for_workers_s) + " with " +
+        status = Unavailable("no workers connected to " + endpoint_ +
+                             " for fleet.wait_for_workers_s=" + std::to_string(fleet_.wait_for_workers_s) + " with " +
                              std::to_string(dispatcher_.total() - dispatcher_.completed()) + " tasks left");
         break;
       }

@@ -1,9 +1,9 @@
 #include "coordinator/fleet/dispatcher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <spdlog/spdlog.h>
 
 namespace ingest {
 namespace {
@@ -53,9 +53,8 @@ void Dispatcher::RemoveWorker(const WorkerId& worker, const std::string& why) {
 }
 
 size_t Dispatcher::ready_workers() const {
-  return static_cast<size_t>(std::count_if(workers_.begin(), workers_.end(), [](const auto& w) {
-    return !w.second.draining && !w.second.unreachable;
-  }));
+  return static_cast<size_t>(std::count_if(workers_.begin(), workers_.end(),
+                                           [](const auto& w) { return !w.second.draining && !w.second.unreachable; }));
 }
 
 const WorkerLoad* Dispatcher::load(const WorkerId& worker) const {

@@ -46,8 +46,8 @@ class Fleet {
  public:
   // Binds the endpoint and starts the local workers. Unavailable when the
   // address is taken; errors of the key files name them.
-  static Result<std::unique_ptr<Fleet>> Start(FleetConfig config, const RetryConfig& retry,
-                                              const FleetOptions& options, const Clock& clock = Clock::Steady());
+  static Result<std::unique_ptr<Fleet>> Start(FleetConfig config, const RetryConfig& retry, const FleetOptions& options,
+                                              const Clock& clock = Clock::Steady());
   // Drains the local workers, then closes the broker, the authentication
   // handler and the context, in that order (a context outliving its sockets
   // would block).

@@ -1,6 +1,7 @@
 #include "coordinator/fleet/local_workers.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,8 +9,6 @@
 #include <chrono>
 #include <filesystem>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 namespace ingest {
 
@@ -21,7 +20,8 @@ Status LocalWorkers::Start(int count, const std::string& endpoint, unsigned slot
   std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return Internal("cannot locate own binary: " + ec.message());
   std::string worker = (self.parent_path() / "ingest-worker").string();
-  if (::access(worker.c_str(), X_OK) != 0) return NotFound(worker + ": ingest-worker not found next to the coordinator");
+  if (::access(worker.c_str(), X_OK) != 0)
+    return NotFound(worker + ": ingest-worker not found next to the coordinator");
   for (int i = 0; i < count; ++i) {
     std::string id = "local-" + std::to_string(::getpid()) + "-" + std::to_string(i + 1);
     std::string slots_text = std::to_string(slots);

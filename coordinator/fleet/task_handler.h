@@ -23,8 +23,7 @@ class TaskHandler {
   // The earliest time the task at `index` may be dispatched (a rate limit);
   // asked each time it reaches the front of the queue, first dispatches and
   // retries alike. BuildTask follows when the answer is not in the future.
-  virtual std::chrono::steady_clock::time_point NotBefore(size_t /*index*/,
-                                                          std::chrono::steady_clock::time_point now) {
+  virtual std::chrono::steady_clock::time_point NotBefore(size_t /*index*/, std::chrono::steady_clock::time_point now) {
     return now;
   }
   // One dispatch of the task at `index` is over: a result (final or to be

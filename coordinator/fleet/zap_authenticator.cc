@@ -50,12 +50,9 @@ void ZapAuthenticator::Serve(zmq::socket_t socket) {
                      curve ? "CURVE key " + CurveKeyText(request[6]) + " is not in fleet.curve.authorized_keys_file"
                            : "not a CURVE handshake");
       }
-      const std::vector<std::string> reply = {request.empty() ? "1.0" : request[0],
-                                              request.size() > 1 ? request[1] : "",
-                                              allowed ? "200" : "400",
-                                              allowed ? "OK" : "unauthorized",
-                                              allowed ? CurveKeyText(request[6]) : "",
-                                              ""};
+      const std::vector<std::string> reply = {
+          request.empty() ? "1.0" : request[0], request.size() > 1 ? request[1] : "",    allowed ? "200" : "400",
+          allowed ? "OK" : "unauthorized",      allowed ? CurveKeyText(request[6]) : "", ""};
       for (size_t i = 0; i < reply.size(); ++i) {
         socket.send(zmq::buffer(reply[i]), i + 1 < reply.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
       }

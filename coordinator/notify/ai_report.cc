@@ -1,8 +1,8 @@
 #include "coordinator/notify/ai_report.h"
 
-#include <cstdlib>
-
 #include <spdlog/spdlog.h>
+
+#include <cstdlib>
 
 #include "common/proto_json.h"
 #include "common/redact.h"
@@ -27,17 +27,18 @@ std::string Message(const std::string& role, const std::string& content) {
 
 Result<std::string> ConsolidateFailures(const AiReportConfig& config, const std::string& api_key,
                                         const std::string& report_markdown) {
-  const std::string request = JsonObject({{"model", JsonQuote(config.model)},
-                                          {"temperature", "0"},
-                                          {"messages", JsonArray({Message("system", kInstructions),
-                                                                  Message("user", report_markdown)})}});
+  const std::string request =
+      JsonObject({{"model", JsonQuote(config.model)},
+                  {"temperature", "0"},
+                  {"messages", JsonArray({Message("system", kInstructions), Message("user", report_markdown)})}});
   std::string base = config.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  Result<HttpAnswer> answer = PerformHttp({"POST",
-                                           base + "/chat/completions",
-                                           {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + api_key}},
-                                           request,
-                                           std::chrono::seconds(config.timeout_s)});
+  Result<HttpAnswer> answer =
+      PerformHttp({"POST",
+                   base + "/chat/completions",
+                   {{"Content-Type", "application/json"}, {"Authorization", "Bearer " + api_key}},
+                   request,
+                   std::chrono::seconds(config.timeout_s)});
   if (!answer.ok()) return answer.status().WithContext("AI endpoint");
   ChatCompletion completion;
   if (Status parsed = FromForeignJson(answer->body, &completion); !parsed.ok()) {

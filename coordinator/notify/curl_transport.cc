@@ -16,9 +16,7 @@ size_t CollectBody(char* data, size_t size, size_t count, void* user) {
 }
 
 // The curl error without the URL: libcurl's own strings name hosts at most.
-std::string CurlError(CURLcode rc, const char* buffer) {
-  return buffer[0] != '\0' ? buffer : curl_easy_strerror(rc);
-}
+std::string CurlError(CURLcode rc, const char* buffer) { return buffer[0] != '\0' ? buffer : curl_easy_strerror(rc); }
 
 bool Transient(CURLcode rc) {
   switch (rc) {
@@ -93,7 +91,7 @@ Status SendMail(const MailMessage& message) {
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(message.timeout.count()));
-  const long tls = message.starttls == "required" ? CURLUSESSL_ALL
+  const long tls = message.starttls == "required"   ? CURLUSESSL_ALL
                    : message.starttls == "optional" ? CURLUSESSL_TRY
                                                     : CURLUSESSL_NONE;
   curl_easy_setopt(h, CURLOPT_USE_SSL, tls);

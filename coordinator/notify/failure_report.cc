@@ -1,10 +1,10 @@
 #include "coordinator/notify/failure_report.h"
 
+#include <fmt/format.h>
+
 #include <map>
 #include <sstream>
 #include <tuple>
-
-#include <fmt/format.h>
 
 #include "common/atomic_file.h"
 #include "common/manifest.h"
@@ -38,8 +38,8 @@ std::string RenderFailureReport(const FailureReportInput& input) {
   out << "| status | " << s.status() << " (exit " << s.exit_code() << ") |\n";
   out << "| started | " << FormatTimestamp(input.started) << " |\n";
   out << "| duration | " << fmt::format("{:.1f}", s.duration_s()) << " s |\n";
-  out << "| documents | " << s.documents().processed() << " processed, " << s.documents().unchanged()
-      << " unchanged, " << s.documents().failed() << " failed, " << s.documents().quarantined() << " quarantined |\n\n";
+  out << "| documents | " << s.documents().processed() << " processed, " << s.documents().unchanged() << " unchanged, "
+      << s.documents().failed() << " failed, " << s.documents().quarantined() << " quarantined |\n\n";
 
   if (!input.run_errors.empty()) {
     out << "## Run failures\n\n";
@@ -51,8 +51,8 @@ std::string RenderFailureReport(const FailureReportInput& input) {
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> groups;
   for (const auto& [id, doc] : input.manifest.documents()) {
     if (doc.status() != kDocFailed) continue;
-    groups[{doc.failed_pass(), doc.error_class()}].push_back("`" + doc.source() + "/" + doc.path() + "`: " +
-                                                             doc.error());
+    groups[{doc.failed_pass(), doc.error_class()}].push_back("`" + doc.source() + "/" + doc.path() +
+                                                             "`: " + doc.error());
   }
   if (!groups.empty()) {
     out << "## Failed documents (" << s.documents().failed() << ")\n\n";
@@ -69,8 +69,9 @@ std::string RenderFailureReport(const FailureReportInput& input) {
     for (const std::string& q : s.quarantined()) out << "- `" << q << "`\n";
     out << "\n";
   }
-  out << "## Changes detected\n\n" << s.documents().new_() << " new, " << s.documents().changed() << " changed, "
-      << s.documents().deleted() << " deleted.\n\n";
+  out << "## Changes detected\n\n"
+      << s.documents().new_() << " new, " << s.documents().changed() << " changed, " << s.documents().deleted()
+      << " deleted.\n\n";
   out << "## Files\n\n";
   out << "- manifest: `" << (input.job_dir / kManifestFileName).string() << "`\n";
   out << "- log: `" << (input.job_dir / "run.ndjson").string() << "`\n\n";

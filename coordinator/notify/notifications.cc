@@ -1,13 +1,12 @@
 #include "coordinator/notify/notifications.h"
 
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <time.h>
 
 #include <algorithm>
 #include <sstream>
 #include <thread>
-
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "common/manifest.h"
 #include "common/proto_json.h"
@@ -23,9 +22,9 @@ constexpr size_t kTopFailures = 5;
 constexpr size_t kFailureChars = 300;
 
 const char* StatusEmoji(const std::string& status) {
-  if (status == kJobCompleted) return "\u2705";  // white heavy check mark
+  if (status == kJobCompleted) return "\u2705";      // white heavy check mark
   if (status == kJobPartial) return "\u26A0\uFE0F";  // warning sign
-  return "\u274C";  // cross mark
+  return "\u274C";                                   // cross mark
 }
 
 std::vector<std::string> TopFailures(const RunSummary& s) {
@@ -48,8 +47,8 @@ std::string DocumentsLine(const RunSummary& s) {
 }
 
 std::string FiguresLine(const RunSummary& s) {
-  return fmt::format("{} pages, {} chunks, {} entities, graph {} nodes / {} edges", s.pages(), s.chunks(),
-                     s.entities(), s.graph().nodes(), s.graph().edges());
+  return fmt::format("{} pages, {} chunks, {} entities, graph {} nodes / {} edges", s.pages(), s.chunks(), s.entities(),
+                     s.graph().nodes(), s.graph().edges());
 }
 
 std::string TextObject(const std::string& type, const std::string& text) {
@@ -61,8 +60,7 @@ std::string RfcDate(WallTime now) {
   struct tm utc {};
   gmtime_r(&t, &utc);
   static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   return fmt::format("{}, {:02d} {} {} {:02d}:{:02d}:{:02d} +0000", kDays[utc.tm_wday], utc.tm_mday,
                      kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min, utc.tm_sec);
 }
@@ -70,8 +68,10 @@ std::string RfcDate(WallTime now) {
 std::string Crlf(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '\n') out += "\r\n";
-    else if (c != '\r') out.push_back(c);
+    if (c == '\n')
+      out += "\r\n";
+    else if (c != '\r')
+      out.push_back(c);
   }
   return out;
 }
@@ -121,8 +121,7 @@ std::string SlackPayload(const RunNotice& notice) {
   std::vector<std::string> blocks;
   blocks.push_back(JsonObject({{"type", JsonQuote("header")}, {"text", TextObject("plain_text", Headline(s))}}));
   std::vector<std::string> facts;
-  for (const auto& [name, value] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
            {"Run", s.run_id()},
            {"Env", s.env()},
            {"Status", s.status() + " (exit " + std::to_string(s.exit_code()) + ")"},
@@ -140,8 +139,9 @@ std::string SlackPayload(const RunNotice& notice) {
     blocks.push_back(JsonObject({{"type", JsonQuote("section")}, {"text", TextObject("mrkdwn", text)}}));
   }
   if (!notice.report_path.empty()) {
-    blocks.push_back(JsonObject({{"type", JsonQuote("context")},
-                                 {"elements", JsonArray({TextObject("mrkdwn", "Report: `" + notice.report_path + "`")})}}));
+    blocks.push_back(
+        JsonObject({{"type", JsonQuote("context")},
+                    {"elements", JsonArray({TextObject("mrkdwn", "Report: `" + notice.report_path + "`")})}}));
   }
   return JsonObject({{"text", JsonQuote(Headline(s))}, {"blocks", JsonArray(blocks)}});
 }
@@ -166,13 +166,12 @@ std::string MailContent(const EmailConfig& email, const RunNotice& notice, WallT
 }
 
 std::vector<std::pair<std::string, std::string>> WebhookHeaders(const std::string& secret,
-                                                                 const std::string& delivery_id, int64_t unix_time,
-                                                                 const std::string& body) {
-  std::vector<std::pair<std::string, std::string>> headers = {
-      {"Content-Type", "application/json"},
-      {"X-Ingestfleet-Delivery", delivery_id},
-      {"webhook-id", delivery_id},
-      {"webhook-timestamp", std::to_string(unix_time)}};
+                                                                const std::string& delivery_id, int64_t unix_time,
+                                                                const std::string& body) {
+  std::vector<std::pair<std::string, std::string>> headers = {{"Content-Type", "application/json"},
+                                                              {"X-Ingestfleet-Delivery", delivery_id},
+                                                              {"webhook-id", delivery_id},
+                                                              {"webhook-timestamp", std::to_string(unix_time)}};
   if (secret.empty()) return headers;
   headers.emplace_back("X-Ingestfleet-Signature", "sha256=" + HexEncode(HmacSha256(secret, body)));
   std::string key = secret;
@@ -228,8 +227,8 @@ void Notifier::RunFinished(const RunNotice& notice) {
     if (!config_.slack_webhook_url.empty()) {
       const std::string payload = SlackPayload(notice);
       Deliver("slack", [&] {
-        return PerformHttp({"POST", config_.slack_webhook_url, {{"Content-Type", "application/json"}}, payload,
-                            timeout})
+        return PerformHttp(
+                   {"POST", config_.slack_webhook_url, {{"Content-Type", "application/json"}}, payload, timeout})
             .status();
       });
     }
@@ -239,9 +238,8 @@ void Notifier::RunFinished(const RunNotice& notice) {
       Deliver("webhook", [&] {
         // A fresh timestamp (and signature) per attempt, as receivers
         // reject old ones; the delivery id stays, so they can deduplicate.
-        return PerformHttp({"POST", config_.webhook_url, WebhookHeaders(config_.webhook_secret, delivery_id,
-                                                                        UnixNow(), body),
-                            body, timeout})
+        return PerformHttp({"POST", config_.webhook_url,
+                            WebhookHeaders(config_.webhook_secret, delivery_id, UnixNow(), body), body, timeout})
             .status();
       });
     }
@@ -249,8 +247,8 @@ void Notifier::RunFinished(const RunNotice& notice) {
       const EmailConfig& email = *config_.email;
       const std::string content = MailContent(email, notice, std::chrono::system_clock::now());
       Deliver("email", [&] {
-        return SendMail({email.smtp_url, email.starttls, email.username, email.password, email.from, email.to,
-                         content, timeout});
+        return SendMail(
+            {email.smtp_url, email.starttls, email.username, email.password, email.from, email.to, content, timeout});
       });
     }
   } else {

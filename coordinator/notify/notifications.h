@@ -42,8 +42,8 @@ std::string MailContent(const EmailConfig& email, const RunNotice& notice, WallT
 // (v1,base64 HMAC of "id.timestamp.body"; a "whsec_" secret is base64 of the
 // key, as those libraries expect). No signatures without a secret.
 std::vector<std::pair<std::string, std::string>> WebhookHeaders(const std::string& secret,
-                                                                 const std::string& delivery_id, int64_t unix_time,
-                                                                 const std::string& body);
+                                                                const std::string& delivery_id, int64_t unix_time,
+                                                                const std::string& body);
 
 // Sends a run's notifications: health pings at start and end, and one
 // message per configured channel (Slack, webhook, e-mail) when the outcome

@@ -27,8 +27,8 @@ Result<std::map<Pass, ArtifactScan>> EvaluateGate(const Manifest& manifest, Pass
     Result<std::string> sha = Sha256File(path);
     if (!sha.ok()) return FailedPrecondition(gate + ": " + what + ": " + sha.status().message());
     if (*sha != artifact.sha256()) {
-      return FailedPrecondition(gate + ": " + what + ": sha256 " + sha->substr(0, 12) +
-                                "... differs from manifest " + artifact.sha256().substr(0, 12) + "...");
+      return FailedPrecondition(gate + ": " + what + ": sha256 " + sha->substr(0, 12) + "... differs from manifest " +
+                                artifact.sha256().substr(0, 12) + "...");
     }
     if (verified != nullptr) {
       auto known = verified->find(upstream);

@@ -1,9 +1,9 @@
 #include "coordinator/pass/pass_executor.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <set>
-
-#include <spdlog/spdlog.h>
 
 #include "common/manifest.h"
 #include "common/pass.h"
@@ -97,11 +97,13 @@ Status PassExecutor::Plan() {
   const std::filesystem::path journal_dir = job_dir_ / "journal";
   std::filesystem::create_directories(journal_dir, ec);
   if (ec) return ErrnoStatus(ec.value(), journal_dir.string());
-  INGEST_ASSIGN_OR_RETURN(TaskJournal journal, TaskJournal::Open(journal_dir / ("pass" + PassLetter(pass_) + ".journal"),
-                                                                 !reuse_.own_journal));
+  INGEST_ASSIGN_OR_RETURN(
+      TaskJournal journal,
+      TaskJournal::Open(journal_dir / ("pass" + PassLetter(pass_) + ".journal"), !reuse_.own_journal));
   INGEST_RETURN_IF_ERROR(SyncDirectory(journal_dir));
   if (journal.discarded_bytes() > 0) {
-    LogEvent(spdlog::level::warn, {.pass = PassLetter(pass_), .status = "journal_truncated", .count = journal.discarded_bytes()},
+    LogEvent(spdlog::level::warn,
+             {.pass = PassLetter(pass_), .status = "journal_truncated", .count = journal.discarded_bytes()},
              journal.path().string() + ": discarded a damaged or half-written tail of " +
                  std::to_string(journal.discarded_bytes()) + " bytes");
   }
@@ -288,8 +290,8 @@ void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<J
   std::string line = doc.path() + ": " + kind + ": " + message;
   if (outcome_.errors.size() < kMaxErrorsKept) outcome_.errors.push_back(line);
   EventFields fields{.pass = PassLetter(pass_), .status = "failed", .error = kind};
-  LogEvent(spdlog::level::warn, fields, "document " + doc.source() + "/" + doc.path() + " failed in pass " +
-                                            PassLetter(pass_) + ": " + message);
+  LogEvent(spdlog::level::warn, fields,
+           "document " + doc.source() + "/" + doc.path() + " failed in pass " + PassLetter(pass_) + ": " + message);
 }
 
 Result<RecordBatch> PassExecutor::Records(size_t index) const {
@@ -309,7 +311,8 @@ Status PassExecutor::MergeDocuments(PassOutcome* outcome) {
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
     INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
-    for (int r = 0; r < BatchSize(pass_, batch); ++r) INGEST_RETURN_IF_ERROR(Emit(BatchRecord(pass_, batch, r), outcome));
+    for (int r = 0; r < BatchSize(pass_, batch); ++r)
+      INGEST_RETURN_IF_ERROR(Emit(BatchRecord(pass_, batch, r), outcome));
   }
   return Status::Ok();
 }
@@ -391,9 +394,15 @@ Result<PassOutcome> PassExecutor::Merge() {
                           RecordMirrorWriter::Open(work_dir_ / ("pass" + PassLetter(pass_) + ".mirror"), pass_));
   mirror_.emplace(std::move(mirror));
   switch (info_.merge) {
-    case MergeKind::kConcatenate: INGEST_RETURN_IF_ERROR(MergeDocuments(&outcome)); break;
-    case MergeKind::kGraph: INGEST_RETURN_IF_ERROR(MergeGraph(&outcome)); break;
-    case MergeKind::kCleanup: INGEST_RETURN_IF_ERROR(MergeCleanup(&outcome)); break;
+    case MergeKind::kConcatenate:
+      INGEST_RETURN_IF_ERROR(MergeDocuments(&outcome));
+      break;
+    case MergeKind::kGraph:
+      INGEST_RETURN_IF_ERROR(MergeGraph(&outcome));
+      break;
+    case MergeKind::kCleanup:
+      INGEST_RETURN_IF_ERROR(MergeCleanup(&outcome));
+      break;
   }
   INGEST_ASSIGN_OR_RETURN(outcome.artifact, writer_->Commit());
   INGEST_ASSIGN_OR_RETURN(outcome.mirror, mirror_->Finish());
@@ -405,6 +414,5 @@ Result<PassOutcome> PassExecutor::Merge() {
   outcome.scan = std::move(scan);
   return outcome;
 }
-
 
 }  // namespace ingest

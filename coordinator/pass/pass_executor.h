@@ -85,7 +85,7 @@ class PassExecutor : public TaskHandler {
   struct PlannedTask {
     std::string task_id;
     std::string source_id;
-    SplitRecord part;  // pass C only
+    SplitRecord part;      // pass C only
     std::string priority;  // of the document's source
     uint64_t weight = 0;   // bytes of the document or part
   };
@@ -121,15 +121,15 @@ class PassExecutor : public TaskHandler {
   Reuse reuse_;
   std::map<Pass, ArtifactScan> upstream_;
   const std::map<Pass, RecordMirror>& mirrors_;
-  std::optional<ArtifactWriter> writer_;       // during Merge()
-  std::optional<RecordMirrorWriter> mirror_;  // during Merge()
+  std::optional<ArtifactWriter> writer_;                // during Merge()
+  std::optional<RecordMirrorWriter> mirror_;            // during Merge()
   std::map<std::string, const SourceConfig*> sources_;  // by name
   std::vector<PlannedTask> tasks_;
-  std::vector<std::string> digests_;                    // of each task as PlanTask builds it
+  std::vector<std::string> digests_;                     // of each task as PlanTask builds it
   std::vector<std::optional<JournalLocation>> results_;  // successful results
   std::vector<bool> settled_;                            // has a final result
-  std::vector<std::string> dictionary_;  // pass D
-  uint32_t stale_deleted_ = 0;           // pass F
+  std::vector<std::string> dictionary_;                  // pass D
+  uint32_t stale_deleted_ = 0;                           // pass F
   PassOutcome outcome_;
 };
 

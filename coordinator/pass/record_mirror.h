@@ -1,11 +1,11 @@
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>
-
-#include <google/protobuf/message.h>
 
 #include "common/status.h"
 #include "proto/contracts.pb.h"

@@ -1,15 +1,14 @@
 #include "coordinator/pass/task_journal.h"
 
 #include <fcntl.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "common/sha256.h"
 
@@ -178,7 +177,8 @@ Result<JournalEntry> TaskJournal::Read(JournalLocation at) const {
   INGEST_ASSIGN_OR_RETURN(bool complete, ReadAll(fd_, &frame, at.offset - kFrameHeader, path_));
   std::string_view payload = std::string_view(frame).substr(kFrameHeader);
   JournalEntry entry;
-  if (!complete || frame.substr(4, kCheckBytes) != Check(payload) || !entry.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+  if (!complete || frame.substr(4, kCheckBytes) != Check(payload) ||
+      !entry.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return DataLoss(path_.string() + ": entry at offset " + std::to_string(at.offset) + " is damaged");
   }
   return entry;

@@ -1,8 +1,8 @@
 #include "coordinator/run/carry_forward.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "common/artifact.h"
 #include "common/atomic_file.h"

@@ -1,8 +1,8 @@
 #include "coordinator/run/dry_run.h"
 
-#include <iostream>
-
 #include <spdlog/spdlog.h>
+
+#include <iostream>
 
 #include "common/pass.h"
 #include "coordinator/run/source_scan.h"

@@ -1,12 +1,11 @@
 #include "coordinator/run/job_setup.h"
 
+#include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <thread>
-
-#include <fmt/ranges.h>
-#include <spdlog/spdlog.h>
 
 #include "common/manifest.h"
 #include "common/pass.h"

@@ -1,8 +1,8 @@
 #include "coordinator/run/pass_loop.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "common/manifest.h"
 #include "common/pass.h"
@@ -165,9 +165,8 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
   LogEvent(spdlog::level::info,
            {.status = kPassSuccess, .count = outcome->artifact.records(), .duration_s = metrics->duration_s()},
            "pass " + letter + " SUCCESS: " + outcome->artifact.path() + ", " +
-               std::to_string(outcome->artifact.records()) + " records, " +
-               std::to_string(outcome->documents_failed) + " documents failed; tasks " +
-               fmt::format("{:.2f}", dispatch_s) + " s, merge " +
+               std::to_string(outcome->artifact.records()) + " records, " + std::to_string(outcome->documents_failed) +
+               " documents failed; tasks " + fmt::format("{:.2f}", dispatch_s) + " s, merge " +
                fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) + " s");
   return ctx_.SaveManifest();
 }

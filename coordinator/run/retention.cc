@@ -1,14 +1,13 @@
 #include "coordinator/run/retention.h"
 
-#include <algorithm>
-#include <ctime>
-#include <vector>
-
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 #include <zlib.h>
 
-#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <ctime>
+#include <vector>
 
 #include "common/atomic_file.h"
 #include "common/manifest.h"
@@ -84,8 +83,8 @@ Result<uint32_t> CompressStaleLogs(const std::filesystem::path& env_dir, const s
 }
 
 Result<std::vector<std::filesystem::path>> StaleJobs(const std::filesystem::path& env_dir,
-                                                     const std::string& current_job,
-                                                     const RetentionConfig& retention, WallTime now) {
+                                                     const std::string& current_job, const RetentionConfig& retention,
+                                                     WallTime now) {
   INGEST_ASSIGN_OR_RETURN(std::vector<std::string> jobs, JobsNewestFirst(env_dir));
   uint32_t kept_completed = 0;
   std::vector<std::filesystem::path> stale;

@@ -16,8 +16,8 @@ namespace ingest {
 // completed jobs and `current_job`, which is never touched. A directory that
 // is not a job (name not job_YYYY-...) is left alone. Newest first.
 Result<std::vector<std::filesystem::path>> StaleJobs(const std::filesystem::path& env_dir,
-                                                     const std::string& current_job,
-                                                     const RetentionConfig& retention, WallTime now);
+                                                     const std::string& current_job, const RetentionConfig& retention,
+                                                     WallTime now);
 
 // Deletes the job directories `jobs` (from StaleJobs); returns how many.
 // Errors name the directory.

@@ -1,11 +1,10 @@
 #include "coordinator/run/run_outcome.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <iostream>
-
-#include <spdlog/spdlog.h>
 
 #include "common/manifest.h"
 #include "common/pass.h"
@@ -88,7 +87,8 @@ RunSummary RunOutcome::Summarize(const Status& fatal, std::vector<std::string>* 
   summary.set_changes_detected(docs->new_() + docs->changed() + docs->deleted());
   *summary.mutable_tasks() = ctx_.tasks;
   summary.mutable_errors()->set_count(static_cast<uint32_t>(ctx_.errors.size()));
-  for (size_t i = 0; i < ctx_.errors.size() && i < kSummaryErrors; ++i) summary.mutable_errors()->add_first(ctx_.errors[i]);
+  for (size_t i = 0; i < ctx_.errors.size() && i < kSummaryErrors; ++i)
+    summary.mutable_errors()->add_first(ctx_.errors[i]);
   summary.set_job_dir(ctx_.job_dir.string());
   return summary;
 }

@@ -1,9 +1,9 @@
 #include "coordinator/run/source_scan.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <numeric>
-
-#include <spdlog/spdlog.h>
 
 #include "common/cron.h"
 #include "common/manifest.h"
@@ -17,8 +17,8 @@ namespace {
 // Whether a source is checked in this run. An operator's --manual run, a
 // refresh, a baseline or a named source checks now; scheduled runs follow
 // each source's check_frequency.
-Result<bool> SourceDue(const Config& config, const RunOptions& options, StateStore& store,
-                       const SourceConfig& source, WallTime now) {
+Result<bool> SourceDue(const Config& config, const RunOptions& options, StateStore& store, const SourceConfig& source,
+                       WallTime now) {
   if (options.manual || options.full_refresh || options.baseline || !options.sources.empty()) return true;
   INGEST_ASSIGN_OR_RETURN(std::optional<StoredSource> stored, store.Source(config.env, source.name));
   const std::optional<absl::Time> last = stored ? ParseTimestamp(stored->last_checked_at) : std::nullopt;
@@ -30,8 +30,8 @@ Result<bool> SourceDue(const Config& config, const RunOptions& options, StateSto
 
 }  // namespace
 
-Result<std::vector<ScannedSource>> ScanSources(const Config& config, const RunOptions& options,
-                                               StateStore* store, WallTime now) {
+Result<std::vector<ScannedSource>> ScanSources(const Config& config, const RunOptions& options, StateStore* store,
+                                               WallTime now) {
   for (const std::string& name : options.sources) {
     if (std::none_of(config.sources.begin(), config.sources.end(),
                      [&name](const SourceConfig& s) { return s.name == name; })) {
@@ -110,8 +110,7 @@ Status SourceScan::FetchPages(Fleet& fleet) {
   std::vector<size_t> order(plan.size());
   std::iota(order.begin(), order.end(), size_t{0});
   LogEvent(spdlog::level::info, {.status = "fetching", .count = plan.size()},
-           "fetching " + std::to_string(plan.size()) + " pages of " + std::to_string(pending.size()) +
-               " http sources");
+           "fetching " + std::to_string(plan.size()) + " pages of " + std::to_string(pending.size()) + " http sources");
   PassMetrics metrics;
   Status executed = fleet.Execute(order, plan, &metrics);
   metrics.set_tasks_total(static_cast<uint32_t>(plan.size()));
@@ -165,9 +164,15 @@ void SourceScan::AddDetected(const SourceConfig& source, SourceChanges changes) 
       doc.set_status(kDocProcessed);
     }
     switch (d.change) {
-      case Change::kNew: counts.set_new_(counts.new_() + 1); break;
-      case Change::kModified: counts.set_changed(counts.changed() + 1); break;
-      case Change::kUnchanged: counts.set_unchanged(counts.unchanged() + 1); break;
+      case Change::kNew:
+        counts.set_new_(counts.new_() + 1);
+        break;
+      case Change::kModified:
+        counts.set_changed(counts.changed() + 1);
+        break;
+      case Change::kUnchanged:
+        counts.set_unchanged(counts.unchanged() + 1);
+        break;
     }
     if (d.change != Change::kUnchanged) {
       ++changed;
@@ -213,8 +218,8 @@ void SourceScan::AddNotDue(const SourceConfig& source, const std::map<std::strin
   }
   record.set_documents(kept);
   LogEvent(spdlog::level::info, {.status = "not_due", .count = kept},
-           "source " + source.name + " is not due (check_frequency " + source.check_frequency + "): " +
-               std::to_string(kept) + " documents kept as last seen");
+           "source " + source.name + " is not due (check_frequency " + source.check_frequency +
+               "): " + std::to_string(kept) + " documents kept as last seen");
 }
 
 }  // namespace ingest

@@ -32,8 +32,8 @@ struct ScannedSource {
 // store. Without a store (a dry run before the first run) every source is
 // due and every document new. InvalidArgument when --source names no
 // configured source; errors of the store name its file.
-Result<std::vector<ScannedSource>> ScanSources(const Config& config, const RunOptions& options,
-                                               StateStore* store, WallTime now);
+Result<std::vector<ScannedSource>> ScanSources(const Config& config, const RunOptions& options, StateStore* store,
+                                               WallTime now);
 
 // The source scan of a run, and the page fetch that completes it for http
 // sources once the fleet is up.

@@ -11,9 +11,12 @@ namespace ingest {
 
 const char* ChangeName(Change change) {
   switch (change) {
-    case Change::kNew: return "new";
-    case Change::kModified: return "modified";
-    case Change::kUnchanged: return "unchanged";
+    case Change::kNew:
+      return "new";
+    case Change::kModified:
+      return "modified";
+    case Change::kUnchanged:
+      return "unchanged";
   }
   return "?";
 }

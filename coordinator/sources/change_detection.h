@@ -48,6 +48,7 @@ SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDo
 // The comparison half of DetectChanges, for documents whose checksum is
 // known: sets each one's change and history from the store, and lists the
 // stored documents not among them as deleted.
-SourceChanges CompareWithStore(std::vector<DetectedDocument> found, const std::map<std::string, StoredDocument>& stored);
+SourceChanges CompareWithStore(std::vector<DetectedDocument> found,
+                               const std::map<std::string, StoredDocument>& stored);
 
 }  // namespace ingest

@@ -1,9 +1,9 @@
 #pragma once
 
+#include <absl/time/time.h>
+
 #include <optional>
 #include <string>
-
-#include <absl/time/time.h>
 
 #include "common/cron.h"
 #include "common/status.h"

@@ -150,8 +150,8 @@ SourceChanges PageFetchPlan::Settle(const SourceConfig& source, const std::map<s
       detected.document.bytes = fetch.body().size();
     }
     if (!failed.ok()) {
-      const std::string error = "source " + source.name + ": " +
-                                (page.result.has_error() ? "" : page.url + ": ") + failed.message();
+      const std::string error =
+          "source " + source.name + ": " + (page.result.has_error() ? "" : page.url + ": ") + failed.message();
       errors->push_back(have_known ? error + " (its last version is kept)" : error);
       if (!have_known) continue;
       // The page keeps its last version: a passing outage does not take it

@@ -1,14 +1,12 @@
 #include "coordinator/state/state_store.h"
 
 #include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-
-#include <sqlite3.h>
-
-#include <spdlog/spdlog.h>
 
 #include "common/ids.h"
 
@@ -134,13 +132,17 @@ Status StateStore::Error(const std::string& what) const {
   std::string message = "state store " + path_.string() + ": " + what + ": " + sqlite3_errmsg(db_);
   switch (code & 0xff) {
     case SQLITE_NOTADB:
-    case SQLITE_CORRUPT: return DataLoss(message);
+    case SQLITE_CORRUPT:
+      return DataLoss(message);
     case SQLITE_PERM:
     case SQLITE_READONLY:
-    case SQLITE_CANTOPEN: return PermissionDenied(message);
+    case SQLITE_CANTOPEN:
+      return PermissionDenied(message);
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return Unavailable(message);
-    default: return Internal(message);
+    case SQLITE_LOCKED:
+      return Unavailable(message);
+    default:
+      return Internal(message);
   }
 }
 
@@ -159,8 +161,8 @@ Result<StateStore> StateStore::Open(const std::filesystem::path& path) {
   if (!path.parent_path().empty()) std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) return ErrnoStatus(ec.value(), "state store directory " + path.parent_path().string());
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   StateStore store(path, db);
   if (rc != SQLITE_OK) return store.Error("open");
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
@@ -298,7 +300,8 @@ Status StateStore::PutDocuments(const std::string& env, const std::vector<Stored
                 "checksum = excluded.checksum, size = excluded.size, mtime_ns = excluded.mtime_ns, "
                 "last_checked_at = excluded.last_checked_at, last_status = excluded.last_status, "
                 "consecutive_failures = excluded.consecutive_failures, etag = excluded.etag, "
-                "last_modified = excluded.last_modified, last_processed_at = CASE WHEN excluded.last_status = 'processed' THEN excluded.last_processed_at "
+                "last_modified = excluded.last_modified, last_processed_at = CASE WHEN excluded.last_status = "
+                "'processed' THEN excluded.last_processed_at "
                 "ELSE documents.last_processed_at END");
   for (const StoredDocument& d : documents) {
     put.Reset();
@@ -325,12 +328,13 @@ Result<std::optional<StoredSource>> StateStore::Source(const std::string& env, c
 
 Status StateStore::PutSource(const std::string& env, const std::string& name, const std::string& kind,
                              const std::string& status, bool checked, const std::string& now) {
-  Statement put(db_,
-                "INSERT INTO sources (env, name, kind, last_checked_at, last_processed_at, last_status) "
-                "VALUES (?1, ?2, ?3, CASE WHEN ?4 THEN ?5 ELSE '' END, CASE WHEN ?6 = 'processed' THEN ?5 ELSE '' END, ?6) "
-                "ON CONFLICT (env, name) DO UPDATE SET kind = excluded.kind, last_status = excluded.last_status, "
-                "last_checked_at = CASE WHEN ?4 THEN ?5 ELSE sources.last_checked_at END, "
-                "last_processed_at = CASE WHEN ?6 = 'processed' THEN ?5 ELSE sources.last_processed_at END");
+  Statement put(
+      db_,
+      "INSERT INTO sources (env, name, kind, last_checked_at, last_processed_at, last_status) "
+      "VALUES (?1, ?2, ?3, CASE WHEN ?4 THEN ?5 ELSE '' END, CASE WHEN ?6 = 'processed' THEN ?5 ELSE '' END, ?6) "
+      "ON CONFLICT (env, name) DO UPDATE SET kind = excluded.kind, last_status = excluded.last_status, "
+      "last_checked_at = CASE WHEN ?4 THEN ?5 ELSE sources.last_checked_at END, "
+      "last_processed_at = CASE WHEN ?6 = 'processed' THEN ?5 ELSE sources.last_processed_at END");
   put.Bind(env).Bind(name).Bind(kind).Bind(static_cast<int64_t>(checked)).Bind(now).Bind(status);
   return put.Step() == SQLITE_DONE ? Status::Ok() : Error("write source " + name);
 }
@@ -362,8 +366,8 @@ Status StateStore::RecordPass(const RunId& run_id, const std::string& pass, cons
   return insert.Step() == SQLITE_DONE ? Status::Ok() : Error("record pass " + pass + " of " + run_id.value);
 }
 
-Status StateStore::RecordChanges(const std::string& env, const RunId& run_id,
-                                 const std::vector<ChangeEvent>& changes, const std::string& now) {
+Status StateStore::RecordChanges(const std::string& env, const RunId& run_id, const std::vector<ChangeEvent>& changes,
+                                 const std::string& now) {
   INGEST_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   Statement insert(db_,
                    "INSERT INTO change_events (env, run_id, source, source_id, path, change, checksum, "
@@ -390,7 +394,7 @@ Status StateStore::RecordAudit(const std::string& env, const RunId& run_id, cons
 }
 
 Result<std::optional<StoredRun>> StateStore::LastSuccessfulRun(const std::string& env,
-                                                              const std::string& except_job_id) {
+                                                               const std::string& except_job_id) {
   Statement query(db_,
                   "SELECT run_id, job_id, job_dir, started_at, status FROM runs WHERE env = ? AND job_id != ? "
                   "AND status IN ('completed', 'partial') ORDER BY started_at DESC, run_id DESC LIMIT 1");

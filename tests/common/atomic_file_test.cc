@@ -58,7 +58,8 @@ TEST(AtomicFileTest, ReadOnlyDirectoryIsPermissionDenied) {
   if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
   TempDir dir;
   std::filesystem::create_directory(dir.path() / "ro");
-  std::filesystem::permissions(dir.path() / "ro", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  std::filesystem::permissions(dir.path() / "ro",
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
   EXPECT_EQ(WriteFileAtomic(dir.path() / "ro/file", "x").code(), StatusCode::kPermissionDenied);
 }
 

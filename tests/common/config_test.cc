@@ -3,7 +3,6 @@
 #include <map>
 
 #include "common/curve_keys.h"
-
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -152,26 +151,38 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"MissingSources", "env: dev\n", "key 'sources'"},
         BadConfig{"BadKind", "env: dev\nsources:\n  - name: a\n    kind: ftp\n    root: .\n",
                   ":4: key 'sources[0].kind': 'ftp' is not one of"},
-        BadConfig{"BadFrequency", "env: dev\nsources:\n  - {name: a, kind: files, root: ., check_frequency: sometimes}\n",
+        BadConfig{"BadFrequency",
+                  "env: dev\nsources:\n  - {name: a, kind: files, root: ., check_frequency: sometimes}\n",
                   ":3: key 'sources[0].check_frequency': 'sometimes' is not hourly, daily, weekly or a 5-field cron"},
-        BadConfig{"BadCronFrequency",
-                  "env: dev\nsources:\n  - name: a\n    kind: files\n    root: .\n    check_frequency: \"*/30 * * *\"\n",
-                  ":6: key 'sources[0].check_frequency': '*/30 * * *' is not hourly, daily, weekly or a 5-field cron "
-                  "expression (cron '*/30 * * *': expected 5 fields, got 4)"},
-        BadConfig{"BadScheduleCron", "env: dev\nschedule: {cron: \"0 25 * * *\"}\nsources: [{name: a, kind: files, root: .}]\n",
+        BadConfig{
+            "BadCronFrequency",
+            "env: dev\nsources:\n  - name: a\n    kind: files\n    root: .\n    check_frequency: \"*/30 * * *\"\n",
+            ":6: key 'sources[0].check_frequency': '*/30 * * *' is not hourly, daily, weekly or a 5-field cron "
+            "expression (cron '*/30 * * *': expected 5 fields, got 4)"},
+        BadConfig{"BadScheduleCron",
+                  "env: dev\nschedule: {cron: \"0 25 * * *\"}\nsources: [{name: a, kind: files, root: .}]\n",
                   ":2: key 'schedule.cron': cron '0 25 * * *': hour '25' is not in 0..23"},
-        BadConfig{"BadScheduleZone", "env: dev\nschedule:\n  timezone: Europe/Atlantis\nsources: [{name: a, kind: files, root: .}]\n",
+        BadConfig{"BadScheduleZone",
+                  "env: dev\nschedule:\n  timezone: Europe/Atlantis\nsources: [{name: a, kind: files, root: .}]\n",
                   ":3: key 'schedule.timezone': time zone 'Europe/Atlantis' is not a known IANA zone"},
-        BadConfig{"UnsetVariable", "env: dev\nsources: [{name: a, kind: files, root: .}]\nnotifications:\n  slack: {webhook_url: \"${SLACK_URL}\"}\n",
+        BadConfig{"UnsetVariable",
+                  "env: dev\nsources: [{name: a, kind: files, root: .}]\nnotifications:\n  slack: {webhook_url: "
+                  "\"${SLACK_URL}\"}\n",
                   ":4: key 'notifications.slack.webhook_url': environment variable SLACK_URL is not set"},
-        BadConfig{"DuplicateSource", "env: dev\nsources: [{name: a, kind: files, root: .}, {name: a, kind: files, root: .}]\n",
+        BadConfig{"DuplicateSource",
+                  "env: dev\nsources: [{name: a, kind: files, root: .}, {name: a, kind: files, root: .}]\n",
                   "source name 'a' is used twice"},
         BadConfig{"BadYaml", "env: dev\nsources: [\n", "bad.yaml:"},
-        BadConfig{"CurveWithOneFile", "env: dev\nsources: [{name: a, kind: files, root: .}]\nfleet:\n  curve: {secret_key_file: k}\n",
+        BadConfig{"CurveWithOneFile",
+                  "env: dev\nsources: [{name: a, kind: files, root: .}]\nfleet:\n  curve: {secret_key_file: k}\n",
                   ":4: key 'fleet.curve': needs both secret_key_file and authorized_keys_file"},
-        BadConfig{"CurveKeyMissing", "env: dev\nsources: [{name: a, kind: files, root: .}]\nfleet:\n  curve:\n    secret_key_file: nokey\n    authorized_keys_file: nolist\n",
+        BadConfig{"CurveKeyMissing",
+                  "env: dev\nsources: [{name: a, kind: files, root: .}]\nfleet:\n  curve:\n    secret_key_file: "
+                  "nokey\n    authorized_keys_file: nolist\n",
                   ":5: key 'fleet.curve.secret_key_file': "},
-        BadConfig{"OverlapTooLarge", "env: dev\nsources: [{name: a, kind: files, root: .}]\npasses: {C: {chunk_chars: 100, overlap_chars: 100}}\n",
+        BadConfig{"OverlapTooLarge",
+                  "env: dev\nsources: [{name: a, kind: files, root: .}]\npasses: {C: {chunk_chars: 100, overlap_chars: "
+                  "100}}\n",
                   "key 'passes.C.overlap_chars' must be below chunk_chars"}),
     [](const ::testing::TestParamInfo<BadConfig>& info) { return info.param.name; });
 

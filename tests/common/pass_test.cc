@@ -37,7 +37,8 @@ TEST(PassTableTest, RecordTypesBatchFieldsAndTotalsAgree) {
     } else {
       EXPECT_FALSE(info.read_downstream) << "a pass read downstream travels in RecordBatch";
     }
-    for (const std::string& name : info.totals) EXPECT_NE(Metrics::descriptor()->FindFieldByName(name), nullptr) << name;
+    for (const std::string& name : info.totals)
+      EXPECT_NE(Metrics::descriptor()->FindFieldByName(name), nullptr) << name;
     EXPECT_EQ(info.artifact.rfind("pass" + info.letter + "_", 0), 0u);
   }
 }

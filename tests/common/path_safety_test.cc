@@ -20,7 +20,8 @@ TEST(PathSafetyTest, RefusesDotDotAndAbsolutePaths) {
   dir.Write("root/a.md", "x");
   dir.Write("secret.txt", "x");
   EXPECT_EQ(ResolveInsideRoot(dir.path() / "root", "../secret.txt").status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(ResolveInsideRoot(dir.path() / "root", "a/../../secret.txt").status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(ResolveInsideRoot(dir.path() / "root", "a/../../secret.txt").status().code(),
+            StatusCode::kPermissionDenied);
   EXPECT_EQ(ResolveInsideRoot(dir.path() / "root", (dir.path() / "secret.txt").string()).status().code(),
             StatusCode::kPermissionDenied);
 }

@@ -14,8 +14,7 @@ TEST(RedactorTest, HidesRegisteredSecretsLongestFirstAndEveryEmailAddress) {
             "posting to [redacted] failed");
   EXPECT_EQ(r.Apply("token abcdefSECRET and abcdefSECRET"), "token [redacted] and [redacted]");
   EXPECT_EQ(r.Apply("abc stays"), "abc stays");
-  EXPECT_EQ(r.Apply("mail ops.team+night@example.org, then data@corp.example.co.uk."),
-            "mail [email], then [email].");
+  EXPECT_EQ(r.Apply("mail ops.team+night@example.org, then data@corp.example.co.uk."), "mail [email], then [email].");
   EXPECT_EQ(r.Apply("not an address: worker@host, @handle, a@b"), "not an address: worker@host, @handle, a@b");
 }
 

@@ -16,7 +16,11 @@ TEST(Utf8Test, ValidatesWellFormedText) {
 
 TEST(Utf8Test, SanitizeReplacesAndCounts) {
   size_t replaced = 0;
-  EXPECT_EQ(SanitizeUtf8("a\xFF" "b\xC3", &replaced), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  EXPECT_EQ(SanitizeUtf8("a\xFF"
+                         "b\xC3",
+                         &replaced),
+            "a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD");
   EXPECT_EQ(replaced, 2u);
 }
 

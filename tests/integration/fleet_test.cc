@@ -42,8 +42,8 @@ class FleetTest : public testing::JobTest {
   std::unique_ptr<Subprocess> StartCoordinator(const std::string& tag, std::string* endpoint,
                                                std::vector<std::string> extra = {},
                                                const std::string& bind = "tcp://127.0.0.1:*") {
-    std::vector<std::string> argv = {Bin("ingest-coordinator"), "run", "--config",
-                                     (dir_.path() / "ingest.yaml").string(), "--bind", bind};
+    std::vector<std::string> argv = {
+        Bin("ingest-coordinator"), "run", "--config", (dir_.path() / "ingest.yaml").string(), "--bind", bind};
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto coordinator = std::make_unique<Subprocess>(argv, dir_.path() / (tag + ".out"), dir_.path() / (tag + ".err"));
     *endpoint = testing::WaitForLine(dir_.path() / (tag + ".err"), "fleet: listening on ", testing::Scaled(20s));
@@ -85,7 +85,8 @@ TEST_F(FleetTest, WorkerKilledMidPassIsReplacedAndArtifactsEqualACleanRun) {
   ASSERT_FALSE(endpoint.empty()) << Err("chaos");
   auto victim = StartWorker(endpoint, "victim", {"--slots", "1"});
   auto survivor = StartWorker(endpoint, "survivor", {"--slots", "1"});
-  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "chaos.err", "pass C started", testing::Scaled(60s)).empty()) << Err("chaos");
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "chaos.err", "pass C started", testing::Scaled(60s)).empty())
+      << Err("chaos");
   victim->Signal(SIGKILL);
   EXPECT_EQ(victim->Wait(testing::Scaled(10s)), 128 + SIGKILL);
   auto fresh = StartWorker(endpoint, "fresh", {"--slots", "1"});
@@ -169,7 +170,8 @@ TEST_F(FleetTest, SigtermDrainsAWorkerThatFinishesItsRunningTask) {
   auto coordinator = StartCoordinator("drain", &endpoint, {"--passes", "A"});
   ASSERT_FALSE(endpoint.empty()) << Err("drain");
   auto first = StartWorker(endpoint, "first", {"--slots", "1", "--max-document-mb", "200"});
-  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "drain.err", "pass A started", testing::Scaled(30s)).empty()) << Err("drain");
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "drain.err", "pass A started", testing::Scaled(30s)).empty())
+      << Err("drain");
   std::this_thread::sleep_for(200ms);
   first->Signal(SIGTERM);
   EXPECT_EQ(first->Wait(testing::Scaled(60s)), 0) << ReadAll(dir_.path() / "first.err");
@@ -242,16 +244,17 @@ TEST_F(FleetTest, WorkersWithoutAnAuthorizedCurveKeyGetNoTask) {
   auto coordinator = StartCoordinator("curve", &endpoint);
   ASSERT_FALSE(endpoint.empty()) << Err("curve");
   const std::string server_key = (dir_.path() / "keys/coordinator.pub").string();
-  auto stranger = StartWorker(endpoint, "stranger",
-                              {"--curve-server-key", server_key, "--curve-secret-key",
-                               (dir_.path() / "keys/stranger.key").string()});
+  auto stranger = StartWorker(
+      endpoint, "stranger",
+      {"--curve-server-key", server_key, "--curve-secret-key", (dir_.path() / "keys/stranger.key").string()});
   auto plain = StartWorker(endpoint, "plain");
-  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "stranger.err", "refused this worker's CURVE key", testing::Scaled(20s))
-                   .empty())
+  ASSERT_FALSE(
+      testing::WaitForLine(dir_.path() / "stranger.err", "refused this worker's CURVE key", testing::Scaled(20s))
+          .empty())
       << ReadAll(dir_.path() / "stranger.err");
-  auto trusted = StartWorker(endpoint, "trusted",
-                             {"--curve-server-key", server_key, "--curve-secret-key",
-                              (dir_.path() / "keys/trusted.key").string()});
+  auto trusted = StartWorker(
+      endpoint, "trusted",
+      {"--curve-server-key", server_key, "--curve-secret-key", (dir_.path() / "keys/trusted.key").string()});
   ASSERT_EQ(coordinator->Wait(testing::Scaled(120s)), 0) << Err("curve");
   EXPECT_EQ(SummaryOf(*coordinator).documents().processed(), 20u);
   std::string log = Err("curve");
@@ -305,7 +308,8 @@ TEST_F(FleetTest, ResultOfAReassignedAttemptIsRefused) {
   ASSERT_FALSE(task.task_id().empty());
   auto worker = StartWorker(endpoint, "real");
   // Past the timeout the coordinator requeues the task to the real worker.
-  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "stale.err", "exceeded task_timeout_s", testing::Scaled(30s)).empty()) << Err("stale");
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "stale.err", "exceeded task_timeout_s", testing::Scaled(30s)).empty())
+      << Err("stale");
   Envelope late;
   TaskResult* result = late.mutable_result();
   result->set_task_id(task.task_id());

@@ -30,17 +30,20 @@ class FormatsTest : public testing::JobTest {
   void WriteGoodDocuments() {
     std::vector<std::string> pages;
     for (int p = 1; p <= 6; ++p) {
-      pages.push_back("Page " + std::to_string(p) + " of the Field Manual.\nThe Control Unit stores profiles. "
+      pages.push_back("Page " + std::to_string(p) +
+                      " of the Field Manual.\nThe Control Unit stores profiles. "
                       "Calibrate the Sensor Array before use.");
     }
-    testing::WritePdf(corpus_ / "manual.pdf", pages,
-                      {{"Setup", 1, 1}, {"Wiring", 2, 2}, {"Calibration", 1, 3}, {"Profiles", 2, 4}, {"Maintenance", 1, 6}});
+    testing::WritePdf(
+        corpus_ / "manual.pdf", pages,
+        {{"Setup", 1, 1}, {"Wiring", 2, 2}, {"Calibration", 1, 3}, {"Profiles", 2, 4}, {"Maintenance", 1, 6}});
     testing::WritePdf(corpus_ / "plain.pdf", {"INTRODUCTION\nA PDF without bookmarks.", "1. Safety\nRead this first."});
     Write("guide.html",
           "<!doctype html><html><head><title>Guide</title><script>var token='x';</script></head><body>"
           "<h1>Overview</h1><p>The guide &amp; its tables.</p><h2>Steps</h2><table><tr><td>1</td><td>Plug</td></tr>"
           "</table></body></html>");
-    Write("readme.md", "# Readme\n\nIntro text.\n\n```\ncode  block\n```\n\n## Usage\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
+    Write("readme.md",
+          "# Readme\n\nIntro text.\n\n```\ncode  block\n```\n\n## Usage\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
     Write("crlf.txt", "WINDOWS NOTES\r\n\r\nLine one.\r\nLine two.\r\n");
     std::string utf16 = "\xFF\xFE";
     for (char c : std::string("UTF-16 text survives.")) utf16 += std::string{c, '\0'};
@@ -60,7 +63,9 @@ class FormatsTest : public testing::JobTest {
     std::string pdf = ReadAll(dir_.path() / "ok.pdf");
     Write("truncated.pdf", pdf.substr(0, pdf.size() / 3));
     Write("garbage.pdf", "%PDF-1.4\n" + std::string(4000, '\x7f') + "\n%%EOF\n");
-    Write("binary.txt", std::string("\x7f" "ELF\x02\x01\x01\0\0\0", 10));
+    Write("binary.txt", std::string("\x7f"
+                                    "ELF\x02\x01\x01\0\0\0",
+                                    10));
     Write("empty.md", "");
     Write("blank.txt", "   \n\n  \n");
     std::ofstream(dir_.path() / "secret.txt") << "outside the root";
@@ -94,9 +99,9 @@ TEST_F(FormatsTest, GoodDocumentsGoThroughAndBadOnesFailAloneWithTheirClass) {
   std::map<std::string, DocumentRecord> docs = Documents(job);
 
   std::map<std::string, std::string> expected_failures = {
-      {"truncated.pdf", "corrupt"},        {"garbage.pdf", "corrupt"},   {"binary.txt", "invalid_document"},
-      {"empty.md", "invalid_document"},    {"blank.txt", "invalid_document"},
-      {"escape.txt", "permission_denied"}, {"huge.txt", "too_large"},    {"sparse.log", "invalid_document"}};
+      {"truncated.pdf", "corrupt"},     {"garbage.pdf", "corrupt"},        {"binary.txt", "invalid_document"},
+      {"empty.md", "invalid_document"}, {"blank.txt", "invalid_document"}, {"escape.txt", "permission_denied"},
+      {"huge.txt", "too_large"},        {"sparse.log", "invalid_document"}};
   // Root reads any file; the permission case only holds for other users.
   if (::geteuid() != 0) expected_failures["unreadable.md"] = "permission_denied";
   for (const auto& [path, error_class] : expected_failures) {

@@ -16,10 +16,11 @@ using testing::TempDir;
 TEST(GoldenTest, DemoJobArtifactsMatchTheCommittedOnes) {
   TempDir dir;
   std::filesystem::path source = INGEST_SOURCE_DIR;
-  Subprocess run({(testing::BinDir() / "ingest-coordinator").string(), "run", "--config",
-                  (source / "examples/demo.yaml").string(), "--local-workers", "2", "--local-worker-slots", "1"},
-                 dir.path() / "out", dir.path() / "err",
-                 {"INGEST_ARTIFACT_ROOT=" + dir.path().string(), "INGEST_STATE_DB=" + (dir.path() / "state.db").string()});
+  Subprocess run(
+      {(testing::BinDir() / "ingest-coordinator").string(), "run", "--config", (source / "examples/demo.yaml").string(),
+       "--local-workers", "2", "--local-worker-slots", "1"},
+      dir.path() / "out", dir.path() / "err",
+      {"INGEST_ARTIFACT_ROOT=" + dir.path().string(), "INGEST_STATE_DB=" + (dir.path() / "state.db").string()});
   ASSERT_EQ(run.Wait(testing::Scaled(120s)), 0) << run.Stderr();
   std::filesystem::path env_dir = dir.path() / "ingest/demo";
   std::filesystem::path job = std::filesystem::directory_iterator(env_dir)->path();

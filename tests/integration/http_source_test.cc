@@ -94,7 +94,9 @@ TEST_F(HttpSourceTest, PagesAreFetchedByWorkersConditionallyRetriedAndTrackedFor
   const std::string modified = "Mon, 02 Nov 2026 08:00:00 GMT";
   server_.Handle("/guide.md", [modified](const RecordedRequest& r, size_t) {
     if (r.Header("if-modified-since") == modified) return Reply{304, ""};
-    return Reply{200, "# Guide\n\nExpense reports are due within thirty days.\n", "text/markdown",
+    return Reply{200,
+                 "# Guide\n\nExpense reports are due within thirty days.\n",
+                 "text/markdown",
                  {{"Last-Modified", modified}}};
   });
   // Two server errors, then the page.

@@ -192,9 +192,14 @@ TEST_F(IncrementalTest, ServeCatchesUpAMissedRunAndStopsOnSigterm) {
     // The daemon was down on New Year's night: the last run is older than the last firing.
     Result<StateStore> store = StateStore::Open(StateDb());
     ASSERT_OK(store);
-    ASSERT_OK(store->RecordRunStart({.run_id = RunId{"run_20250601_000000_1"}, .env = "itest", .job_id = "job_old",
-                                     .job_dir = "/nonexistent", .trigger = "schedule", .flags = "",
-                                     .started_at = "2025-06-01T00:00:00.000Z", .status = "completed"}));
+    ASSERT_OK(store->RecordRunStart({.run_id = RunId{"run_20250601_000000_1"},
+                                     .env = "itest",
+                                     .job_id = "job_old",
+                                     .job_dir = "/nonexistent",
+                                     .trigger = "schedule",
+                                     .flags = "",
+                                     .started_at = "2025-06-01T00:00:00.000Z",
+                                     .status = "completed"}));
   }
   const auto err = dir_.path() / "serve.err";
   testing::Subprocess serve({Bin("ingest-coordinator"), "serve", "--config", (dir_.path() / "ingest.yaml").string(),
@@ -203,7 +208,8 @@ TEST_F(IncrementalTest, ServeCatchesUpAMissedRunAndStopsOnSigterm) {
   std::string endpoint = testing::WaitForLine(err, "fleet: listening on ", testing::Scaled(20s));
   ASSERT_FALSE(endpoint.empty()) << ReadAll(err);
   testing::Subprocess worker(WorkerArgv(endpoint, "steady"), dir_.path() / "steady.out", dir_.path() / "steady.err");
-  EXPECT_FALSE(testing::WaitForLine(err, "serve: catching up a missed run", testing::Scaled(20s)).empty()) << ReadAll(err);
+  EXPECT_FALSE(testing::WaitForLine(err, "serve: catching up a missed run", testing::Scaled(20s)).empty())
+      << ReadAll(err);
   EXPECT_EQ(testing::WaitForLine(err, "serve: scheduled run ended with exit code ", testing::Scaled(60s)), "0")
       << ReadAll(err);
   EXPECT_FALSE(testing::WaitForLine(err, "serve: next run at 2027-01-01 00:00:00 CET", testing::Scaled(20s)).empty())

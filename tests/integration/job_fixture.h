@@ -52,7 +52,8 @@ class JobTest : public ::testing::Test {
                                                   "  bind: tcp://127.0.0.1:*\n"
                                                   "  heartbeat_ms: 200\n"
                                                   "  liveness: "
-                                               << Liveness() << "\n"
+                                               << Liveness()
+                                               << "\n"
                                                   "  min_workers: "
                                                << min_workers << "\n  wait_for_workers_s: " << wait_s
                                                << "\nretry: { attempts: 2, backoff_initial_ms: 50 }\n"
@@ -90,8 +91,9 @@ class JobTest : public ::testing::Test {
     ++runs_;
     if (!keep_config_) WriteConfig(std::max(workers, 1), 20);
     std::string tag = std::to_string(runs_);
-    std::vector<std::string> argv = {Bin("ingest-coordinator"), "run", "--config",
-                                     (dir_.path() / "ingest.yaml").string(), "--bind", "tcp://127.0.0.1:*"};
+    std::vector<std::string> argv = {
+        Bin("ingest-coordinator"), "run", "--config", (dir_.path() / "ingest.yaml").string(), "--bind",
+        "tcp://127.0.0.1:*"};
     argv.insert(argv.end(), args.begin(), args.end());
     if (manual_) argv.push_back("--manual");
     auto out = dir_.path() / ("coordinator" + tag + ".out");
@@ -103,9 +105,8 @@ class JobTest : public ::testing::Test {
       EXPECT_FALSE(endpoint.empty()) << ReadAll(err);
       for (int i = 0; i < workers && !endpoint.empty(); ++i) {
         std::string id = "w" + tag + "-" + std::to_string(i);
-        fleet.push_back(std::make_unique<Subprocess>(
-            WorkerArgv(endpoint, id),
-            dir_.path() / (id + ".out"), dir_.path() / (id + ".err")));
+        fleet.push_back(std::make_unique<Subprocess>(WorkerArgv(endpoint, id), dir_.path() / (id + ".out"),
+                                                     dir_.path() / (id + ".err")));
       }
     }
     RunOutcome outcome;
@@ -121,7 +122,7 @@ class JobTest : public ::testing::Test {
 
   std::vector<std::string> WorkerArgv(const std::string& endpoint, const std::string& id) const {
     std::vector<std::string> argv = {Bin("ingest-worker"), "--connect", endpoint, "--slots", "2", "--id", id,
-                                     "--heartbeat-ms", "200"};
+                                     "--heartbeat-ms",     "200"};
     argv.insert(argv.end(), worker_flags_.begin(), worker_flags_.end());
     return argv;
   }

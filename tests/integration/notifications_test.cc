@@ -13,8 +13,8 @@ namespace ingest {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 using testing::HttpRecorder;
+using ::testing::Not;
 using testing::RecordedRequest;
 using testing::Reply;
 using testing::RunOutcome;
@@ -24,7 +24,6 @@ const char kHookPath[] = "/hook/SECRETpath";
 const char kHealthPath[] = "/hc/SECRET-uuid-1234";
 const char kWebhookSecret[] = "hook-secret-SECRET-42";
 const char kApiKey[] = "sk-test-SECRET-key-0001";
-
 
 class NotificationsTest : public testing::JobTest {
  protected:
@@ -46,27 +45,30 @@ class NotificationsTest : public testing::JobTest {
                         "HEALTHCHECK_URL=" + base + kHealthPath,
                         "AI_BASE_URL=" + base + "/v1",
                         std::string("OPENAI_API_KEY=") + kApiKey};
-    extra_config_ = "report_dir: ./reports\n"
-                    "notifications:\n"
-                    "  on: [failed, partial]\n"
-                    "  slack: { webhook_url: \"${SLACK_WEBHOOK_URL}\" }\n"
-                    "  webhook: { url: \"${NOTIFICATION_WEBHOOK}\", secret: \"${WEBHOOK_SECRET}\" }\n"
-                    "  email:\n"
-                    "    smtp_url: \"smtp://127.0.0.1:" +
-                    std::to_string(smtp_port) +
-                    "\"\n"
-                    "    starttls: \"" + starttls + "\"\n"
-                    "    username: \"${SMTP_USER}\"\n"
-                    "    password: \"${SMTP_PASSWORD}\"\n"
-                    "    from: ingest@example.org\n"
-                    "    to: [ops@example.org, data-team@example.org]\n"
-                    "  healthcheck_url: \"${HEALTHCHECK_URL}\"\n"
-                    "  attempts: " +
-                    std::to_string(attempts) +
-                    "\n"
-                    "  backoff_initial_ms: 20\n"
-                    "  timeout_s: 5\n"
-                    "ai_report: { base_url: \"${AI_BASE_URL}\", model: test-model, timeout_s: 5 }\n";
+    extra_config_ =
+        "report_dir: ./reports\n"
+        "notifications:\n"
+        "  on: [failed, partial]\n"
+        "  slack: { webhook_url: \"${SLACK_WEBHOOK_URL}\" }\n"
+        "  webhook: { url: \"${NOTIFICATION_WEBHOOK}\", secret: \"${WEBHOOK_SECRET}\" }\n"
+        "  email:\n"
+        "    smtp_url: \"smtp://127.0.0.1:" +
+        std::to_string(smtp_port) +
+        "\"\n"
+        "    starttls: \"" +
+        starttls +
+        "\"\n"
+        "    username: \"${SMTP_USER}\"\n"
+        "    password: \"${SMTP_PASSWORD}\"\n"
+        "    from: ingest@example.org\n"
+        "    to: [ops@example.org, data-team@example.org]\n"
+        "  healthcheck_url: \"${HEALTHCHECK_URL}\"\n"
+        "  attempts: " +
+        std::to_string(attempts) +
+        "\n"
+        "  backoff_initial_ms: 20\n"
+        "  timeout_s: 5\n"
+        "ai_report: { base_url: \"${AI_BASE_URL}\", model: test-model, timeout_s: 5 }\n";
   }
 
   std::vector<std::filesystem::path> Reports() {
@@ -80,8 +82,8 @@ class NotificationsTest : public testing::JobTest {
   // manifest, run log, report, state store, the coordinator's own output.
   void ExpectNoSecretsWritten() {
     const std::vector<std::string> secrets = {
-        "T0SECRET",        "SECRETpath",      kWebhookSecret,    "smtp-user-SECRET", "smtp-pass-SECRET",
-        "SECRET-uuid-1234", kApiKey,          "ops@example.org", "data-team@example.org", "ingest@example.org"};
+        "T0SECRET",         "SECRETpath", kWebhookSecret,    "smtp-user-SECRET",      "smtp-pass-SECRET",
+        "SECRET-uuid-1234", kApiKey,      "ops@example.org", "data-team@example.org", "ingest@example.org"};
     size_t files = 0;
     for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.path())) {
       if (!e.is_regular_file() || e.path().filename() == "ingest.yaml") continue;
@@ -135,13 +137,14 @@ TEST_F(NotificationsTest, APartialRunSendsOneMessagePerChannelSignedPingedAndRep
   RunSummary delivered;
   ASSERT_OK(FromJson(hook[0].body, &delivered));
   EXPECT_EQ(delivered.run_id(), summary.run_id());
-  EXPECT_EQ(hook[0].Header("x-ingestfleet-signature"), "sha256=" + HexEncode(testing::IndependentHmacSha256(kWebhookSecret, hook[0].body)));
+  EXPECT_EQ(hook[0].Header("x-ingestfleet-signature"),
+            "sha256=" + HexEncode(testing::IndependentHmacSha256(kWebhookSecret, hook[0].body)));
   const std::string id = hook[0].Header("webhook-id");
   EXPECT_FALSE(id.empty());
   EXPECT_EQ(hook[0].Header("x-ingestfleet-delivery"), id);
   EXPECT_EQ(hook[0].Header("webhook-signature"),
-            "v1," + Base64Encode(testing::IndependentHmacSha256(kWebhookSecret, id + "." + hook[0].Header("webhook-timestamp") + "." +
-                                                          hook[0].body)));
+            "v1," + Base64Encode(testing::IndependentHmacSha256(
+                        kWebhookSecret, id + "." + hook[0].Header("webhook-timestamp") + "." + hook[0].body)));
 
   EXPECT_EQ(server.Requests(std::string(kHealthPath) + "/start").size(), 1u);
   EXPECT_EQ(server.Requests(std::string(kHealthPath) + "/fail").size(), 1u);
@@ -177,7 +180,9 @@ TEST_F(NotificationsTest, APartialRunSendsOneMessagePerChannelSignedPingedAndRep
 
 TEST_F(NotificationsTest, ServersAnswering500AreRetriedAndDeliverOnce) {
   HttpRecorder server;
-  server.Handle(kHookPath, [](const RecordedRequest&, size_t n) { return n <= 2 ? Reply{500, "no"} : Reply{200, "ok"}; });
+  server.Handle(kHookPath, [](const RecordedRequest&, size_t n) {
+    return n <= 2 ? Reply{500, "no"} : Reply{200, "ok"};
+  });
   // A 4xx is not worth repeating.
   server.Handle(kSlackPath, [](const RecordedRequest&, size_t) { return Reply{404, "no_service"}; });
   ServeAi(server);
@@ -189,7 +194,8 @@ TEST_F(NotificationsTest, ServersAnswering500AreRetriedAndDeliverOnce) {
   ASSERT_EQ(hook.size(), 3u);
   for (const RecordedRequest& r : hook) {
     EXPECT_EQ(r.Header("webhook-id"), hook[0].Header("webhook-id")) << "one delivery id across retries";
-    EXPECT_EQ(r.Header("x-ingestfleet-signature"), "sha256=" + HexEncode(testing::IndependentHmacSha256(kWebhookSecret, r.body)));
+    EXPECT_EQ(r.Header("x-ingestfleet-signature"),
+              "sha256=" + HexEncode(testing::IndependentHmacSha256(kWebhookSecret, r.body)));
   }
   EXPECT_EQ(server.Requests(kSlackPath).size(), 1u);
   EXPECT_THAT(outcome.stderr_text, HasSubstr("notification webhook: delivered on attempt 3"));

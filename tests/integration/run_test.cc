@@ -2,9 +2,9 @@
 // over loopback ZeroMQ. Every process is owned by a Subprocess, which kills it
 // if a test fails midway.
 
+#include "common/artifact.h"
 #include "common/ids.h"
 #include "common/sha256.h"
-#include "common/artifact.h"
 #include "tests/integration/job_fixture.h"
 
 namespace ingest {
@@ -223,8 +223,9 @@ TEST_F(RunTest, RetentionCommandGzipsOldLogsAndDeletesOldJobsButKeepsCompletedOn
   const auto failed_60_days = make_job(60, kJobFailed);
   const auto partial_2_days = make_job(2, kJobPartial);
 
-  testing::Subprocess retention({Bin("ingest-coordinator"), "retention", "--config", (dir_.path() / "ingest.yaml").string()},
-                                dir_.path() / "retention.out", dir_.path() / "retention.err");
+  testing::Subprocess retention(
+      {Bin("ingest-coordinator"), "retention", "--config", (dir_.path() / "ingest.yaml").string()},
+      dir_.path() / "retention.out", dir_.path() / "retention.err");
   ASSERT_EQ(retention.Wait(testing::Scaled(std::chrono::seconds(30))), 0) << retention.Stderr();
   EXPECT_THAT(retention.Stdout(), ::testing::HasSubstr("1 run logs gzipped"));
   EXPECT_THAT(retention.Stdout(), ::testing::HasSubstr("1 job directories deleted"));

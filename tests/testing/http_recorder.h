@@ -20,7 +20,7 @@ namespace ingest::testing {
 
 struct RecordedRequest {
   std::string method;
-  std::string path;  // without the query
+  std::string path;                            // without the query
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::chrono::steady_clock::time_point at;

@@ -18,8 +18,7 @@ void WritePdf(const std::filesystem::path& path, const std::vector<std::string>&
   for (const OutlineEntry& e : outline) {
     parents.resize(static_cast<size_t>(e.level));
     int id = cairo_pdf_surface_add_outline(surface, parents.back(), e.title.c_str(),
-                                           ("page=" + std::to_string(e.page)).c_str(),
-                                           CAIRO_PDF_OUTLINE_FLAG_OPEN);
+                                           ("page=" + std::to_string(e.page)).c_str(), CAIRO_PDF_OUTLINE_FLAG_OPEN);
     parents.push_back(id);
   }
   for (const std::string& page : pages) {

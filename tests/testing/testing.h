@@ -1,5 +1,7 @@
 #pragma once
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -7,16 +9,15 @@
 #include <string>
 #include <vector>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "common/status.h"
 
 namespace ingest::testing {
 
 // EXPECT_OK(status_or_result)
-#define EXPECT_OK(expr) EXPECT_TRUE(::ingest::testing::StatusOf(expr).ok()) << ::ingest::testing::StatusOf(expr).ToString()
-#define ASSERT_OK(expr) ASSERT_TRUE(::ingest::testing::StatusOf(expr).ok()) << ::ingest::testing::StatusOf(expr).ToString()
+#define EXPECT_OK(expr) \
+  EXPECT_TRUE(::ingest::testing::StatusOf(expr).ok()) << ::ingest::testing::StatusOf(expr).ToString()
+#define ASSERT_OK(expr) \
+  ASSERT_TRUE(::ingest::testing::StatusOf(expr).ok()) << ::ingest::testing::StatusOf(expr).ToString()
 
 inline const Status& StatusOf(const Status& s) { return s; }
 template <typename T>
@@ -46,8 +47,8 @@ std::string ReadAll(const std::filesystem::path& path);
 // failing test never leaves processes behind.
 class Subprocess {
  public:
-  Subprocess(std::vector<std::string> argv, std::filesystem::path stdout_file,
-             std::filesystem::path stderr_file, std::vector<std::string> env = {});
+  Subprocess(std::vector<std::string> argv, std::filesystem::path stdout_file, std::filesystem::path stderr_file,
+             std::vector<std::string> env = {});
   ~Subprocess();
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;

@@ -30,7 +30,7 @@ struct ExtractedDocument {
   // Offset in `text` where each page starts; page_starts[i] is page first_page + i.
   std::vector<uint64_t> page_starts = {0};
   uint32_t first_page = 1;
-  uint32_t page_count = 1;  // of the whole document
+  uint32_t page_count = 1;      // of the whole document
   uint64_t replaced_bytes = 0;  // invalid UTF-8 bytes replaced by U+FFFD
   // Offsets where a chunk must end and a new one begin besides section
   // starts: both ends of each code block, so a code block stays whole.
@@ -75,8 +75,8 @@ void AddHeading(uint64_t start, int level, size_t max_sections, ExtractedDocumen
 
 // Reads and extracts a whole document. `pages_first`/`pages_last` (1-based,
 // 0 = all) restrict a PDF to a page range; other formats ignore them.
-Result<ExtractedDocument> ExtractDocument(const DocumentRef& doc, const ExtractLimits& limits,
-                                          uint32_t pages_first = 0, uint32_t pages_last = 0);
+Result<ExtractedDocument> ExtractDocument(const DocumentRef& doc, const ExtractLimits& limits, uint32_t pages_first = 0,
+                                          uint32_t pages_last = 0);
 
 // Per-format extractors over already decoded text (PDF reads the file).
 ExtractedDocument ExtractMarkdown(std::string_view text, size_t max_sections);

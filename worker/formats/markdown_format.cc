@@ -15,10 +15,17 @@ namespace {
 
 // Decodes one HTML entity as md4c reports it ("&amp;", "&#39;", "&#x2014;").
 std::string DecodeEntity(std::string_view entity) {
-  static const std::pair<std::string_view, std::string_view> kNamed[] = {
-      {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&nbsp;", " "},
-      {"&mdash;", "\xE2\x80\x94"}, {"&ndash;", "\xE2\x80\x93"}, {"&hellip;", "\xE2\x80\xA6"},
-      {"&copy;", "\xC2\xA9"}, {"&eacute;", "\xC3\xA9"}};
+  static const std::pair<std::string_view, std::string_view> kNamed[] = {{"&amp;", "&"},
+                                                                         {"&lt;", "<"},
+                                                                         {"&gt;", ">"},
+                                                                         {"&quot;", "\""},
+                                                                         {"&apos;", "'"},
+                                                                         {"&nbsp;", " "},
+                                                                         {"&mdash;", "\xE2\x80\x94"},
+                                                                         {"&ndash;", "\xE2\x80\x93"},
+                                                                         {"&hellip;", "\xE2\x80\xA6"},
+                                                                         {"&copy;", "\xC2\xA9"},
+                                                                         {"&eacute;", "\xC3\xA9"}};
   for (const auto& [name, value] : kNamed) {
     if (entity == name) return std::string(value);
   }

@@ -24,9 +24,15 @@ const char* BinaryKind(std::string_view head) {
     std::string_view bytes;
     const char* kind;
   };
-  static const Magic kMagic[] = {{"PK\x03\x04", "zip archive (docx/xlsx?)"}, {"\x89PNG", "PNG image"},
-                                 {"GIF8", "GIF image"}, {"\xFF\xD8\xFF", "JPEG image"}, {"\x7F" "ELF", "ELF executable"},
-                                 {"\x1F\x8B", "gzip archive"}, {"\xD0\xCF\x11\xE0", "OLE document (doc/xls?)"}};
+  static const Magic kMagic[] = {{"PK\x03\x04", "zip archive (docx/xlsx?)"},
+                                 {"\x89PNG", "PNG image"},
+                                 {"GIF8", "GIF image"},
+                                 {"\xFF\xD8\xFF", "JPEG image"},
+                                 {"\x7F"
+                                  "ELF",
+                                  "ELF executable"},
+                                 {"\x1F\x8B", "gzip archive"},
+                                 {"\xD0\xCF\x11\xE0", "OLE document (doc/xls?)"}};
   for (const Magic& m : kMagic) {
     if (head.starts_with(m.bytes)) return m.kind;
   }

@@ -126,7 +126,8 @@ TocRecord BuildToc(const DocumentRef& doc, const ExtractedDocument& extracted, u
     }
     std::string_view line(text.data() + start, end - start);
     bool is_heading = !stack.empty() && stack.back()->offset() == start;
-    bool in_glossary = std::any_of(stack.begin(), stack.end(), [](const Section* s) { return IsGlossaryTitle(s->title()); });
+    bool in_glossary =
+        std::any_of(stack.begin(), stack.end(), [](const Section* s) { return IsGlossaryTitle(s->title()); });
     if (in_glossary && !is_heading && !Trim(line).empty() && line.size() <= kMaxDefinitionLine) {
       dictionary.FromGlossaryLine(line);
     }

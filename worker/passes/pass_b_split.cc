@@ -23,7 +23,8 @@ std::vector<SplitRecord> SplitDocument(const std::string& source_id, const Split
     if (file_bytes > threshold) {
       // Enough parts that each covers about threshold bytes of the file.
       uint64_t parts = (file_bytes + threshold - 1) / threshold;
-      per_part = std::min<uint32_t>(per_part, std::max<uint32_t>(1, static_cast<uint32_t>((pages + parts - 1) / parts)));
+      per_part =
+          std::min<uint32_t>(per_part, std::max<uint32_t>(1, static_cast<uint32_t>((pages + parts - 1) / parts)));
     }
     for (uint32_t i = per_part; i < pages; i += per_part) cuts.emplace_back(doc.page_starts[i], kFirstPage + i);
   } else if (doc.format != kFormatPdf && size > threshold) {

@@ -4,8 +4,8 @@
 #include <utf8proc.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cctype>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -33,12 +33,14 @@ std::vector<std::string_view> Words(std::string_view text) {
 
 const std::set<std::string_view>& StopWords() {
   static const std::set<std::string_view> kWords = {
-      "about", "above", "anything", "else", "every", "everything", "nothing", "something", "after", "again", "also", "been", "before", "being", "below", "between", "both",
-      "could", "does", "doing", "down", "during", "each", "from", "further", "have", "having", "here",
-      "into", "just", "more", "most", "must", "only", "other", "over", "same", "shall", "should", "some",
-      "such", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those",
-      "through", "under", "until", "very", "were", "what", "when", "where", "which", "while", "will",
-      "with", "would", "your", "yours", "within", "without", "upon", "onto", "because", "however"};
+      "about", "above", "anything", "else",   "every",   "everything", "nothing", "something", "after",
+      "again", "also",  "been",     "before", "being",   "below",      "between", "both",      "could",
+      "does",  "doing", "down",     "during", "each",    "from",       "further", "have",      "having",
+      "here",  "into",  "just",     "more",   "most",    "must",       "only",    "other",     "over",
+      "same",  "shall", "should",   "some",   "such",    "than",       "that",    "their",     "them",
+      "then",  "there", "these",    "they",   "this",    "those",      "through", "under",     "until",
+      "very",  "were",  "what",     "when",   "where",   "which",      "while",   "will",      "with",
+      "would", "your",  "yours",    "within", "without", "upon",       "onto",    "because",   "however"};
   return kWords;
 }
 
@@ -47,8 +49,8 @@ bool IsConnector(std::string_view w) { return w == "of" || w == "and" || w == "f
 // Capitalized words that only start a sentence, not a name.
 bool IsLeadingFiller(std::string_view w) {
   return w == "The" || w == "A" || w == "An" || w == "This" || w == "That" || w == "These" || w == "Those" ||
-         w == "In" || w == "On" || w == "At" || w == "If" || w == "For" || w == "When" || w == "Each" ||
-         w == "Every" || w == "All" || w == "Any" || w == "It" || w == "We" || w == "You";
+         w == "In" || w == "On" || w == "At" || w == "If" || w == "For" || w == "When" || w == "Each" || w == "Every" ||
+         w == "All" || w == "Any" || w == "It" || w == "We" || w == "You";
 }
 bool IsCapitalized(std::string_view w) {
   return w.size() >= 2 && std::isupper(static_cast<unsigned char>(w[0])) &&
@@ -100,10 +102,9 @@ std::string NormalizeText(std::string_view text) {
   // utf8proc: compose (NFC), fold case, and map every Unicode space and line
   // separator to an ASCII space (LUMP) so the collapse below sees them.
   utf8proc_uint8_t* mapped = nullptr;
-  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                                    static_cast<utf8proc_ssize_t>(text.size()), &mapped,
-                                    static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                                                   UTF8PROC_CASEFOLD | UTF8PROC_LUMP));
+  utf8proc_ssize_t n = utf8proc_map(
+      reinterpret_cast<const utf8proc_uint8_t*>(text.data()), static_cast<utf8proc_ssize_t>(text.size()), &mapped,
+      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD | UTF8PROC_LUMP));
   std::string folded;
   if (n >= 0) {
     folded.assign(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));

@@ -38,8 +38,8 @@ GraphRecord Edge(const std::string& kind, const std::string& from, const std::st
 
 // The index keeps ids distinct when an outline repeats a title on one page.
 std::string SectionNodeId(const std::string& source_id, int index, const Section& s) {
-  return ContentId("sec_", source_id + '\0' + std::to_string(index) + '\0' + std::to_string(s.offset()) + '\0' +
-                               s.title());
+  return ContentId("sec_",
+                   source_id + '\0' + std::to_string(index) + '\0' + std::to_string(s.offset()) + '\0' + s.title());
 }
 
 }  // namespace
@@ -56,7 +56,7 @@ std::vector<GraphRecord> CompileGraph(const TocRecord& toc, const std::vector<Ch
   // Sections nest by level: each is contained by the nearest open section
   // of a lower level, or by the source.
   std::vector<std::pair<uint64_t, std::string>> section_starts;  // offset -> node id
-  std::vector<std::pair<uint32_t, std::string>> stack;             // level, node id
+  std::vector<std::pair<uint32_t, std::string>> stack;           // level, node id
   for (int i = 0; i < toc.sections_size(); ++i) {
     const Section& s = toc.sections(i);
     std::string id = SectionNodeId(sid, i, s);
@@ -83,8 +83,8 @@ std::vector<GraphRecord> CompileGraph(const TocRecord& toc, const std::vector<Ch
     // The innermost section that starts at or before the chunk contains it.
     auto after = std::upper_bound(section_starts.begin(), section_starts.end(), c->metadata().byte_start(),
                                   [](uint64_t offset, const auto& s) { return offset < s.first; });
-    edges.push_back(Edge("contains", after == section_starts.begin() ? sid : std::prev(after)->second,
-                         c->chunk_id(), sid));
+    edges.push_back(
+        Edge("contains", after == section_starts.begin() ? sid : std::prev(after)->second, c->chunk_id(), sid));
     if (previous != nullptr) edges.push_back(Edge("next", previous->chunk_id(), c->chunk_id(), sid));
     previous = c;
     auto e = enriched_by_id.find(c->chunk_id());

@@ -1,9 +1,9 @@
 #include "coordinator/fleet/dispatcher.h"
 
+#include <fmt/format.h>
+
 #include <map>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/testing.h"
@@ -13,8 +13,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::FakeClock;
+using ::testing::HasSubstr;
 
 // A plan of `size` tasks named t0, t1, ...; records the final results.
 class Plan : public TaskHandler {

@@ -43,7 +43,11 @@ class FailureReportTest : public ::testing::Test {
   }
 
   FailureReportInput Input(std::vector<std::string> run_errors = {}) {
-    return {manifest_, summary_, std::move(run_errors), "/etc/ingest.yaml", "/srv/ingest/prod/job_2026-11-22T02-00-00",
+    return {manifest_,
+            summary_,
+            std::move(run_errors),
+            "/etc/ingest.yaml",
+            "/srv/ingest/prod/job_2026-11-22T02-00-00",
             WallTime(std::chrono::seconds(1795312800))};
   }
 

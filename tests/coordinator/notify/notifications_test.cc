@@ -31,7 +31,6 @@ RunSummary Partial() {
   return s;
 }
 
-
 std::string Header(const std::vector<std::pair<std::string, std::string>>& headers, const std::string& name) {
   for (const auto& [n, v] : headers) {
     if (n == name) return v;
@@ -65,16 +64,18 @@ TEST(NotificationContentTest, SlackPayloadIsJsonWithTextBlocksFiguresFailuresAnd
 TEST(NotificationContentTest, WebhookSignaturesVerifyWithAnIndependentHmac) {
   const std::string body = ToJson(Partial());
   auto headers = WebhookHeaders("s3cret-value", "ingestfleet-run_1", 1700000000, body);
-  EXPECT_EQ(Header(headers, "X-Ingestfleet-Signature"), "sha256=" + HexEncode(testing::IndependentHmacSha256("s3cret-value", body)));
+  EXPECT_EQ(Header(headers, "X-Ingestfleet-Signature"),
+            "sha256=" + HexEncode(testing::IndependentHmacSha256("s3cret-value", body)));
   EXPECT_EQ(Header(headers, "X-Ingestfleet-Delivery"), "ingestfleet-run_1");
   EXPECT_EQ(Header(headers, "webhook-id"), "ingestfleet-run_1");
   EXPECT_EQ(Header(headers, "webhook-timestamp"), "1700000000");
-  EXPECT_EQ(Header(headers, "webhook-signature"),
-            "v1," + Base64Encode(testing::IndependentHmacSha256("s3cret-value", "ingestfleet-run_1.1700000000." + body)));
+  EXPECT_EQ(Header(headers, "webhook-signature"), "v1," + Base64Encode(testing::IndependentHmacSha256(
+                                                              "s3cret-value", "ingestfleet-run_1.1700000000." + body)));
 
   // A Standard Webhooks secret: whsec_ + base64 of the key.
   auto standard = WebhookHeaders("whsec_" + Base64Encode("raw-key-bytes"), "id1", 5, "{}");
-  EXPECT_EQ(Header(standard, "webhook-signature"), "v1," + Base64Encode(testing::IndependentHmacSha256("raw-key-bytes", "id1.5.{}")));
+  EXPECT_EQ(Header(standard, "webhook-signature"),
+            "v1," + Base64Encode(testing::IndependentHmacSha256("raw-key-bytes", "id1.5.{}")));
 
   auto unsigned_headers = WebhookHeaders("", "id1", 5, "{}");
   EXPECT_EQ(Header(unsigned_headers, "X-Ingestfleet-Signature"), "");

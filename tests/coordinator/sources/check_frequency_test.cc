@@ -18,7 +18,7 @@ TEST(IsDueTest, NamedFrequenciesCountCalendarPeriodsNotElapsedTime) {
   EXPECT_FALSE(*IsDue("hourly", Utc(2026, 11, 22, 3, 0), Utc(2026, 11, 22, 3, 59), utc));
   EXPECT_FALSE(*IsDue("weekly", Utc(2026, 11, 16, 2, 0), Utc(2026, 11, 22, 23, 0), utc));  // Mon .. Sun
   EXPECT_TRUE(*IsDue("weekly", Utc(2026, 11, 22, 23, 0), Utc(2026, 11, 23, 0, 1), utc));   // Sun -> Mon
-  EXPECT_TRUE(*IsDue("weekly", std::nullopt, Utc(2026, 11, 23, 0, 1), utc));                // never checked
+  EXPECT_TRUE(*IsDue("weekly", std::nullopt, Utc(2026, 11, 23, 0, 1), utc));               // never checked
 }
 
 TEST(IsDueTest, ACronFrequencyIsDueWhenItFiredSinceTheLastCheck) {

@@ -129,8 +129,14 @@ TEST_F(StateStoreTest, LastSuccessfulRunSkipsFailedRunsAndTheCurrentJob) {
   Result<StateStore> store = StateStore::Open(db_);
   ASSERT_OK(store);
   auto run = [&](const std::string& id, const std::string& job, const std::string& started, const std::string& status) {
-    StoredRun r{.run_id = RunId{id}, .env = "dev", .job_id = job, .job_dir = "/jobs/" + job, .trigger = "schedule",
-                .flags = "", .started_at = started, .status = status};
+    StoredRun r{.run_id = RunId{id},
+                .env = "dev",
+                .job_id = job,
+                .job_dir = "/jobs/" + job,
+                .trigger = "schedule",
+                .flags = "",
+                .started_at = started,
+                .status = status};
     ASSERT_OK(store->RecordRunStart(r));
   };
   run("run_1", "job_1", "2026-11-20T02:00:00.000Z", "completed");

@@ -11,7 +11,8 @@ using ::testing::Not;
 
 TEST(ExtractMarkdownTest, HeadingsCodeTablesAndLinks) {
   std::string md =
-      "# Guide\n\nSee [the manual](http://x.invalid/m) &amp; more.\n\n## Install\n\n```sh\nmake  install\n# comment\n```\n\n"
+      "# Guide\n\nSee [the manual](http://x.invalid/m) &amp; more.\n\n## Install\n\n```sh\nmake  install\n# "
+      "comment\n```\n\n"
       "| Term | Meaning |\n|---|---|\n| Gate | a check |\n\n<div class=\"x\">raw</div>\n";
   ExtractedDocument doc = ExtractMarkdown(md, 100);
   ASSERT_EQ(doc.sections.size(), 2u);

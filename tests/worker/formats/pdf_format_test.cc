@@ -1,6 +1,6 @@
-#include <fstream>
-
 #include <gmock/gmock.h>
+
+#include <fstream>
 
 #include "tests/testing/pdf_fixture.h"
 #include "tests/testing/testing.h"
@@ -22,8 +22,9 @@ ExtractLimits Limits() {
 TEST(ExtractPdfTest, PagesAndOutlineWithPageNumbers) {
   TempDir dir;
   auto path = dir.path() / "manual.pdf";
-  testing::WritePdf(path, {"Preface\nWelcome to the manual.", "Chapter One\nInstall the unit.", "Details of step two.",
-                           "Chapter Two\nCalibrate the sensor."},
+  testing::WritePdf(path,
+                    {"Preface\nWelcome to the manual.", "Chapter One\nInstall the unit.", "Details of step two.",
+                     "Chapter Two\nCalibrate the sensor."},
                     {{"Preface", 1, 1}, {"Chapter One", 1, 2}, {"Step Two", 2, 3}, {"Chapter Two", 1, 4}});
   Result<ExtractedDocument> doc = ExtractPdf(path.string(), Limits(), 0, 0);
   ASSERT_OK(doc);

@@ -28,7 +28,11 @@ TEST(DetectFormatTest, BinaryContentIsRefusedWithItsKind) {
 
 TEST(DecodeTextTest, ConvertsUtf16AndBomsAndLineEnds) {
   uint64_t replaced = 0;
-  EXPECT_EQ(DecodeText(std::string("\xFF\xFE" "A\0\xE9\0\r\0\n\0", 10), &replaced), "A\xC3\xA9\n");
+  EXPECT_EQ(DecodeText(std::string("\xFF\xFE"
+                                   "A\0\xE9\0\r\0\n\0",
+                                   10),
+                       &replaced),
+            "A\xC3\xA9\n");
   EXPECT_EQ(DecodeText(std::string("\xFE\xFF\0A\xD8\x3D\xDE\x00", 8), &replaced), "A\xF0\x9F\x98\x80");
   EXPECT_EQ(DecodeText("\xEF\xBB\xBFline1\r\nline2\rline3", &replaced), "line1\nline2\nline3");
   EXPECT_EQ(replaced, 0u);

@@ -27,9 +27,10 @@ TocRecord Toc(const std::string& text, const std::string& format) {
 }
 
 TEST(BuildTocTest, MarkdownHeadingsBecomeSectionsWithLevels) {
-  TocRecord toc = Toc(
-      "# Title\n\nIntro.\n\n## Part *One* ##\n\ntext\n\nSetext Two\n----------\n\n```\n# not a heading\n```\n\n###### Deep\n",
-      kFormatMarkdown);
+  TocRecord toc =
+      Toc("# Title\n\nIntro.\n\n## Part *One* ##\n\ntext\n\nSetext Two\n----------\n\n```\n# not a "
+          "heading\n```\n\n###### Deep\n",
+          kFormatMarkdown);
   ASSERT_EQ(toc.sections_size(), 4);
   EXPECT_EQ(toc.sections(0).title(), "Title");
   EXPECT_EQ(toc.sections(0).level(), 1u);
@@ -58,7 +59,8 @@ TEST(BuildTocTest, TextHeadingsFromNumberingKeywordsAndCapitals) {
 
 TEST(BuildTocTest, GlossaryEntriesAndMeansClausesBecomeTerms) {
   std::string text =
-      "# Rules\n\nThe \"Retention Window\" means the days a job is kept.\n\n## Glossary\n\n- **Gate**: the check before a pass.\n"
+      "# Rules\n\nThe \"Retention Window\" means the days a job is kept.\n\n## Glossary\n\n- **Gate**: the check "
+      "before a pass.\n"
       "- Worker Fleet \xE2\x80\x94 all workers.\n- **Gate**: duplicate ignored.\n\n# Next\n\n- Not: a term here\n";
   TocRecord toc = Toc(text, kFormatMarkdown);
   ASSERT_EQ(toc.terms_size(), 3);

@@ -30,8 +30,8 @@ TEST(NormalizeTextTest, CollapsesWhitespaceAndFoldsCase) {
 }
 
 TEST(EnrichChunkTest, FindsDictionaryTermsOnWordBoundaries) {
-  EnrichedRecord r = EnrichChunk(Chunk("The worker  fleet grew. A Gate closed. Gates are plural."),
-                                 {"Worker Fleet", "Gate"});
+  EnrichedRecord r =
+      EnrichChunk(Chunk("The worker  fleet grew. A Gate closed. Gates are plural."), {"Worker Fleet", "Gate"});
   EXPECT_THAT(Names(r, "term"), ElementsAre("Gate", "Worker Fleet"));
   EXPECT_EQ(r.entities(0).count(), 1u);  // "Gates" is not "Gate"
   EXPECT_EQ(r.normalized(), "the worker fleet grew. a gate closed. gates are plural.");

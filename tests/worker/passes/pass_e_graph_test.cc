@@ -1,6 +1,6 @@
-#include <map>
-
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "worker/passes/passes.h"
 
@@ -48,7 +48,7 @@ TEST(CompileGraphTest, BuildsContainsNextAndMentionsEdges) {
   EXPECT_EQ(kinds["node:entity"], 1);
   EXPECT_EQ(kinds["edge:next"], 2);
   EXPECT_EQ(kinds["edge:mentions"], 1);
-  EXPECT_EQ(kinds["edge:contains"], 5);  // 2 sections + 3 chunks
+  EXPECT_EQ(kinds["edge:contains"], 5);               // 2 sections + 3 chunks
   EXPECT_EQ(container["chk_0"], container["chk_1"]);  // both in "Top"
   EXPECT_NE(container["chk_2"], container["chk_0"]);  // offset 160 is in "Sub"
   EXPECT_TRUE(graph.front().has_node());
