@@ -42,6 +42,7 @@ void BM_CutChunks(benchmark::State& state) {
   std::vector<Section> sections;
   std::string text = MakeText(4 << 20, &sections);
   std::vector<size_t> breaks;
+  breaks.reserve(sections.size());
   for (const Section& s : sections) breaks.push_back(s.offset());
   ChunkerOptions options{static_cast<size_t>(state.range(0)), static_cast<size_t>(state.range(0) / 8)};
   for (auto _ : state) benchmark::DoNotOptimize(CutChunks(text, options, breaks));

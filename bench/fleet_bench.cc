@@ -79,6 +79,7 @@ void BM_NoopDispatch(benchmark::State& state) {
   zmq::context_t worker_context(1);
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
+  threads.reserve(workers);
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back(EchoWorker, std::ref(worker_context), fleet.endpoint(), i, 2, std::cref(stop));
   }

@@ -160,14 +160,9 @@ bool CronExpression::MatchesDay(const absl::CivilDay& day) const {
 
 absl::Time CronExpression::Resolve(const absl::CivilMinute& minute, const absl::TimeZone& zone) {
   const absl::TimeZone::TimeInfo info = zone.At(absl::CivilSecond(minute));
-  switch (info.kind) {
-    case absl::TimeZone::TimeInfo::SKIPPED:
-      return info.trans;  // the clock jumped over it
-    case absl::TimeZone::TimeInfo::REPEATED:
-      return info.pre;  // its first occurrence
-    default:
-      return info.pre;
-  }
+  // Skipped: the clock jumped over it, so it fires at the jump. Repeated:
+  // its first occurrence. Unique: the one instant.
+  return info.kind == absl::TimeZone::TimeInfo::SKIPPED ? info.trans : info.pre;
 }
 
 absl::Time CronExpression::Next(absl::Time after, const absl::TimeZone& zone) const {

@@ -12,7 +12,7 @@ template <typename Tag>
 struct Id {
   std::string value;
   bool empty() const { return value.empty(); }
-  auto operator<=>(const Id&) const = default;
+  auto operator<=>(const Id&) const = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads it
 };
 
 struct JobIdTag {};

@@ -118,7 +118,10 @@ class [[nodiscard]] Result {
 // `INGEST_ASSIGN_OR_RETURN(auto x, F());` binds the value or returns the error.
 #define INGEST_ASSIGN_OR_RETURN(lhs, expr) \
   INGEST_ASSIGN_OR_RETURN_IMPL(INGEST_CONCAT(ingest_result_, __LINE__), lhs, expr)
+// `lhs` is a declaration or an lvalue: it cannot be parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define INGEST_ASSIGN_OR_RETURN_IMPL(result, lhs, expr) \
   auto result = (expr);                                 \
   if (!result.ok()) return result.status();             \
   lhs = std::move(result).value()
+// NOLINTEND(bugprone-macro-parentheses)

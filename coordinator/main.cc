@@ -1,10 +1,13 @@
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "common/run_log.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/daemon/serve.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{"ingest-coordinator: runs ingestfleet jobs over a worker fleet"};
   app.require_subcommand(1);
   bool verbose = false;
@@ -63,4 +66,17 @@ int main(int argc, char** argv) {
   // The run entry of the manifest records the flags as given.
   for (int i = 2; i < argc; ++i) run.flags.emplace_back(argv[i]);
   return ingest::RunCoordinator(run);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors are returned, not thrown; anything that still escapes (a library
+  // that throws) ends the process with a message rather than an abort.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "ingest-coordinator: unexpected error: " << e.what() << "\n";
+    return 1;
+  }
 }

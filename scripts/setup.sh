@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
+  clang-format clang-tidy              # scripts/lint.sh
   libzmq3-dev cppzmq-dev               # fleet transport (ROUTER/DEALER)
   libprotobuf-dev protobuf-compiler    # fleet envelope, pass contracts, manifest
   libspdlog-dev                        # logging, NDJSON run log sink

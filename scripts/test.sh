@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs dependencies, builds, and runs every test suite with ctest: the
-# Release build first, then the same suite built with AddressSanitizer +
-# UndefinedBehaviorSanitizer (build-asan/) and with ThreadSanitizer
-# (build-tsan/). INGEST_SANITIZERS=0 skips the sanitizer builds.
+# Installs dependencies, builds, lints (scripts/lint.sh: clang-format on
+# every file, clang-tidy on the changed tree), and runs every test suite with
+# ctest: the Release build first, then the same suite built with
+# AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and with
+# ThreadSanitizer (build-tsan/). INGEST_SANITIZERS=0 skips the sanitizer
+# builds; INGEST_LINT=0 skips the lint.
 # Usage: ./scripts/test.sh [ctest args...], e.g. ./scripts/test.sh -L unit
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +12,9 @@ cd "$(dirname "$0")/.."
 # ccache keys on paths relative to the checkout, so fresh clones (CI) hit the cache.
 export CCACHE_BASEDIR="$PWD"
 ./scripts/build.sh
+if [[ "${INGEST_LINT:-1}" != "0" ]]; then
+  ./scripts/lint.sh
+fi
 jobs=$(nproc 2>/dev/null || echo 2)
 # Each test has its own timeout (tests/CMakeLists.txt); --timeout bounds any stragglers.
 ctest --test-dir build --output-on-failure -j "$jobs" --timeout 600 "$@"

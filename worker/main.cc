@@ -5,7 +5,9 @@
 #include "common/run_log.h"
 #include "worker/worker.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   CLI::App app{"ingest-worker: runs ingestfleet pass tasks for a coordinator"};
   ingest::WorkerOptions options;
   bool verbose = false;
@@ -55,4 +57,17 @@ int main(int argc, char** argv) {
   options.limits.pdf_memory_bytes = pdf_memory_mb << 20;
   ingest::InitLogging(verbose);
   return ingest::RunWorker(options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Errors are returned, not thrown; anything that still escapes (a library
+  // that throws) ends the process with a message rather than an abort.
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "ingest-worker: unexpected error: " << e.what() << "\n";
+    return 1;
+  }
 }

@@ -16,8 +16,8 @@ SplitRecord Split(const std::string& id, uint32_t part, uint32_t parts) {
   r.set_source_id(id);
   r.set_part(part);
   r.set_parts(parts);
-  r.set_byte_start(part * 10);
-  r.set_byte_end(part * 10 + 10);
+  r.set_byte_start(uint64_t{part} * 10);
+  r.set_byte_end(uint64_t{part} * 10 + 10);
   r.set_page_start(1);
   return r;
 }

@@ -158,7 +158,7 @@ TEST_F(IncrementalTest, AuditEventsAreWrittenOnSuccessAndOnFailure) {
 }
 
 TEST_F(IncrementalTest, TheFailureBudgetFailsARunAndRepeatedFailuresAreQuarantined) {
-  std::ofstream(corpus_ / "notes/empty.txt");  // fails pass A as invalid_document
+  std::ofstream empty(corpus_ / "notes/empty.txt");  // fails pass A as invalid_document
   extra_config_ = "run: { max_failed_fraction: 0.05, quarantine_after: 2 }\n";
   RunSummary over = RunOk({}, 1);
   EXPECT_EQ(over.status(), "failed");

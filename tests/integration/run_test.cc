@@ -123,10 +123,11 @@ TEST_F(RunTest, PassesSubsetOnAFreshJobFailsBecauseCNeedsB) {
 }
 
 TEST_F(RunTest, BadDocumentsFailAloneAndTheRunIsPartial) {
-  std::ofstream(corpus_ / "binary.md", std::ios::binary) << std::string("PK\x03\x04\0\0garbage", 14);
+  std::ofstream(corpus_ / "binary.md", std::ios::binary) << std::string("PK\x03\x04\0\0garbage\0", 14);
   std::ofstream(dir_.path() / "secret.txt") << "outside the root";
   std::filesystem::create_symlink(dir_.path() / "secret.txt", corpus_ / "escape.txt");
-  std::ofstream(corpus_ / "empty.txt");
+  std::ofstream empty(corpus_ / "empty.txt");
+  empty.close();
   RunOutcome run = Run({}, 1);
   ASSERT_EQ(run.exit_code, 3) << run.stderr_text;
   RunSummary summary = Summary(run);

@@ -52,7 +52,7 @@ std::string ReadAll(const std::filesystem::path& path) {
 }
 
 Subprocess::Subprocess(std::vector<std::string> argv, std::filesystem::path stdout_file,
-                       std::filesystem::path stderr_file, std::vector<std::string> env)
+                       std::filesystem::path stderr_file, const std::vector<std::string>& env)
     : stdout_file_(std::move(stdout_file)), stderr_file_(std::move(stderr_file)) {
   pid_t parent = ::getpid();
   pid_ = ::fork();
@@ -66,6 +66,7 @@ Subprocess::Subprocess(std::vector<std::string> argv, std::filesystem::path stdo
     ::dup2(err, 2);
     for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (std::string& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
     ::execv(args[0], args.data());

@@ -48,7 +48,7 @@ std::string ReadAll(const std::filesystem::path& path);
 class Subprocess {
  public:
   Subprocess(std::vector<std::string> argv, std::filesystem::path stdout_file, std::filesystem::path stderr_file,
-             std::vector<std::string> env = {});
+             const std::vector<std::string>& env = {});
   ~Subprocess();
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;

@@ -68,6 +68,7 @@ std::vector<GraphRecord> CompileGraph(const TocRecord& toc, const std::vector<Ch
   }
 
   std::vector<const ChunkRecord*> ordered;
+  ordered.reserve(chunks.size());
   for (const ChunkRecord& c : chunks) ordered.push_back(&c);
   std::stable_sort(ordered.begin(), ordered.end(), [](const ChunkRecord* a, const ChunkRecord* b) {
     return a->metadata().byte_start() < b->metadata().byte_start();

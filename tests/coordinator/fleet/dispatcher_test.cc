@@ -63,7 +63,7 @@ class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest()
       : dispatcher_({.attempts = 3, .backoff_initial_ms = 500, .backoff_max_ms = 60000, .jitter = false}, 600s, clock_,
-                    [this](const WorkerId& worker, Task task) {
+                    [this](const WorkerId& worker, const Task& task) {
                       sent_.push_back({worker.value, task.task_id(), task.attempt()});
                       return unreachable_.count(worker.value) == 0;
                     }) {}

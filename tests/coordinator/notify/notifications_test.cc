@@ -95,7 +95,7 @@ TEST(NotificationContentTest, MailHasRfc5322HeadersAndCrlfLines) {
   EXPECT_THAT(mail, HasSubstr("Subject: [ingestfleet] prod partial: run run_20261122_020000_42\r\n"));
   EXPECT_THAT(mail, HasSubstr("Content-Type: text/plain; charset=UTF-8\r\n"));
   EXPECT_THAT(mail, HasSubstr("\r\n\r\n"));
-  EXPECT_EQ(mail.find("\n"), mail.find("\r\n") + 1) << "every line ends in CRLF";
+  EXPECT_EQ(mail.find('\n'), mail.find("\r\n") + 1) << "every line ends in CRLF";
   for (size_t i = 0; i < mail.size(); ++i) {
     if (mail[i] == '\n') {
       ASSERT_EQ(mail[i - 1], '\r') << "bare LF at " << i;

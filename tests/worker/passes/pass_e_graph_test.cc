@@ -25,7 +25,7 @@ TEST(CompileGraphTest, BuildsContainsNextAndMentionsEdges) {
     chunks[i].set_chunk_id("chk_" + std::to_string(i));
     chunks[i].set_source_id("doc_1");
     chunks[i].set_text("text " + std::to_string(i));
-    chunks[i].mutable_metadata()->set_byte_start(i * 80);
+    chunks[i].mutable_metadata()->set_byte_start(static_cast<uint64_t>(i) * 80);
     enriched[i].set_chunk_id(chunks[i].chunk_id());
   }
   Entity* e = enriched[2].add_entities();
