@@ -190,10 +190,11 @@ void ReadNotifications(MapReader& top, const std::string& file, const EnvLookup&
                        NotificationsConfig* n) {
   MapReader r(top.Child("notifications"), "notifications", file, env, error);
   r.StringList("on", &n->on);
-  static const std::set<std::string> kOutcomes = {"failed", "partial", "completed", "changed"};
+  static const std::set<std::string> kOutcomes = {"failed", "partial", "cancelled", "completed", "changed"};
   for (const auto& outcome : n->on) {
     if (kOutcomes.count(outcome) == 0) {
-      r.Fail(r.Child("on"), "key 'notifications.on': '" + outcome + "' is not failed, partial, completed or changed");
+      r.Fail(r.Child("on"),
+             "key 'notifications.on': '" + outcome + "' is not failed, partial, cancelled, completed or changed");
     }
   }
   if (r.Has("slack")) {
@@ -406,6 +407,7 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
     MapReader r(top.Child("run"), "run", name, env, &error);
     r.Double("max_failed_fraction", &config.run.max_failed_fraction, 0.0, 1.0);
     r.Uint("quarantine_after", &config.run.quarantine_after, 1, 1000);
+    r.Uint("cancel_grace_s", &config.run.cancel_grace_s, 0, 86400);
     r.Finish();
   }
   {
@@ -440,11 +442,22 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
     MapReader r(top.Child("admin"), "admin", name, env, &error);
     r.String("listen", &config.admin.listen);
     r.Path("token_file", &config.admin.token_file);
+    r.Path("read_token_file", &config.admin.read_token_file);
     if (r.Has("tls")) {
       MapReader tls(r.Child("tls"), "admin.tls", name, env, &error);
       tls.Path("cert", &config.admin.tls_cert);
       tls.Path("key", &config.admin.tls_key);
+      tls.Path("client_ca", &config.admin.tls_client_ca);
+      if (config.admin.tls_cert.empty() != config.admin.tls_key.empty()) {
+        r.Fail(r.Child("tls"), "key 'admin.tls': needs both cert and key");
+      }
+      if (!config.admin.tls_client_ca.empty() && config.admin.tls_cert.empty()) {
+        r.Fail(r.Child("tls"), "key 'admin.tls.client_ca': mutual TLS needs cert and key too");
+      }
       tls.Finish();
+    }
+    if (!config.admin.read_token_file.empty() && config.admin.token_file.empty()) {
+      r.Fail(r.Child("read_token_file"), "key 'admin.read_token_file': needs admin.token_file as well");
     }
     r.Finish();
   }

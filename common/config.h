@@ -55,6 +55,8 @@ struct RetryConfig {
 struct RunPolicyConfig {
   double max_failed_fraction = 1.0;
   uint32_t quarantine_after = 3;
+  // A cancelled run gives its running tasks this long to send their results.
+  uint32_t cancel_grace_s = 30;
 };
 
 struct PassesConfig {
@@ -87,11 +89,21 @@ struct NotificationsConfig {
   uint32_t timeout_s = 10;
 };
 
+// The admin API (SPEC §12).
+inline constexpr char kDefaultAdminListen[] = "127.0.0.1:50051";
+
 struct AdminConfig {
-  std::string listen = "127.0.0.1:50051";
+  // host:port; empty: `run` serves no API and `serve` listens on
+  // kDefaultAdminListen. Port 0 picks a free one.
+  std::string listen;
+  // The operate token (every call) and the read-only token; without a token
+  // the API is served on loopback only.
   std::filesystem::path token_file;
+  std::filesystem::path read_token_file;
+  // TLS; a client CA turns on mutual TLS.
   std::filesystem::path tls_cert;
   std::filesystem::path tls_key;
+  std::filesystem::path tls_client_ca;
 };
 
 struct AiReportConfig {

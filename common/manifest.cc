@@ -17,19 +17,19 @@ Status CheckOneOf(const std::string& value, const std::set<std::string>& allowed
 Status ValidateManifest(const Manifest& m) {
   if (m.job_id().empty()) return InvalidArgument("job_id is empty");
   if (m.env().empty()) return InvalidArgument("env is empty");
-  INGEST_RETURN_IF_ERROR(
-      CheckOneOf(m.status(), {kJobPending, kJobRunning, kJobCompleted, kJobFailed, kJobPartial}, "status"));
+  INGEST_RETURN_IF_ERROR(CheckOneOf(
+      m.status(), {kJobPending, kJobRunning, kJobCompleted, kJobFailed, kJobPartial, kJobCancelled}, "status"));
   for (Pass pass : kAllPasses) {
     auto it = m.passes().find(PassLetter(pass));
     if (it == m.passes().end()) return InvalidArgument("passes." + PassLetter(pass) + " is missing");
-    INGEST_RETURN_IF_ERROR(CheckOneOf(it->second.status(),
-                                      {kPassPending, kPassRunning, kPassSuccess, kPassFailed, kPassSkipped},
-                                      "passes." + PassLetter(pass) + ".status"));
+    INGEST_RETURN_IF_ERROR(CheckOneOf(
+        it->second.status(), {kPassPending, kPassRunning, kPassSuccess, kPassFailed, kPassSkipped, kPassCancelled},
+        "passes." + PassLetter(pass) + ".status"));
   }
   if (m.passes_size() != 6) return InvalidArgument("passes holds keys other than A..F");
   for (const auto& [id, doc] : m.documents()) {
-    INGEST_RETURN_IF_ERROR(
-        CheckOneOf(doc.status(), {kDocProcessed, kDocUnchanged, kDocFailed}, "documents." + id + ".status"));
+    INGEST_RETURN_IF_ERROR(CheckOneOf(doc.status(), {kDocProcessed, kDocUnchanged, kDocFailed, kDocQuarantined},
+                                      "documents." + id + ".status"));
   }
   for (const auto& [name, source] : m.sources()) {
     INGEST_RETURN_IF_ERROR(

@@ -15,6 +15,8 @@ inline constexpr char kPassRunning[] = "RUNNING";
 inline constexpr char kPassSuccess[] = "SUCCESS";
 inline constexpr char kPassFailed[] = "FAILED";
 inline constexpr char kPassSkipped[] = "SKIPPED";
+// Stopped by a cancelled run; --resume reruns it, reusing its journal.
+inline constexpr char kPassCancelled[] = "CANCELLED";
 
 // Job and run statuses.
 inline constexpr char kJobPending[] = "pending";
@@ -22,6 +24,7 @@ inline constexpr char kJobRunning[] = "running";
 inline constexpr char kJobCompleted[] = "completed";
 inline constexpr char kJobFailed[] = "failed";
 inline constexpr char kJobPartial[] = "partial";
+inline constexpr char kJobCancelled[] = "cancelled";
 
 // Document statuses.
 inline constexpr char kDocProcessed[] = "processed";

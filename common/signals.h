@@ -2,8 +2,13 @@
 
 namespace ingest {
 
-// Routes SIGINT and SIGTERM to `handler` (without SA_RESTART, so a blocking
-// poll returns EINTR and the loop sees the flag the handler sets).
-void HandleStopSignals(void (*handler)(int));
+// From now on SIGINT and SIGTERM are caught instead of ending the process:
+// the first one's number is kept for CaughtStopSignal(), and a blocking
+// poll returns EINTR (no SA_RESTART) so loops notice it. Idempotent.
+void CatchStopSignals();
+
+// The first SIGINT or SIGTERM caught since CatchStopSignals, or 0.
+// Async-signal-safe and thread-safe.
+int CaughtStopSignal();
 
 }  // namespace ingest

@@ -9,9 +9,11 @@
 
 #include "common/config.h"
 #include "common/curve_keys.h"
+#include "common/signals.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/notify/notifications.h"
 #include "coordinator/run/retention.h"
+#include "coordinator/run/run_control.h"
 #include "coordinator/run/run_engine.h"
 #include "coordinator/state/run_lock.h"
 
@@ -28,7 +30,14 @@ int RunCoordinator(const RunOptions& options) {
     return kExitUsage;
   }
   SetLogRedactor(SecretRedactor(*config));
-  RunEngine engine(options, std::move(*config));
+  // SIGTERM (a deleted Job, a drained node) and SIGINT cancel the run: it
+  // stops dispatching, lets running tasks finish, records itself cancelled
+  // and exits 128 + the signal's number.
+  CatchStopSignals();
+  RunOptions with_id = options;
+  with_id.run_id = MakeRunId(std::chrono::system_clock::now(), ::getpid()).value;
+  const std::string env = options.env.empty() ? config->env : options.env;
+  RunEngine engine(with_id, std::move(*config), nullptr, NewRunControl(with_id, env, RunId{with_id.run_id}, true));
   return engine.Run();
 }
 

@@ -12,6 +12,10 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitPartial = 3;
 inline constexpr int kExitLocked = 4;
+// A run cancelled by signal N exits 128 + N (the run is recorded cancelled
+// and can be resumed); one cancelled by CancelRun exits as if by SIGTERM.
+inline constexpr int kExitSignalBase = 128;
+inline constexpr int kExitCancelled = kExitSignalBase + 15;
 
 // Flags of `ingest-coordinator run`.
 struct RunOptions {
@@ -26,6 +30,12 @@ struct RunOptions {
   bool dry_run = false;
   std::vector<std::string> sources;
   bool manual = false;
+  // schedule | manual | api; "" is manual with --manual, schedule without.
+  std::string trigger;
+  // The TriggerRun / ResumeRun request that asked for this run.
+  std::string request_id;
+  // Set by the admin API, which names a run before it starts; "" makes one.
+  std::string run_id;
   std::string bind;  // overrides fleet.bind
   int local_workers = 0;
   unsigned local_worker_slots = 0;

@@ -24,9 +24,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-volatile std::sig_atomic_t g_stop_signal = 0;
-void OnStopSignal(int signal) { g_stop_signal = signal; }
-
 constexpr char kResultsEndpoint[] = "inproc://worker-results";
 constexpr char kMonitorEndpoint[] = "inproc://worker-monitor";
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
@@ -153,7 +150,7 @@ class WorkerLoop {
     last_heard_ = Clock::now();
     bool draining = false;
     while (true) {
-      if (g_stop_signal != 0 && !draining) {
+      if (CaughtStopSignal() != 0 && !draining) {
         draining = true;
         Envelope drain;
         for (std::string& id : queue_.Close()) {
@@ -300,7 +297,7 @@ int RunWorker(const WorkerOptions& input) {
   if (options.slots == 0) options.slots = std::max(1u, std::thread::hardware_concurrency());
   if (options.id.empty()) options.id = DefaultWorkerId();
 
-  HandleStopSignals(OnStopSignal);
+  CatchStopSignals();
 
   try {
     zmq::context_t context(1);

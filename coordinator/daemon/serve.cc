@@ -16,9 +16,6 @@
 namespace ingest {
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
-void OnStop(int) { g_stop = 1; }
-
 // Idle waits are cut into slices so a changed wall clock is noticed.
 constexpr absl::Duration kIdleSlice = absl::Seconds(30);
 
@@ -54,7 +51,7 @@ int ServeDaemon(const ServeOptions& options) {
     if (started.ok() && *started) last_run = ParseTimestamp(**started);
   }
 
-  HandleStopSignals(OnStop);
+  CatchStopSignals();
 
   {
     Result<std::unique_ptr<Fleet>> started = Fleet::Start(config->fleet, config->retry,
@@ -66,7 +63,7 @@ int ServeDaemon(const ServeOptions& options) {
       return kExitFailed;
     }
     Fleet& fleet = **started;
-    while (!g_stop) {
+    while (CaughtStopSignal() == 0) {
       const absl::Time next = NextRunTime(cron, zone, last_run, absl::Now());
       if (next == absl::InfiniteFuture()) {
         spdlog::error("schedule '{}' never fires; stopping", cron.text());
@@ -75,16 +72,16 @@ int ServeDaemon(const ServeOptions& options) {
       const bool catch_up = last_run && next <= absl::Now();
       spdlog::info("serve: {} run at {} ({})", catch_up ? "catching up a missed" : "next",
                    absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", next, zone), config->schedule.timezone);
-      while (!g_stop && absl::Now() < next) {
+      while (CaughtStopSignal() == 0 && absl::Now() < next) {
         const absl::Duration wait = std::min(next - absl::Now(), kIdleSlice);
-        Status idle =
-            fleet.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait), [] { return g_stop != 0; });
+        Status idle = fleet.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait),
+                                 [] { return CaughtStopSignal() != 0; });
         if (!idle.ok()) {
           spdlog::error("{}", idle.message());
           return kExitFailed;
         }
       }
-      if (g_stop) break;
+      if (CaughtStopSignal() != 0) break;
       const absl::Time run_start = absl::Now();
       RunOptions run;
       run.config_file = options.config_file;
@@ -101,7 +98,7 @@ int ServeDaemon(const ServeOptions& options) {
         last_run = now;  // the skipped firing is not a missed one
       }
     }
-    spdlog::info("serve: stopping on {}", g_stop ? "signal" : "error");
+    spdlog::info("serve: stopping on {}", CaughtStopSignal() != 0 ? "signal" : "error");
   }
   return kExitCompleted;
 }

@@ -6,6 +6,7 @@
 
 #include "common/curve_keys.h"
 #include "common/fleet_protocol.h"
+#include "common/run_log.h"
 
 namespace ingest {
 namespace {
@@ -14,19 +15,30 @@ using std::chrono::milliseconds;
 
 constexpr auto kMaxPollWait = milliseconds(100);
 constexpr auto kProgressEvery = std::chrono::seconds(5);
+constexpr auto kProgressHookEvery = milliseconds(500);
+constexpr auto kPublishEvery = milliseconds(250);
+
+// Where a peer's connection comes from, as ZeroMQ saw it; "" when it does
+// not say (inproc, or an old libzmq).
+std::string PeerAddress(const zmq::message_t& frame) {
+  const char* address = zmq_msg_gets(frame.handle(), "Peer-Address");
+  return address == nullptr ? "" : address;
+}
 
 }  // namespace
 
-Broker::Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry, const Clock& clock)
+Broker::Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry, const Clock& clock, FleetView* view)
     : context_(context),
       router_(std::make_unique<zmq::socket_t>(context, zmq::socket_type::router)),
       fleet_(std::move(fleet)),
       clock_(clock),
-      dispatcher_(retry, std::chrono::seconds(fleet_.task_timeout_s), clock, [this](const WorkerId& worker, Task task) {
-        Envelope envelope;
-        *envelope.mutable_task() = std::move(task);
-        return SendTo(worker, envelope);
-      }) {
+      dispatcher_(retry, std::chrono::seconds(fleet_.task_timeout_s), clock,
+                  [this](const WorkerId& worker, Task task) {
+                    Envelope envelope;
+                    *envelope.mutable_task() = std::move(task);
+                    return SendTo(worker, envelope);
+                  }),
+      view_(view) {
   // Sends to a vanished worker fail instead of vanishing silently.
   router_->set(zmq::sockopt::router_mandatory, 1);
   // A restarted worker with the same id takes over its old identity.
@@ -105,11 +117,11 @@ void Broker::Receive() {
       }
       continue;
     }
-    HandleEnvelope(peer, std::move(*envelope));
+    HandleEnvelope(peer, std::move(*envelope), frames[0]);
   }
 }
 
-void Broker::HandleEnvelope(const WorkerId& id, Envelope envelope) {
+void Broker::HandleEnvelope(const WorkerId& id, Envelope envelope, const zmq::message_t& frame) {
   auto it = peers_.find(id);
   if (envelope.body_case() == Envelope::kReady) {
     if (it == peers_.end()) {
@@ -117,6 +129,7 @@ void Broker::HandleEnvelope(const WorkerId& id, Envelope envelope) {
       spdlog::info("worker {} joined: {} slots, {}", id.value, envelope.ready().slots(), envelope.ready().version());
     }
     it->second.version = envelope.ready().version();
+    it->second.address = PeerAddress(frame);
     it->second.gone = false;
     dispatcher_.AdmitWorker(id, envelope.ready().slots());
   }
@@ -187,6 +200,28 @@ void Broker::Maintain() {
     next_heartbeat_ = now + milliseconds(fleet_.heartbeat_ms);
   }
   ReapDeadWorkers();
+  PublishWorkers();
+}
+
+void Broker::PublishWorkers(bool now_too) {
+  const Clock::TimePoint now = clock_.Now();
+  if (view_ == nullptr || (!now_too && now < next_publish_)) return;
+  next_publish_ = now + kPublishEvery;
+  const WallTime wall_now = std::chrono::system_clock::now();
+  std::vector<WorkerInfo> workers;
+  for (const auto& [id, peer] : peers_) {
+    const WorkerLoad* load = dispatcher_.load(id);
+    if (load == nullptr) continue;
+    workers.push_back({.id = id,
+                       .peer_address = peer.address,
+                       .version = peer.version,
+                       .slots = load->slots,
+                       .tasks_in_flight = static_cast<uint32_t>(load->in_flight.size()),
+                       .tasks_done = load->tasks_done,
+                       .last_heard = wall_now - std::chrono::duration_cast<WallTime::duration>(now - peer.last_seen),
+                       .draining = load->draining});
+  }
+  view_->Publish(std::move(workers));
 }
 
 void Broker::RefreshLiveness() {
@@ -194,11 +229,12 @@ void Broker::RefreshLiveness() {
   for (auto& [id, peer] : peers_) peer.last_seen = now;
 }
 
-Status Broker::WaitForWorkers(uint32_t count, std::chrono::seconds timeout) {
+Status Broker::WaitForWorkers(uint32_t count, std::chrono::seconds timeout, const std::function<bool()>& cancelled) {
   const Clock::TimePoint deadline = clock_.Now() + timeout;
   RefreshLiveness();
   Clock::TimePoint next_log = clock_.Now();
   while (ready_workers() < count) {
+    if (cancelled && cancelled()) return Cancelled("cancelled while waiting for workers");
     const Clock::TimePoint now = clock_.Now();
     if (now >= deadline) {
       return Unavailable("only " + std::to_string(ready_workers()) + " of fleet.min_workers=" + std::to_string(count) +
@@ -223,14 +259,30 @@ Status Broker::Idle(Clock::TimePoint until, const std::function<bool()>& stop) {
   return Status::Ok();
 }
 
-Status Broker::Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics) {
+Status Broker::Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics,
+                       const ExecuteHooks& hooks) {
   dispatcher_.Begin(order, handler);
   RefreshLiveness();
   // When the fleet became empty with work left; max() while it has workers.
   Clock::TimePoint fleetless_since = Clock::TimePoint::max();
   Clock::TimePoint next_progress = clock_.Now() + kProgressEvery;
+  Clock::TimePoint next_hook = clock_.Now();
+  // Once cancelled: when the running tasks' grace ends.
+  std::optional<Clock::TimePoint> cancel_deadline;
   Status status;
   while (!dispatcher_.done()) {
+    if (!cancel_deadline && hooks.cancelled && hooks.cancelled()) {
+      cancel_deadline = clock_.Now() + hooks.cancel_grace;
+      const size_t dropped = dispatcher_.StopDispatching();
+      LogEvent(spdlog::level::warn, {.status = "cancelling", .count = dispatcher_.in_flight()},
+               fmt::format("cancelling: {} tasks not dispatched; waiting up to {} s for the {} running", dropped,
+                           hooks.cancel_grace.count(), dispatcher_.in_flight()));
+    }
+    if (cancel_deadline && (dispatcher_.in_flight() == 0 || clock_.Now() >= *cancel_deadline)) {
+      status =
+          Cancelled(fmt::format("cancelled with {} of {} tasks done", dispatcher_.completed(), dispatcher_.total()));
+      break;
+    }
     dispatcher_.Dispatch();
     if (dispatcher_.done()) break;
     status = PollOnce();
@@ -257,8 +309,14 @@ Status Broker::Execute(const std::vector<size_t>& order, TaskHandler& handler, P
                    dispatcher_.in_flight(), ready_workers());
       next_progress = now + kProgressEvery;
     }
+    if (hooks.progress && now >= next_hook) {
+      hooks.progress(dispatcher_.completed(), dispatcher_.total());
+      next_hook = now + kProgressHookEvery;
+    }
   }
+  if (hooks.progress) hooks.progress(dispatcher_.completed(), dispatcher_.total());
   dispatcher_.End(metrics);
+  PublishWorkers(true);
   return status;
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,12 +14,14 @@
 #include "common/ids.h"
 #include "common/status.h"
 #include "coordinator/fleet/dispatcher.h"
+#include "coordinator/fleet/fleet.h"
 #include "coordinator/fleet/task_handler.h"
 #include "proto/fleet.pb.h"
 #include "proto/manifest.pb.h"
 
 namespace zmq {
 class context_t;
+class message_t;
 class socket_t;
 }  // namespace zmq
 
@@ -34,8 +37,9 @@ namespace ingest {
 // does not make workers look dead. No ZeroMQ exception leaves this class.
 class Broker {
  public:
-  // `context` must outlive the broker; so must `clock`.
-  Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry, const Clock& clock);
+  // `context` must outlive the broker; so must `clock` and `view` (where
+  // the workers are published; may be null).
+  Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry, const Clock& clock, FleetView* view = nullptr);
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
@@ -45,8 +49,9 @@ class Broker {
   Status Bind(const std::string& endpoint);
   const std::string& endpoint() const { return endpoint_; }
 
-  // Returns once `count` workers are ready. Unavailable after `timeout`.
-  Status WaitForWorkers(uint32_t count, std::chrono::seconds timeout);
+  // Returns once `count` workers are ready. Unavailable after `timeout`,
+  // Cancelled once `cancelled` (optional) says so.
+  Status WaitForWorkers(uint32_t count, std::chrono::seconds timeout, const std::function<bool()>& cancelled = {});
   // Keeps the fleet connected between runs (heartbeats, joins, departures)
   // until `until` or until `stop` says so.
   Status Idle(Clock::TimePoint until, const std::function<bool()>& stop);
@@ -54,8 +59,10 @@ class Broker {
   // Dispatches the tasks of `order` (indexes into the handler's plan) in
   // that order and returns when each has a final result (see Dispatcher).
   // Unavailable when no worker is connected for fleet.wait_for_workers_s
-  // while tasks wait.
-  Status Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics);
+  // while tasks wait; Cancelled when `hooks.cancelled` said so (after the
+  // running tasks answered or their grace ran out).
+  Status Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics,
+                 const ExecuteHooks& hooks = {});
 
   size_t ready_workers() const { return dispatcher_.ready_workers(); }
   // Frames dropped because they did not parse, were too large, came from an
@@ -68,6 +75,7 @@ class Broker {
   // The connection side of one worker.
   struct Peer {
     std::string version;
+    std::string address;
     Clock::TimePoint last_seen;
     bool gone = false;  // a send found the peer disconnected
   };
@@ -78,13 +86,16 @@ class Broker {
   void Maintain();
   // Receives and handles every frame waiting on the socket.
   void Receive();
-  void HandleEnvelope(const WorkerId& peer, Envelope envelope);
+  // `frame` is the one it came in (it knows the peer's address).
+  void HandleEnvelope(const WorkerId& peer, Envelope envelope, const zmq::message_t& frame);
   // False when the peer's connection is gone (it is reaped next).
   bool SendTo(const WorkerId& peer, const Envelope& envelope);
   void Heartbeat();
   void ReapDeadWorkers();
   // The liveness clock restarts: nobody listened while the run merged.
   void RefreshLiveness();
+  // Publishes the workers to view_ when due (or `now_too`).
+  void PublishWorkers(bool now_too = false);
 
   zmq::context_t& context_;
   std::unique_ptr<zmq::socket_t> router_;
@@ -94,6 +105,8 @@ class Broker {
   std::string endpoint_;
   std::map<WorkerId, Peer> peers_;
   Clock::TimePoint next_heartbeat_;
+  FleetView* view_ = nullptr;
+  Clock::TimePoint next_publish_;
   uint64_t dropped_frames_ = 0;
 };
 

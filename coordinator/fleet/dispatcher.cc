@@ -72,6 +72,7 @@ void Dispatcher::Begin(const std::vector<size_t>& order, TaskHandler& handler) {
   failures_.assign(slots, 0);
   total_ = order.size();
   completed_ = 0;
+  stopped_ = false;
   executed_ = retried_ = requeued_ = 0;
 }
 
@@ -88,7 +89,7 @@ Dispatcher::Workers::iterator Dispatcher::Pick() {
 }
 
 void Dispatcher::Dispatch() {
-  if (handler_ == nullptr) return;
+  if (handler_ == nullptr || stopped_) return;
   const Clock::TimePoint now = clock_.Now();
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
     pending_.push_front(delayed_.begin()->second);
@@ -141,7 +142,7 @@ void Dispatcher::OnResult(const WorkerId& from, TaskResult result) {
     const std::chrono::milliseconds delay = Backoff(failures_[lease.index]);
     spdlog::warn("task {} attempt {} failed ({}), retrying in {} ms: {}", result.task_id(), result.attempt(),
                  result.error().kind(), delay.count(), result.error().message());
-    delayed_.emplace(clock_.Now() + delay, lease.index);
+    if (!stopped_) delayed_.emplace(clock_.Now() + delay, lease.index);
     return;
   }
   Finish(lease.index, std::move(result));
@@ -160,7 +161,7 @@ void Dispatcher::Requeue(const TaskId& task, bool counts_as_failure, const std::
                                      why + ", " + std::to_string(failures_[lease.index]) + " times"));
     return;
   }
-  pending_.push_front(lease.index);
+  if (!stopped_) pending_.push_front(lease.index);
 }
 
 void Dispatcher::ExpireLeases() {
@@ -173,6 +174,14 @@ void Dispatcher::ExpireLeases() {
     spdlog::warn("task {} exceeded task_timeout_s={}; requeued", id.value, task_timeout_.count());
     Requeue(id, true, "timed out");
   }
+}
+
+size_t Dispatcher::StopDispatching() {
+  const size_t dropped = pending_.size() + delayed_.size();
+  pending_.clear();
+  delayed_.clear();
+  stopped_ = true;
+  return dropped;
 }
 
 void Dispatcher::End(PassMetrics* metrics) {

@@ -81,6 +81,10 @@ class Dispatcher {
   void OnResult(const WorkerId& from, TaskResult result);
   // Takes back every task whose lease is older than the task timeout.
   void ExpireLeases();
+  // Cancellation: the queue and the retries waiting out their backoff are
+  // dropped (they never get a result); leased tasks keep theirs. Returns how
+  // many were dropped. Dispatch() hands out nothing after this.
+  size_t StopDispatching();
   bool done() const { return completed_ == total_; }
   // Tasks queued, backing off or running.
   bool has_waiting_work() const { return !pending_.empty() || !delayed_.empty() || !leases_.empty(); }
@@ -130,6 +134,7 @@ class Dispatcher {
   uint64_t executed_ = 0;
   uint64_t retried_ = 0;
   uint64_t requeued_ = 0;
+  bool stopped_ = false;  // StopDispatching was called
 };
 
 }  // namespace ingest

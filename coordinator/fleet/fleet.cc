@@ -57,7 +57,7 @@ Result<std::unique_ptr<Fleet>> Fleet::Start(FleetConfig config, const RetryConfi
       spdlog::info("fleet: CURVE authentication on: coordinator public key {}, {} authorized worker keys",
                    config.curve_public_key, config.curve_authorized_keys.size());
     }
-    parts->broker = std::make_unique<Broker>(parts->context, config, retry, clock);
+    parts->broker = std::make_unique<Broker>(parts->context, config, retry, clock, options.view);
   } catch (const zmq::error_t& e) {
     return Internal(std::string("fleet: ZeroMQ: ") + e.what());
   }
@@ -72,16 +72,27 @@ Result<std::unique_ptr<Fleet>> Fleet::Start(FleetConfig config, const RetryConfi
 
 const std::string& Fleet::endpoint() const { return parts_->broker->endpoint(); }
 
-Status Fleet::WaitForWorkers(uint32_t count, std::chrono::seconds timeout) {
-  return parts_->broker->WaitForWorkers(count, timeout);
+Status Fleet::WaitForWorkers(uint32_t count, std::chrono::seconds timeout, const std::function<bool()>& cancelled) {
+  return parts_->broker->WaitForWorkers(count, timeout, cancelled);
 }
 
 Status Fleet::Idle(Clock::TimePoint until, const std::function<bool()>& stop) {
   return parts_->broker->Idle(until, stop);
 }
 
-Status Fleet::Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics) {
-  return parts_->broker->Execute(order, handler, metrics);
+Status Fleet::Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics,
+                      const ExecuteHooks& hooks) {
+  return parts_->broker->Execute(order, handler, metrics, hooks);
+}
+
+void FleetView::Publish(std::vector<WorkerInfo> workers) {
+  std::lock_guard<std::mutex> lock(mu_);
+  workers_ = std::move(workers);
+}
+
+std::vector<WorkerInfo> FleetView::Workers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return workers_;
 }
 
 size_t Fleet::ready_workers() const { return parts_->broker->ready_workers(); }

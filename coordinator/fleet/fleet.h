@@ -5,16 +5,42 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/ids.h"
 #include "common/status.h"
 #include "coordinator/fleet/task_handler.h"
 #include "proto/manifest.pb.h"
 
 namespace ingest {
+
+// One connected worker, as the admin API shows it.
+struct WorkerInfo {
+  WorkerId id;
+  std::string peer_address;  // "10.0.0.7:41236"; "" when ZeroMQ does not say
+  std::string version;
+  uint32_t slots = 0;
+  uint32_t tasks_in_flight = 0;
+  uint64_t tasks_done = 0;
+  WallTime last_heard;
+  bool draining = false;
+};
+
+// The workers of a fleet as last published by its broker, for other
+// threads (the admin API). Thread-safe.
+class FleetView {
+ public:
+  void Publish(std::vector<WorkerInfo> workers);
+  std::vector<WorkerInfo> Workers() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<WorkerInfo> workers_;  // Guarded by mu_.
+};
 
 // How a fleet is brought up.
 struct FleetOptions {
@@ -27,6 +53,9 @@ struct FleetOptions {
   // With fleet.curve and local workers: where their key pair is written.
   // They are authorized for this fleet only.
   std::filesystem::path local_keys_dir;
+  // Where the broker publishes its workers (at most four times a second);
+  // may be null. Must outlive the fleet.
+  FleetView* view = nullptr;
 };
 
 // What the fleet refused, for the end-of-run log.
@@ -57,13 +86,15 @@ class Fleet {
 
   // The bound endpoint, e.g. "tcp://0.0.0.0:5555".
   const std::string& endpoint() const;
-  // Returns once `count` workers are ready. Unavailable after `timeout`.
-  Status WaitForWorkers(uint32_t count, std::chrono::seconds timeout);
+  // Returns once `count` workers are ready. Unavailable after `timeout`;
+  // Cancelled as soon as `cancelled` (optional) says so.
+  Status WaitForWorkers(uint32_t count, std::chrono::seconds timeout, const std::function<bool()>& cancelled = {});
   // Keeps the workers connected while no run is in progress, until `until`
   // or until `stop` says so.
   Status Idle(Clock::TimePoint until, const std::function<bool()>& stop);
   // Runs the tasks of `order` on the fleet (see Broker::Execute).
-  Status Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics);
+  Status Execute(const std::vector<size_t>& order, TaskHandler& handler, PassMetrics* metrics,
+                 const ExecuteHooks& hooks = {});
   size_t ready_workers() const;
   FleetCounters counters() const;
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 
 #include "common/status.h"
 #include "proto/fleet.pb.h"
@@ -29,6 +30,18 @@ class TaskHandler {
   // One dispatch of the task at `index` is over: a result (final or to be
   // retried) came back, or its worker was lost.
   virtual void OnAttemptEnded(size_t /*index*/) {}
+};
+
+// What the run asks of one execution besides its tasks.
+struct ExecuteHooks {
+  // Checked on every turn of the loop: once true, nothing more is
+  // dispatched, running tasks get `cancel_grace` to send their results, and
+  // the execution ends Cancelled.
+  std::function<bool()> cancelled;
+  std::chrono::seconds cancel_grace{30};
+  // Tasks with a final result and in all, at most twice a second and once
+  // at the end.
+  std::function<void(size_t done, size_t total)> progress;
 };
 
 }  // namespace ingest

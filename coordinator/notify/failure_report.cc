@@ -21,7 +21,8 @@ std::string ResumeCommand(const FailureReportInput& input) {
   for (const auto& [id, doc] : input.manifest.documents()) {
     if (doc.status() == kDocFailed && (from.empty() || doc.failed_pass() < from)) from = doc.failed_pass();
   }
-  std::string flag = input.summary.status() == kJobFailed || from.empty() ? "--resume" : "--resume-from " + from;
+  const bool interrupted = input.summary.status() == kJobFailed || input.summary.status() == kJobCancelled;
+  std::string flag = interrupted || from.empty() ? "--resume" : "--resume-from " + from;
   return "ingest-coordinator run --config " + input.config_file.string() + " --job-dir " + input.job_dir.string() +
          " " + flag;
 }

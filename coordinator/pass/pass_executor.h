@@ -60,6 +60,11 @@ class PassExecutor : public TaskHandler {
 
   Status Plan();
   size_t task_count() const { return tasks_.size(); }
+  // Documents whose task failed so far.
+  uint32_t documents_failed() const { return outcome_.documents_failed; }
+  // Makes every committed result durable (a cancelled pass keeps them for
+  // --resume).
+  Status SyncJournal() { return journal_->Sync(); }
 
   // Takes over the results an earlier, interrupted run of this pass
   // committed, and the previous job's results, for identical tasks (same

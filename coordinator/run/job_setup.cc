@@ -9,6 +9,8 @@
 
 #include "common/manifest.h"
 #include "common/pass.h"
+#include "common/proto_json.h"
+#include "coordinator/run/run_view.h"
 
 namespace ingest {
 namespace {
@@ -124,7 +126,7 @@ Status JobSetup::OpenJob() {
   RunRecord* run = manifest.add_runs();
   ctx_.run_record = run;
   run->set_run_id(ctx_.run_id.value);
-  run->set_trigger(options.manual ? "manual" : "schedule");
+  run->set_trigger(TriggerName(options));
   for (const std::string& f : options.flags) run->add_flags(f);
   run->set_started(FormatTimestamp(ctx_.started));
   run->set_status(kJobRunning);
@@ -152,6 +154,7 @@ Status JobSetup::StartLog() {
   ctx_.log = std::move(*log);
   LogEvent(spdlog::level::info, {.status = kJobRunning},
            "run " + ctx_.run_id.value + " started on job " + manifest.job_id() + " (" + ctx_.job_dir.string() + ")");
+  ctx_.control->Started(manifest.job_id(), ctx_.job_dir, ctx_.passes, ctx_.started);
   return ctx_.store->RecordRunStart({.run_id = ctx_.run_id,
                                      .env = ctx_.config.env,
                                      .job_id = manifest.job_id(),
@@ -159,7 +162,9 @@ Status JobSetup::StartLog() {
                                      .trigger = ctx_.run_record->trigger(),
                                      .flags = fmt::format("{}", fmt::join(ctx_.options.flags, " ")),
                                      .started_at = ctx_.run_record->started(),
-                                     .status = kJobRunning});
+                                     .status = kJobRunning,
+                                     .request_id = ctx_.options.request_id,
+                                     .options_json = ToJson(FlagsOf(ctx_.options))});
 }
 
 }  // namespace ingest

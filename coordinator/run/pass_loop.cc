@@ -28,7 +28,8 @@ Status PassLoop::Run(Fleet* shared_fleet) {
                                          {.bind = options.bind,
                                           .local_workers = options.local_workers,
                                           .local_worker_slots = options.local_worker_slots,
-                                          .local_keys_dir = ctx_.job_dir / ".work"}));
+                                          .local_keys_dir = ctx_.job_dir / ".work",
+                                          .view = ctx_.fleet_view}));
     Status status = RunOnFleet(*fleet);
     fleet.reset();  // the local workers drain before the outcome is recorded
     INGEST_RETURN_IF_ERROR(status);
@@ -48,13 +49,22 @@ Status PassLoop::Settle() {
 Status PassLoop::RunOnFleet(Fleet& fleet) {
   const FleetCounters before = fleet.counters();
   const uint32_t wanted = std::max<uint32_t>(ctx_.config.fleet.min_workers, ctx_.options.local_workers > 0 ? 1 : 0);
-  INGEST_RETURN_IF_ERROR(fleet.WaitForWorkers(wanted, std::chrono::seconds(ctx_.config.fleet.wait_for_workers_s)));
+  RunControl& control = *ctx_.control;
+  INGEST_RETURN_IF_ERROR(fleet.WaitForWorkers(wanted, std::chrono::seconds(ctx_.config.fleet.wait_for_workers_s),
+                                              [&control] { return control.cancel_requested(); }));
   if (!ctx_.discovery.pending_pages.empty()) {
     INGEST_RETURN_IF_ERROR(SourceScan(ctx_).FetchPages(fleet));
     INGEST_RETURN_IF_ERROR(Settle());
   }
+  Status cancelled;
   for (Pass pass : ctx_.passes) {
-    if (!RunPass(fleet, pass).ok()) break;  // the gate of every later pass would stay closed
+    if (control.cancel_requested()) {
+      cancelled = Cancelled("cancelled before pass " + PassLetter(pass));
+      break;
+    }
+    Status status = RunPass(fleet, pass);
+    if (status.code() == StatusCode::kCancelled) cancelled = status;
+    if (!status.ok()) break;  // the gate of every later pass would stay closed
   }
   const FleetCounters after = fleet.counters();
   if (const uint64_t dropped = after.dropped_frames - before.dropped_frames; dropped > 0) {
@@ -66,7 +76,7 @@ Status PassLoop::RunOnFleet(Fleet& fleet) {
     LogEvent(spdlog::level::warn, {.status = "refused_workers", .count = refused},
              "fleet: refused " + std::to_string(refused) + " CURVE handshakes of workers whose key is not authorized");
   }
-  return Status::Ok();
+  return cancelled;
 }
 
 Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
@@ -87,6 +97,7 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
              "pass " + letter + " failed: " + status.message());
     ctx_.pass_failed = true;
     (void)ctx_.SaveManifest();
+    ctx_.control->PassEnded(pass, record, status.message());
     return status;
   };
 
@@ -110,6 +121,8 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
     record.mutable_metrics()->set_duration_s(SecondsSince(start));
     ctx_.tasks.set_total(ctx_.tasks.total() + record.metrics().tasks_total());
     ctx_.tasks.set_reused(ctx_.tasks.reused() + record.metrics().tasks_reused());
+    ctx_.control->PassStarted(pass, record.metrics().tasks_total(), record.metrics().tasks_reused());
+    ctx_.control->PassEnded(pass, record, "");
     LogEvent(spdlog::level::info,
              {.status = kPassSuccess, .count = record.artifacts(0).records(), .duration_s = SecondsSince(start)},
              "pass " + letter + " SUCCESS: inputs unchanged, " + record.artifacts(0).path() + " copied from job " +
@@ -140,11 +153,38 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
   }
   LogEvent(spdlog::level::info, {.status = kPassRunning, .count = executor.task_count()},
            "pass " + letter + " started: " + std::to_string(executor.task_count()) + " tasks" + reuse_note);
+  const auto total = static_cast<uint32_t>(executor.task_count());
+  const auto reused_tasks = static_cast<uint32_t>(reused->resumed + reused->carried);
+  RunControl& control = *ctx_.control;
+  control.PassStarted(pass, total, reused_tasks);
+  ExecuteHooks hooks{
+      .cancelled = [&control] { return control.cancel_requested(); },
+      .cancel_grace = std::chrono::seconds(ctx_.config.run.cancel_grace_s),
+      .progress =
+          [&](size_t done, size_t) {
+            control.Progress(pass, reused_tasks + static_cast<uint32_t>(done), total, executor.documents_failed(),
+                             static_cast<uint32_t>(fleet.ready_workers()));
+          },
+  };
   PassMetrics* metrics = record.mutable_metrics();
-  Status executed = fleet.Execute(executor.DispatchOrder(), executor, metrics);
-  metrics->set_tasks_total(static_cast<uint32_t>(executor.task_count()));
-  metrics->set_tasks_reused(static_cast<uint32_t>(reused->resumed + reused->carried));
+  Status executed = fleet.Execute(executor.DispatchOrder(), executor, metrics, hooks);
+  metrics->set_tasks_total(total);
+  metrics->set_tasks_reused(reused_tasks);
   ctx_.CountTasks(*metrics);
+  if (executed.code() == StatusCode::kCancelled) {
+    // What finished is kept for --resume; the pass is neither done nor failed.
+    if (Status synced = executor.SyncJournal(); !synced.ok()) spdlog::warn("{}", synced.message());
+    record.set_status(kPassCancelled);
+    record.set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+    record.add_errors(control.cancel_reason() + ": " + executed.message());
+    metrics->set_duration_s(SecondsSince(start));
+    metrics->set_documents_failed(executor.documents_failed());
+    LogEvent(spdlog::level::warn, {.status = kPassCancelled, .duration_s = SecondsSince(start)},
+             "pass " + letter + " cancelled (" + control.cancel_reason() + "): " + executed.message());
+    (void)ctx_.SaveManifest();
+    control.PassEnded(pass, record, executed.message());
+    return executed;
+  }
   if (!executed.ok()) return fail(executed);
   const double dispatch_s = SecondsSince(start);
 
@@ -168,6 +208,7 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
                std::to_string(outcome->artifact.records()) + " records, " + std::to_string(outcome->documents_failed) +
                " documents failed; tasks " + fmt::format("{:.2f}", dispatch_s) + " s, merge " +
                fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) + " s");
+  control.PassEnded(pass, record, "");
   return ctx_.SaveManifest();
 }
 

@@ -7,7 +7,7 @@
 
 namespace ingest {
 
-void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_settled) {
+void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_settled, const std::string& report_path) {
   if (!ctx.store) return;
   StateStore& store = *ctx.store;
   const std::string& env = ctx.config.env;
@@ -60,7 +60,9 @@ void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_sett
                 .ended_at = now,
                 .status = summary.status(),
                 .exit_code = summary.exit_code(),
-                .summary_json = ToJson(summary)};
+                .summary_json = ToJson(summary),
+                .report_path = report_path,
+                .cancel_reason = summary.status() == kJobCancelled ? ctx.control->cancel_reason() : ""};
   results.push_back(store.RecordRunEnd(run));
   const bool ok = summary.status() == kJobCompleted || summary.status() == kJobPartial;
   results.push_back(

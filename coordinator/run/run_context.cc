@@ -14,12 +14,15 @@ Config WithEnv(Config config, const std::string& env) {
 
 }  // namespace
 
-RunContext::RunContext(RunOptions options_in, Config config_in)
+RunContext::RunContext(RunOptions options_in, Config config_in, std::shared_ptr<RunControl> control_in,
+                       FleetView* fleet_view_in)
     : options(std::move(options_in)),
       config(WithEnv(std::move(config_in), options.env)),
-      run_id(MakeRunId(std::chrono::system_clock::now(), ::getpid())),
+      run_id(options.run_id.empty() ? MakeRunId(std::chrono::system_clock::now(), ::getpid()) : RunId{options.run_id}),
       started(std::chrono::system_clock::now()),
-      started_steady(std::chrono::steady_clock::now()) {}
+      started_steady(std::chrono::steady_clock::now()),
+      control(std::move(control_in)),
+      fleet_view(fleet_view_in) {}
 
 Status RunContext::SaveManifest() {
   return ingest::SaveManifest(job_dir / kManifestFileName, manifest).WithContext("manifest");

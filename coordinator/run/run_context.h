@@ -13,8 +13,10 @@
 #include "common/ids.h"
 #include "common/run_log.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/fleet/fleet.h"
 #include "coordinator/notify/notifications.h"
 #include "coordinator/pass/record_mirror.h"
+#include "coordinator/run/run_control.h"
 #include "coordinator/state/run_lock.h"
 #include "coordinator/state/state_store.h"
 #include "proto/manifest.pb.h"
@@ -41,8 +43,10 @@ struct Discovery {
 // stage to stage: each stage's header says which parts it reads and which it
 // writes. Single-threaded, like the run.
 struct RunContext {
-  // --env, when given, replaces the config's env.
-  RunContext(RunOptions options, Config config);
+  // --env, when given, replaces the config's env. `control` is the run's
+  // outside view (never null); `fleet_view`, where a fleet the run brings
+  // up publishes its workers (may be null).
+  RunContext(RunOptions options, Config config, std::shared_ptr<RunControl> control, FleetView* fleet_view);
 
   // ---- Given at the start; they never change.
   const RunOptions options;
@@ -50,6 +54,9 @@ struct RunContext {
   const RunId run_id;
   const WallTime started;
   const std::chrono::steady_clock::time_point started_steady;
+  // Shared with the admin API, which watches and may cancel the run.
+  const std::shared_ptr<RunControl> control;
+  FleetView* const fleet_view;
 
   // ---- Job set-up.
   std::vector<Pass> passes;  // to run, in order

@@ -1,22 +1,59 @@
 #include "coordinator/run/run_engine.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include "common/manifest.h"
 #include "coordinator/run/dry_run.h"
 #include "coordinator/run/job_setup.h"
 #include "coordinator/run/pass_loop.h"
 #include "coordinator/run/retention_stage.h"
 #include "coordinator/run/run_context.h"
+#include "coordinator/run/run_control.h"
 #include "coordinator/run/run_outcome.h"
 #include "coordinator/run/source_scan.h"
 
 namespace ingest {
 
-RunEngine::RunEngine(RunOptions options, Config config, Fleet* shared_fleet)
-    : options_(std::move(options)), config_(std::move(config)), shared_fleet_(shared_fleet) {}
+std::shared_ptr<RunControl> NewRunControl(const RunOptions& options, const std::string& env, const RunId& run_id,
+                                          bool signals_cancel) {
+  admin::Run run;
+  run.set_run_id(run_id.value);
+  run.set_env(env.empty() ? options.env : env);
+  run.set_trigger(TriggerOf(TriggerName(options)));
+  *run.mutable_flags() = FlagsOf(options);
+  run.set_request_id(options.request_id);
+  return std::make_shared<RunControl>(std::move(run), signals_cancel);
+}
+
+RunEngine::RunEngine(RunOptions options, Config config, Fleet* shared_fleet, std::shared_ptr<RunControl> control,
+                     FleetView* fleet_view)
+    : options_(std::move(options)),
+      config_(std::move(config)),
+      shared_fleet_(shared_fleet),
+      control_(std::move(control)),
+      fleet_view_(fleet_view) {
+  if (options_.run_id.empty()) options_.run_id = MakeRunId(std::chrono::system_clock::now(), ::getpid()).value;
+  if (!control_) control_ = NewRunControl(options_, config_.env, RunId{options_.run_id}, false);
+}
 
 int RunEngine::Run() {
-  RunContext ctx(options_, config_);
+  const int exit_code = RunStages();
+  if (!control_->ended()) {
+    // It stopped before it had a job (usage, lock, dry run): no summary of
+    // its own, but whoever watches it learns how it ended.
+    RunSummary summary;
+    summary.set_run_id(options_.run_id);
+    summary.set_env(config_.env);
+    summary.set_status(exit_code == kExitCompleted ? kJobCompleted : kJobFailed);
+    summary.set_exit_code(exit_code);
+    control_->Ended(summary, "", exit_code);
+  }
+  return exit_code;
+}
+
+int RunEngine::RunStages() {
+  RunContext ctx(options_, config_, control_, fleet_view_);
   JobSetup setup(ctx);
   if (Status passes = setup.ResolvePasses(); !passes.ok()) {
     spdlog::error("{}", passes.message());

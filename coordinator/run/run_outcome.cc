@@ -53,7 +53,11 @@ RunSummary RunOutcome::Summarize(const Status& fatal, std::vector<std::string>* 
   }
   std::string status = kJobCompleted;
   int exit_code = kExitCompleted;
-  if (!fatal.ok() || ctx_.pass_failed || over_budget) {
+  if (fatal.code() == StatusCode::kCancelled) {
+    // Stopped on request: resumable, and neither a success nor a failure.
+    status = kJobCancelled;
+    exit_code = ctx_.control->cancel_exit_code();
+  } else if (!fatal.ok() || ctx_.pass_failed || over_budget) {
     status = kJobFailed;
     exit_code = kExitFailed;
   } else if (failed_docs > 0 || source_failed) {
@@ -94,7 +98,11 @@ RunSummary RunOutcome::Summarize(const Status& fatal, std::vector<std::string>* 
 }
 
 int RunOutcome::Finish(const Status& fatal) {
-  if (!fatal.ok()) {
+  if (fatal.code() == StatusCode::kCancelled) {
+    const std::string why = "cancelled (" + ctx_.control->cancel_reason() + "): " + fatal.message();
+    ctx_.errors.insert(ctx_.errors.begin(), why);
+    spdlog::warn("{}", why);
+  } else if (!fatal.ok()) {
     ctx_.errors.insert(ctx_.errors.begin(), fatal.message());
     spdlog::error("{}", fatal.message());
   }
@@ -127,7 +135,7 @@ int RunOutcome::Finish(const Status& fatal) {
                "failure report not written: " + report.status().message());
     }
   }
-  RecordState(ctx_, summary, fatal.ok() && !ctx_.pass_failed);
+  RecordState(ctx_, summary, fatal.ok() && !ctx_.pass_failed, report_path);
   retention_.Apply();
   ctx_.notifier->RunFinished({summary, report_path});
   LogEvent(exit_code == kExitCompleted ? spdlog::level::info : spdlog::level::warn,
@@ -138,6 +146,7 @@ int RunOutcome::Finish(const Status& fatal) {
            "run " + ctx_.run_id.value + " " + summary.status() + " (exit " + std::to_string(exit_code) + "); " +
                CpuReport());
   ctx_.log.reset();
+  ctx_.control->Ended(summary, report_path, exit_code);
   std::cerr << "job directory: " << ctx_.job_dir.string() << "\n";
   std::cout << ToJson(summary) << std::endl;
   return exit_code;
@@ -158,6 +167,7 @@ int RunOutcome::FinishWithoutJob(const Status& fatal) {
   (void)ctx_.store->RecordAudit(ctx_.config.env, ctx_.run_id, "ingestion_failed", ToJson(summary),
                                 FormatTimestamp(std::chrono::system_clock::now()));
   ctx_.notifier->RunFinished({summary, ""});
+  ctx_.control->Ended(summary, "", exit_code);
   return exit_code;
 }
 

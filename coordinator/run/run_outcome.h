@@ -43,6 +43,7 @@ class RunOutcome {
 // passes, and the audit event. With `documents_settled` false (a pass or the
 // run failed) documents and sources stay as they were. Errors are logged,
 // never fatal.
-void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_settled);
+// `report_path` is the failure report's ("" when none was written).
+void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_settled, const std::string& report_path);
 
 }  // namespace ingest

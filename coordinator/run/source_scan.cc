@@ -112,7 +112,10 @@ Status SourceScan::FetchPages(Fleet& fleet) {
   LogEvent(spdlog::level::info, {.status = "fetching", .count = plan.size()},
            "fetching " + std::to_string(plan.size()) + " pages of " + std::to_string(pending.size()) + " http sources");
   PassMetrics metrics;
-  Status executed = fleet.Execute(order, plan, &metrics);
+  RunControl& control = *ctx_.control;
+  Status executed = fleet.Execute(order, plan, &metrics,
+                                  {.cancelled = [&control] { return control.cancel_requested(); },
+                                   .cancel_grace = std::chrono::seconds(ctx_.config.run.cancel_grace_s)});
   metrics.set_tasks_total(static_cast<uint32_t>(plan.size()));
   ctx_.CountTasks(metrics);
   INGEST_RETURN_IF_ERROR(executed);

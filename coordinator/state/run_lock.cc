@@ -5,8 +5,6 @@
 namespace ingest {
 namespace {
 
-// A run lock whose heartbeat is older than this belongs to a dead run.
-constexpr std::chrono::seconds kStaleAfter{120};
 constexpr std::chrono::seconds kHeartbeatEvery{15};
 // How often the heartbeat thread looks at its stop flag.
 constexpr std::chrono::milliseconds kStopCheck{100};
@@ -15,7 +13,7 @@ constexpr std::chrono::milliseconds kStopCheck{100};
 
 Result<std::unique_ptr<RunLock>> RunLock::Acquire(StateStore& store, const std::string& env, RunId holder) {
   std::string broken;
-  INGEST_RETURN_IF_ERROR(store.AcquireLock(env, holder, kStaleAfter, &broken));
+  INGEST_RETURN_IF_ERROR(store.AcquireLock(env, holder, kRunLockStaleAfter, &broken));
   if (!broken.empty()) spdlog::warn("broke the run lock of env '{}' held by {}", env, broken);
   return std::unique_ptr<RunLock>(new RunLock(store, env, std::move(holder)));
 }

@@ -13,6 +13,9 @@
 
 namespace ingest {
 
+// A run lock whose heartbeat is older than this belongs to a dead run.
+inline constexpr std::chrono::seconds kRunLockStaleAfter{120};
+
 // The env's run lock (SPEC §10): one run per env at a time. Held from
 // Acquire until the object goes, whichever way the run ends, with its
 // heartbeat kept fresh meanwhile from a thread and connection of its own, so

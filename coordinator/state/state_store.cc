@@ -9,9 +9,12 @@
 #include <cerrno>
 
 #include "common/ids.h"
+#include "coordinator/state/statement.h"
 
 namespace ingest {
 namespace {
+
+using state_internal::Statement;
 
 constexpr int kBusyTimeoutMs = 10000;
 
@@ -70,6 +73,14 @@ CREATE TRIGGER runs_append_only_d BEFORE DELETE ON runs
 ALTER TABLE documents ADD COLUMN etag TEXT NOT NULL DEFAULT '';
 ALTER TABLE documents ADD COLUMN last_modified TEXT NOT NULL DEFAULT '';
 )sql",
+    R"sql(
+ALTER TABLE runs ADD COLUMN request_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN report_path TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN cancel_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN options TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_by_request ON runs (env, request_id);
+CREATE INDEX runs_by_status ON runs (env, status, started_at);
+)sql",
 };
 
 static_assert(std::size(kMigrations) == StateStore::kSchemaVersion, "one migration per schema version");
@@ -79,42 +90,6 @@ std::string HostName() {
   ::gethostname(host, sizeof host - 1);
   return host;
 }
-
-// A prepared statement that binds by position and finalizes itself.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool ok() const { return rc_ == SQLITE_OK; }
-  Statement& Bind(const std::string& v) {
-    sqlite3_bind_text(stmt_, ++at_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Statement& Bind(int64_t v) {
-    sqlite3_bind_int64(stmt_, ++at_, v);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int Step() { return rc_ = sqlite3_step(stmt_); }
-  void Reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-    at_ = 0;
-  }
-  std::string Text(int column) const {
-    const unsigned char* text = sqlite3_column_text(stmt_, column);
-    return text == nullptr ? "" : reinterpret_cast<const char*>(text);
-  }
-  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_ = SQLITE_OK;
-  int at_ = 0;
-};
 
 }  // namespace
 
@@ -229,19 +204,12 @@ Status StateStore::AcquireLock(const std::string& env, const RunId& holder_id, s
     (void)Exec("ROLLBACK");
     return s;
   };
-  Statement holder(db_, "SELECT run_id, pid, host, acquired_at, heartbeat_unix FROM locks WHERE env = ?");
-  holder.Bind(env);
-  int rc = holder.Step();
-  if (rc == SQLITE_ROW) {
-    const std::string who = "run " + holder.Text(0) + " (pid " + std::to_string(holder.Int(1)) + " on " +
-                            holder.Text(2) + ", since " + holder.Text(3) + ")";
-    const bool same_host = holder.Text(2) == HostName();
-    const bool pid_gone = same_host && ::kill(static_cast<pid_t>(holder.Int(1)), 0) != 0 && errno == ESRCH;
-    const bool silent = UnixNow() - holder.Int(4) > stale_after.count();
-    if (!pid_gone && !silent) return rollback(Aborted("env '" + env + "' is locked by " + who));
-    *broken = who + (pid_gone ? ": its process is gone" : ": its heartbeat stopped");
-  } else if (rc != SQLITE_DONE) {
-    return rollback(Error("read lock"));
+  Result<std::optional<LockHolder>> holder = Lock(env, stale_after);
+  if (!holder.ok()) return rollback(holder.status());
+  if (*holder) {
+    const LockHolder& h = **holder;
+    if (h.alive()) return rollback(Aborted("env '" + env + "' is locked by " + h.Describe()));
+    *broken = h.Describe() + (h.process_gone ? ": its process is gone" : ": its heartbeat stopped");
   }
   Statement take(db_,
                  "INSERT OR REPLACE INTO locks (env, run_id, pid, host, acquired_at, heartbeat_unix) "
@@ -250,6 +218,23 @@ Status StateStore::AcquireLock(const std::string& env, const RunId& holder_id, s
   take.Bind(FormatTimestamp(std::chrono::system_clock::now())).Bind(UnixNow());
   if (take.Step() != SQLITE_DONE) return rollback(Error("take lock"));
   return Exec("COMMIT");
+}
+
+Result<std::optional<LockHolder>> StateStore::Lock(const std::string& env, std::chrono::seconds stale_after) {
+  Statement query(db_, "SELECT run_id, pid, host, acquired_at, heartbeat_unix FROM locks WHERE env = ?");
+  query.Bind(env);
+  const int rc = query.Step();
+  if (rc == SQLITE_DONE) return std::optional<LockHolder>();
+  if (rc != SQLITE_ROW) return Error("read lock");
+  LockHolder h{
+      .run_id = RunId{query.Text(0)}, .pid = query.Int(1), .host = query.Text(2), .acquired_at = query.Text(3)};
+  h.process_gone = h.host == HostName() && ::kill(static_cast<pid_t>(h.pid), 0) != 0 && errno == ESRCH;
+  h.heartbeat_stopped = UnixNow() - query.Int(4) > stale_after.count();
+  return std::optional<LockHolder>(std::move(h));
+}
+
+std::string LockHolder::Describe() const {
+  return "run " + run_id.value + " (pid " + std::to_string(pid) + " on " + host + ", since " + acquired_at + ")";
 }
 
 Status StateStore::HeartbeatLock(const std::string& env, const RunId& holder) {
@@ -341,17 +326,19 @@ Status StateStore::PutSource(const std::string& env, const std::string& name, co
 
 Status StateStore::RecordRunStart(const StoredRun& run) {
   Statement insert(db_,
-                   "INSERT INTO runs (run_id, env, job_id, job_dir, trigger, flags, started_at, status) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                   "INSERT INTO runs (run_id, env, job_id, job_dir, trigger, flags, started_at, status, request_id, "
+                   "options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.Bind(run.run_id.value).Bind(run.env).Bind(run.job_id).Bind(run.job_dir).Bind(run.trigger).Bind(run.flags);
-  insert.Bind(run.started_at).Bind(run.status);
+  insert.Bind(run.started_at).Bind(run.status).Bind(run.request_id).Bind(run.options_json);
   return insert.Step() == SQLITE_DONE ? Status::Ok() : Error("record run " + run.run_id.value);
 }
 
 Status StateStore::RecordRunEnd(const StoredRun& run) {
-  Statement update(db_, "UPDATE runs SET ended_at = ?, status = ?, exit_code = ?, summary = ? WHERE run_id = ?");
+  Statement update(db_,
+                   "UPDATE runs SET ended_at = ?, status = ?, exit_code = ?, summary = ?, report_path = ?, "
+                   "cancel_reason = ? WHERE run_id = ?");
   update.Bind(run.ended_at).Bind(run.status).Bind(static_cast<int64_t>(run.exit_code)).Bind(run.summary_json);
-  update.Bind(run.run_id.value);
+  update.Bind(run.report_path).Bind(run.cancel_reason).Bind(run.run_id.value);
   return update.Step() == SQLITE_DONE ? Status::Ok() : Error("record end of run " + run.run_id.value);
 }
 

@@ -48,6 +48,42 @@ struct StoredRun {
   std::string status;
   int exit_code = -1;
   std::string summary_json;
+  // The TriggerRun / ResumeRun request that started it; "" otherwise.
+  std::string request_id;
+  // The run's flags as admin.v1.RunFlags JSON.
+  std::string options_json;
+  std::string report_path;    // "" when the run wrote no failure report
+  std::string cancel_reason;  // "" unless it was cancelled
+};
+
+// One pass of a run, as recorded when the run ended.
+struct StoredPass {
+  std::string pass;  // "A".."F"
+  std::string status;
+  std::string started_at;
+  std::string ended_at;
+  uint32_t tasks = 0;
+  uint32_t reused = 0;
+  uint64_t records = 0;
+};
+
+// Who holds an env's run lock.
+struct LockHolder {
+  RunId run_id;
+  int64_t pid = 0;
+  std::string host;
+  std::string acquired_at;
+  bool process_gone = false;       // same host, and its pid no longer exists
+  bool heartbeat_stopped = false;  // its heartbeat is older than the stale limit
+  bool alive() const { return !process_gone && !heartbeat_stopped; }
+  // "run run_… (pid 42 on host, since 2026-…)"
+  std::string Describe() const;
+};
+
+// Where a page of ListRuns ended: the last run listed, newest first.
+struct RunCursor {
+  std::string started_at;
+  RunId run_id;
 };
 
 struct ChangeEvent {
@@ -78,7 +114,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   ~StateStore();
 
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   int schema_version() const { return schema_version_; }
   const std::filesystem::path& path() const { return path_; }
 
@@ -90,6 +126,8 @@ class StateStore {
   Status AcquireLock(const std::string& env, const RunId& holder, std::chrono::seconds stale_after,
                      std::string* broken);
   Status HeartbeatLock(const std::string& env, const RunId& holder);
+  // The env's lock holder, alive or not; nullopt when nobody holds it.
+  Result<std::optional<LockHolder>> Lock(const std::string& env, std::chrono::seconds stale_after);
   Status ReleaseLock(const std::string& env, const RunId& holder);
 
   // --- documents and sources ---
@@ -115,6 +153,17 @@ class StateStore {
   // When the newest run of `env` started (RFC 3339), for the daemon's
   // missed-run check; nullopt before the first run.
   Result<std::optional<std::string>> LastRunStart(const std::string& env);
+  // --- reading history (state/run_history.cc) ---
+  // NotFound naming the run.
+  Result<StoredRun> Run(const RunId& run_id);
+  // Runs of `env` newest first (started_at, then run_id), after `cursor`
+  // when given, at most `limit`, only those with `status` unless "".
+  Result<std::vector<StoredRun>> Runs(const std::string& env, const std::string& status,
+                                      const std::optional<RunCursor>& cursor, int limit);
+  Result<std::vector<StoredPass>> Passes(const RunId& run_id);
+  // The run a TriggerRun or ResumeRun with `request_id` started.
+  Result<std::optional<StoredRun>> RunWithRequestId(const std::string& env, const std::string& request_id);
+
   // Counts rows of a history table, for tests and `status`.
   Result<int64_t> Count(const std::string& table, const std::string& env);
 

@@ -40,6 +40,16 @@ TEST(ManifestTest, RoundTripsThroughTheFile) {
   EXPECT_EQ(PassEntry(*loaded, Pass::PASS_A).artifacts(0).records(), 4u);
 }
 
+TEST(ManifestTest, ACancelledJobWithAQuarantinedDocumentLoadsForResume) {
+  TempDir dir;
+  Manifest m = SampleManifest();
+  m.set_status(kJobCancelled);
+  PassEntry(m, Pass::PASS_C).set_status(kPassCancelled);
+  (*m.mutable_documents())["doc_2"].set_status(kDocQuarantined);
+  ASSERT_OK(SaveManifest(dir.path() / "manifest.json", m));
+  EXPECT_OK(LoadManifest(dir.path() / "manifest.json"));
+}
+
 TEST(ManifestTest, SerializesDeterministically) {
   Manifest m = SampleManifest();
   for (int i = 0; i < 50; ++i) (*m.mutable_documents())["doc_" + std::to_string(i)].set_status(kDocProcessed);

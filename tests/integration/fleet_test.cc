@@ -5,6 +5,8 @@
 #include <zmq.hpp>
 
 #include "common/fleet_protocol.h"
+#include "coordinator/state/run_lock.h"
+#include "coordinator/state/state_store.h"
 #include "tests/integration/job_fixture.h"
 
 namespace ingest {
@@ -154,6 +156,58 @@ TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkers
   EXPECT_FALSE(std::filesystem::exists(job / "passC_chunks.json.tmp.99999"));
   EXPECT_THAT(Err("resumed"), HasSubstr("worker first joined"));
   EXPECT_THAT(Err("resumed"), HasSubstr("worker second joined"));
+  EXPECT_EQ(Artifacts(job), expected);
+  StopWorker(*first, "first");
+  StopWorker(*second, "second");
+}
+
+TEST_F(FleetTest, SigtermCancelsTheRunWhichResumesToTheArtifactsOfACleanRun) {
+  WriteCorpus(200);
+  RunOutcome clean = Run({}, 2);
+  ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  const std::filesystem::path clean_job = Summary(clean).job_dir();
+  const std::map<std::string, std::string> expected = Artifacts(clean_job);
+
+  const std::string bind = "tcp://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+  std::string endpoint;
+  auto cancelled = StartCoordinator("cancelled", &endpoint, {"--full-refresh"}, bind);
+  ASSERT_FALSE(endpoint.empty()) << Err("cancelled");
+  auto first = StartWorker(endpoint, "first", {"--slots", "1"});
+  auto second = StartWorker(endpoint, "second", {"--slots", "1"});
+  const std::filesystem::path job = WaitForJournal(clean_job.parent_path(), "C", 8 << 10, clean_job);
+  ASSERT_FALSE(job.empty()) << Err("cancelled");
+  cancelled->Signal(SIGTERM);
+  ASSERT_EQ(cancelled->Wait(testing::Scaled(60s)), 128 + SIGTERM) << Err("cancelled");
+  const RunSummary summary = SummaryOf(*cancelled);
+  EXPECT_EQ(summary.status(), kJobCancelled);
+  EXPECT_EQ(summary.exit_code(), 128 + SIGTERM);
+  ASSERT_GT(summary.errors().first_size(), 0);
+  EXPECT_THAT(summary.errors().first(0), HasSubstr("cancelled (SIGTERM)"));
+  EXPECT_THAT(Err("cancelled"), HasSubstr("cancelling: "));
+  Result<Manifest> manifest = LoadManifest(job / kManifestFileName);
+  ASSERT_OK(manifest);
+  EXPECT_EQ(manifest->status(), kJobCancelled);
+  EXPECT_EQ(PassEntry(*manifest, Pass::PASS_C).status(), kPassCancelled);
+  EXPECT_EQ(PassEntry(*manifest, Pass::PASS_B).status(), kPassSuccess);
+  {
+    Result<StateStore> store = StateStore::Open(dir_.path() / "state" / "ingest.db");
+    ASSERT_OK(store);
+    Result<StoredRun> run = store->Run(RunId{summary.run_id()});
+    ASSERT_OK(run);
+    EXPECT_EQ(run->status, kJobCancelled);
+    EXPECT_EQ(run->cancel_reason, "SIGTERM");
+    Result<std::optional<LockHolder>> lock = store->Lock("itest", kRunLockStaleAfter);
+    ASSERT_OK(lock);
+    EXPECT_FALSE(lock->has_value()) << "the lock is released";
+  }
+
+  auto resumed =
+      StartCoordinator("resumed", &endpoint, {"--resume", "--full-refresh", "--job-dir", job.string()}, bind);
+  ASSERT_FALSE(endpoint.empty()) << Err("resumed");
+  ASSERT_EQ(resumed->Wait(testing::Scaled(120s)), 0) << Err("resumed");
+  const RunSummary resumed_summary = SummaryOf(*resumed);
+  EXPECT_GT(resumed_summary.tasks().reused(), 0u);
+  EXPECT_THAT(Err("resumed"), HasSubstr("reused from the journal of an interrupted run"));
   EXPECT_EQ(Artifacts(job), expected);
   StopWorker(*first, "first");
   StopWorker(*second, "second");

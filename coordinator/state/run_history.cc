@@ -1,0 +1,93 @@
+// StateStore's reads of run history, for the admin API: one run, a page of
+// runs, a run's passes, the run of a request id.
+
+#include "coordinator/state/state_store.h"
+#include "coordinator/state/statement.h"
+
+namespace ingest {
+namespace {
+
+using state_internal::Statement;
+
+constexpr const char* kRunColumns =
+    "run_id, env, job_id, job_dir, trigger, flags, started_at, ended_at, status, exit_code, summary, request_id, "
+    "options, report_path, cancel_reason";
+
+StoredRun ReadRun(const Statement& row) {
+  return StoredRun{.run_id = RunId{row.Text(0)},
+                   .env = row.Text(1),
+                   .job_id = row.Text(2),
+                   .job_dir = row.Text(3),
+                   .trigger = row.Text(4),
+                   .flags = row.Text(5),
+                   .started_at = row.Text(6),
+                   .ended_at = row.Text(7),
+                   .status = row.Text(8),
+                   .exit_code = static_cast<int>(row.Int(9)),
+                   .summary_json = row.Text(10),
+                   .request_id = row.Text(11),
+                   .options_json = row.Text(12),
+                   .report_path = row.Text(13),
+                   .cancel_reason = row.Text(14)};
+}
+
+}  // namespace
+
+Result<StoredRun> StateStore::Run(const RunId& run_id) {
+  const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?";
+  Statement query(db_, sql.c_str());
+  query.Bind(run_id.value);
+  const int rc = query.Step();
+  if (rc == SQLITE_DONE) return NotFound("no run " + run_id.value + " in the state store " + path_.string());
+  if (rc != SQLITE_ROW) return Error("read run " + run_id.value);
+  return ReadRun(query);
+}
+
+Result<std::vector<StoredRun>> StateStore::Runs(const std::string& env, const std::string& status,
+                                                const std::optional<RunCursor>& cursor, int limit) {
+  // Newest first; a cursor continues strictly after the last run listed, so
+  // runs started meanwhile never shift a later page.
+  const std::string sql = std::string("SELECT ") + kRunColumns +
+                          " FROM runs WHERE env = ?1 AND (?2 = '' OR status = ?2) AND (?3 = 0 OR started_at < ?4 "
+                          "OR (started_at = ?4 AND run_id < ?5)) ORDER BY started_at DESC, run_id DESC LIMIT ?6";
+  Statement query(db_, sql.c_str());
+  query.Bind(env).Bind(status).Bind(int64_t{cursor ? 1 : 0});
+  query.Bind(cursor ? cursor->started_at : "").Bind(cursor ? cursor->run_id.value : "").Bind(int64_t{limit});
+  std::vector<StoredRun> runs;
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) runs.push_back(ReadRun(query));
+  if (rc != SQLITE_DONE) return Error("list runs");
+  return runs;
+}
+
+Result<std::vector<StoredPass>> StateStore::Passes(const RunId& run_id) {
+  Statement query(db_,
+                  "SELECT pass, status, started_at, ended_at, tasks, reused, records FROM pass_records "
+                  "WHERE run_id = ? ORDER BY pass");
+  query.Bind(run_id.value);
+  std::vector<StoredPass> passes;
+  int rc;
+  while ((rc = query.Step()) == SQLITE_ROW) {
+    passes.push_back({.pass = query.Text(0),
+                      .status = query.Text(1),
+                      .started_at = query.Text(2),
+                      .ended_at = query.Text(3),
+                      .tasks = static_cast<uint32_t>(query.Int(4)),
+                      .reused = static_cast<uint32_t>(query.Int(5)),
+                      .records = static_cast<uint64_t>(query.Int(6))});
+  }
+  if (rc != SQLITE_DONE) return Error("read passes of run " + run_id.value);
+  return passes;
+}
+
+Result<std::optional<StoredRun>> StateStore::RunWithRequestId(const std::string& env, const std::string& request_id) {
+  const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE env = ? AND request_id = ? LIMIT 1";
+  Statement query(db_, sql.c_str());
+  query.Bind(env).Bind(request_id);
+  const int rc = query.Step();
+  if (rc == SQLITE_DONE) return std::optional<StoredRun>();
+  if (rc != SQLITE_ROW) return Error("read run of request " + request_id);
+  return std::optional<StoredRun>(ReadRun(query));
+}
+
+}  // namespace ingest
