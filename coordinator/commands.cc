@@ -10,7 +10,10 @@
 #include "common/config.h"
 #include "common/curve_keys.h"
 #include "common/signals.h"
+#include "coordinator/admin/admin_server.h"
+#include "coordinator/admin/run_registry.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/fleet/fleet.h"
 #include "coordinator/notify/notifications.h"
 #include "coordinator/run/retention.h"
 #include "coordinator/run/run_control.h"
@@ -34,11 +37,30 @@ int RunCoordinator(const RunOptions& options) {
   // stops dispatching, lets running tasks finish, records itself cancelled
   // and exits 128 + the signal's number.
   CatchStopSignals();
+  const std::string listen = !options.admin_listen.empty() ? options.admin_listen : config->admin.listen;
+  if (listen.empty()) {
+    RunOptions with_id = options;
+    with_id.run_id = MakeRunId(std::chrono::system_clock::now(), ::getpid()).value;
+    const std::string env = options.env.empty() ? config->env : options.env;
+    RunEngine engine(with_id, std::move(*config), nullptr, NewRunControl(with_id, env, RunId{with_id.run_id}, true));
+    return engine.Run();
+  }
+  // With admin.listen the run serves the API for itself, so a CronJob's run
+  // can be watched, cancelled and its report read.
+  if (!options.env.empty()) config->env = options.env;
+  FleetView workers;
+  RunRegistry registry(*config, false, &workers);
   RunOptions with_id = options;
-  with_id.run_id = MakeRunId(std::chrono::system_clock::now(), ::getpid()).value;
-  const std::string env = options.env.empty() ? config->env : options.env;
-  RunEngine engine(with_id, std::move(*config), nullptr, NewRunControl(with_id, env, RunId{with_id.run_id}, true));
-  return engine.Run();
+  std::shared_ptr<RunControl> control = registry.NewRun(&with_id, true);
+  Result<std::unique_ptr<AdminServer>> admin = AdminServer::Start(config->admin, listen, registry);
+  if (!admin.ok()) {
+    spdlog::error("{}", admin.status().message());
+    return kExitFailed;
+  }
+  RunEngine engine(with_id, *config, nullptr, control, &workers);
+  const int exit_code = engine.Run();
+  (*admin)->Shutdown();
+  return exit_code;
 }
 
 int CheckConfig(const std::string& config_file) {

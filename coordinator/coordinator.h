@@ -36,7 +36,8 @@ struct RunOptions {
   std::string request_id;
   // Set by the admin API, which names a run before it starts; "" makes one.
   std::string run_id;
-  std::string bind;  // overrides fleet.bind
+  std::string bind;          // overrides fleet.bind
+  std::string admin_listen;  // overrides admin.listen: this run serves the admin API for itself
   int local_workers = 0;
   unsigned local_worker_slots = 0;
   // The flags as given, recorded in the manifest's run entry.

@@ -9,6 +9,9 @@ packages=(
   clang-format clang-tidy              # scripts/lint.sh
   libzmq3-dev cppzmq-dev               # fleet transport (ROUTER/DEALER)
   libprotobuf-dev protobuf-compiler    # fleet envelope, pass contracts, manifest
+  libgrpc++-dev protobuf-compiler-grpc # the admin API (gRPC server and ingestctl)
+  grpc-proto                           # gRPC's health and reflection .proto files, for clients
+  openssl                              # tests: certificates for the admin API's TLS
   libspdlog-dev                        # logging, NDJSON run log sink
   libyaml-cpp-dev                      # configuration file
   libcli11-dev                         # command lines

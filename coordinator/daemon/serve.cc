@@ -7,9 +7,12 @@
 
 #include "common/config.h"
 #include "common/signals.h"
+#include "coordinator/admin/admin_server.h"
+#include "coordinator/admin/run_registry.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/fleet/fleet.h"
 #include "coordinator/notify/notifications.h"
+#include "coordinator/run/run_control.h"
 #include "coordinator/run/run_engine.h"
 #include "coordinator/state/state_store.h"
 
@@ -51,18 +54,31 @@ int ServeDaemon(const ServeOptions& options) {
     if (started.ok() && *started) last_run = ParseTimestamp(**started);
   }
 
+  // SIGTERM or SIGINT: a run in progress is cancelled (resumable), then
+  // the daemon stops.
   CatchStopSignals();
-
+  FleetView workers;
+  RunRegistry registry(*config, true, &workers);
+  const std::string listen = !options.admin_listen.empty()   ? options.admin_listen
+                             : !config->admin.listen.empty() ? config->admin.listen
+                                                             : kDefaultAdminListen;
+  Result<std::unique_ptr<AdminServer>> admin = AdminServer::Start(config->admin, listen, registry);
+  if (!admin.ok()) {
+    spdlog::error("{}", admin.status().message());
+    return kExitFailed;
+  }
   {
     Result<std::unique_ptr<Fleet>> started = Fleet::Start(config->fleet, config->retry,
                                                           {.bind = options.bind,
                                                            .local_workers = options.local_workers,
-                                                           .local_worker_slots = options.local_worker_slots});
+                                                           .local_worker_slots = options.local_worker_slots,
+                                                           .view = &workers});
     if (!started.ok()) {
       spdlog::error("{}", started.status().message());
       return kExitFailed;
     }
     Fleet& fleet = **started;
+    auto interrupted = [&registry] { return CaughtStopSignal() != 0 || registry.has_queued(); };
     while (CaughtStopSignal() == 0) {
       const absl::Time next = NextRunTime(cron, zone, last_run, absl::Now());
       if (next == absl::InfiniteFuture()) {
@@ -72,21 +88,28 @@ int ServeDaemon(const ServeOptions& options) {
       const bool catch_up = last_run && next <= absl::Now();
       spdlog::info("serve: {} run at {} ({})", catch_up ? "catching up a missed" : "next",
                    absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", next, zone), config->schedule.timezone);
-      while (CaughtStopSignal() == 0 && absl::Now() < next) {
+      while (!interrupted() && absl::Now() < next) {
         const absl::Duration wait = std::min(next - absl::Now(), kIdleSlice);
-        Status idle = fleet.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait),
-                                 [] { return CaughtStopSignal() != 0; });
+        Status idle = fleet.Idle(std::chrono::steady_clock::now() + absl::ToChronoMilliseconds(wait), interrupted);
         if (!idle.ok()) {
           spdlog::error("{}", idle.message());
           return kExitFailed;
         }
       }
       if (CaughtStopSignal() != 0) break;
+      if (std::optional<RunRegistry::Queued> queued = registry.TakeQueued()) {
+        // Asked for through the API; the schedule is not moved by it.
+        const std::string id = queued->options.run_id;
+        RunEngine engine(std::move(queued->options), *config, &fleet, queued->control, &workers);
+        spdlog::info("serve: run {} (api) ended with exit code {}", id, engine.Run());
+        continue;
+      }
       const absl::Time run_start = absl::Now();
       RunOptions run;
       run.config_file = options.config_file;
       run.flags = {"serve"};
-      RunEngine engine(run, *config, &fleet);
+      std::shared_ptr<RunControl> control = registry.NewRun(&run, true);
+      RunEngine engine(run, *config, &fleet, control, &workers);
       const int code = engine.Run();
       spdlog::info("serve: scheduled run ended with exit code {}", code);
       last_run = run_start;
@@ -100,6 +123,7 @@ int ServeDaemon(const ServeOptions& options) {
     }
     spdlog::info("serve: stopping on {}", CaughtStopSignal() != 0 ? "signal" : "error");
   }
+  (*admin)->Shutdown();
   return kExitCompleted;
 }
 

@@ -14,14 +14,17 @@ struct ServeOptions {
   std::string bind;  // overrides fleet.bind
   int local_workers = 0;
   unsigned local_worker_slots = 0;
+  std::string admin_listen;  // overrides admin.listen
 };
 
 // `serve`: keeps the fleet broker bound (workers stay connected between
-// runs) and starts a run at every firing of schedule.cron in
-// schedule.timezone. Runs never overlap: a firing during a run is skipped
-// and logged. A firing missed while the daemon was down is caught up once,
-// at start. SIGTERM or SIGINT stops it: at once when idle, after the run in
-// progress otherwise. Returns 0, or 2 for a bad config.
+// runs), serves the admin API (admin.listen, by default kDefaultAdminListen)
+// and starts a run at every firing of schedule.cron in schedule.timezone and
+// for every TriggerRun / ResumeRun. Runs never overlap: a firing during a
+// run is skipped and logged. A firing missed while the daemon was down is
+// caught up once, at start. SIGTERM or SIGINT stops it: at once when idle;
+// a run in progress is cancelled first (resumable). Returns 0, 1 when the
+// fleet or the API cannot listen, or 2 for a bad config.
 int ServeDaemon(const ServeOptions& options);
 
 // When the daemon runs next: now when a firing passed since the last run

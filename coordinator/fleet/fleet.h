@@ -21,7 +21,7 @@ namespace ingest {
 // One connected worker, as the admin API shows it.
 struct WorkerInfo {
   WorkerId id;
-  std::string peer_address;  // "10.0.0.7:41236"; "" when ZeroMQ does not say
+  std::string peer_address;  // "10.0.0.7"; "" when ZeroMQ does not say
   std::string version;
   uint32_t slots = 0;
   uint32_t tasks_in_flight = 0;

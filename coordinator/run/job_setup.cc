@@ -154,17 +154,19 @@ Status JobSetup::StartLog() {
   ctx_.log = std::move(*log);
   LogEvent(spdlog::level::info, {.status = kJobRunning},
            "run " + ctx_.run_id.value + " started on job " + manifest.job_id() + " (" + ctx_.job_dir.string() + ")");
-  ctx_.control->Started(manifest.job_id(), ctx_.job_dir, ctx_.passes, ctx_.started);
-  return ctx_.store->RecordRunStart({.run_id = ctx_.run_id,
-                                     .env = ctx_.config.env,
-                                     .job_id = manifest.job_id(),
-                                     .job_dir = ctx_.job_dir.string(),
-                                     .trigger = ctx_.run_record->trigger(),
-                                     .flags = fmt::format("{}", fmt::join(ctx_.options.flags, " ")),
-                                     .started_at = ctx_.run_record->started(),
-                                     .status = kJobRunning,
-                                     .request_id = ctx_.options.request_id,
-                                     .options_json = ToJson(FlagsOf(ctx_.options))});
+  Status recorded = ctx_.store->RecordRunStart({.run_id = ctx_.run_id,
+                                                .env = ctx_.config.env,
+                                                .job_id = manifest.job_id(),
+                                                .job_dir = ctx_.job_dir.string(),
+                                                .trigger = ctx_.run_record->trigger(),
+                                                .flags = fmt::format("{}", fmt::join(ctx_.options.flags, " ")),
+                                                .started_at = ctx_.run_record->started(),
+                                                .status = kJobRunning,
+                                                .request_id = ctx_.options.request_id,
+                                                .options_json = ToJson(FlagsOf(ctx_.options))});
+  // RUNNING once the store knows it, so a listing never misses it.
+  if (recorded.ok()) ctx_.control->Started(manifest.job_id(), ctx_.job_dir, ctx_.passes, ctx_.started);
+  return recorded;
 }
 
 }  // namespace ingest

@@ -146,6 +146,8 @@ int RunOutcome::Finish(const Status& fatal) {
            "run " + ctx_.run_id.value + " " + summary.status() + " (exit " + std::to_string(exit_code) + "); " +
                CpuReport());
   ctx_.log.reset();
+  // Whoever sees the run end may start the next one at once.
+  ctx_.lock.reset();
   ctx_.control->Ended(summary, report_path, exit_code);
   std::cerr << "job directory: " << ctx_.job_dir.string() << "\n";
   std::cout << ToJson(summary) << std::endl;
@@ -167,6 +169,7 @@ int RunOutcome::FinishWithoutJob(const Status& fatal) {
   (void)ctx_.store->RecordAudit(ctx_.config.env, ctx_.run_id, "ingestion_failed", ToJson(summary),
                                 FormatTimestamp(std::chrono::system_clock::now()));
   ctx_.notifier->RunFinished({summary, ""});
+  ctx_.lock.reset();
   ctx_.control->Ended(summary, "", exit_code);
   return exit_code;
 }

@@ -175,22 +175,33 @@ Result<std::optional<StateStore>> StateStore::OpenReadOnly(const std::filesystem
 }
 
 Status StateStore::Migrate() {
-  Statement version(db_, "PRAGMA user_version");
-  if (!version.ok() || version.Step() != SQLITE_ROW) return Error("read schema version");
-  schema_version_ = static_cast<int>(version.Int(0));
-  if (schema_version_ > kSchemaVersion) {
-    return FailedPrecondition("state store " + path_.string() + " has schema v" + std::to_string(schema_version_) +
-                              ", written by a newer build; this one knows v" + std::to_string(kSchemaVersion));
-  }
+  // Another process may open the same new store at the same moment (serve
+  // beside a CronJob's run): the version is read inside the write
+  // transaction, so each migration is applied once, by whoever gets there
+  // first, and no read snapshot goes stale before the write.
+  auto read_version = [this]() -> Status {
+    Statement version(db_, "PRAGMA user_version");
+    if (!version.ok() || version.Step() != SQLITE_ROW) return Error("read schema version");
+    schema_version_ = static_cast<int>(version.Int(0));
+    if (schema_version_ > kSchemaVersion) {
+      return FailedPrecondition("state store " + path_.string() + " has schema v" + std::to_string(schema_version_) +
+                                ", written by a newer build; this one knows v" + std::to_string(kSchemaVersion));
+    }
+    return Status::Ok();
+  };
+  INGEST_RETURN_IF_ERROR(read_version());
   while (schema_version_ < kSchemaVersion) {
     INGEST_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Status applied = Exec(kMigrations[schema_version_]);
-    if (applied.ok()) applied = Exec("PRAGMA user_version=" + std::to_string(schema_version_ + 1));
+    Status applied = read_version();
+    const bool due = applied.ok() && schema_version_ < kSchemaVersion;
+    if (due) applied = Exec(kMigrations[schema_version_]);
+    if (due && applied.ok()) applied = Exec("PRAGMA user_version=" + std::to_string(schema_version_ + 1));
     if (!applied.ok()) {
       (void)Exec("ROLLBACK");
       return applied;
     }
     INGEST_RETURN_IF_ERROR(Exec("COMMIT"));
+    if (!due) break;
     ++schema_version_;
     spdlog::info("state store {}: migrated to schema v{}", path_.string(), schema_version_);
   }
@@ -228,7 +239,8 @@ Result<std::optional<LockHolder>> StateStore::Lock(const std::string& env, std::
   if (rc != SQLITE_ROW) return Error("read lock");
   LockHolder h{
       .run_id = RunId{query.Text(0)}, .pid = query.Int(1), .host = query.Text(2), .acquired_at = query.Text(3)};
-  h.process_gone = h.host == HostName() && ::kill(static_cast<pid_t>(h.pid), 0) != 0 && errno == ESRCH;
+  h.same_host = h.host == HostName();
+  h.process_gone = h.same_host && ::kill(static_cast<pid_t>(h.pid), 0) != 0 && errno == ESRCH;
   h.heartbeat_stopped = UnixNow() - query.Int(4) > stale_after.count();
   return std::optional<LockHolder>(std::move(h));
 }

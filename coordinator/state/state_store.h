@@ -73,6 +73,7 @@ struct LockHolder {
   int64_t pid = 0;
   std::string host;
   std::string acquired_at;
+  bool same_host = false;          // this host's name is the holder's
   bool process_gone = false;       // same host, and its pid no longer exists
   bool heartbeat_stopped = false;  // its heartbeat is older than the stale limit
   bool alive() const { return !process_gone && !heartbeat_stopped; }

@@ -28,13 +28,6 @@ struct RunOutcome {
   std::string stderr_text;
 };
 
-inline std::string LastLine(const std::string& text) {
-  std::string trimmed = text;
-  while (!trimmed.empty() && trimmed.back() == '\n') trimmed.pop_back();
-  size_t at = trimmed.rfind('\n');
-  return at == std::string::npos ? trimmed : trimmed.substr(at + 1);
-}
-
 class JobTest : public ::testing::Test {
  protected:
   // Starts from a copy of examples/corpus; tests add or replace files.

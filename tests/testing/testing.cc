@@ -152,4 +152,11 @@ std::string IndependentHmacSha256(const std::string& key, const std::string& dat
   return std::string(reinterpret_cast<char*>(mac), n);
 }
 
+std::string LastLine(const std::string& text) {
+  std::string trimmed = text;
+  while (!trimmed.empty() && trimmed.back() == '\n') trimmed.pop_back();
+  size_t at = trimmed.rfind('\n');
+  return at == std::string::npos ? trimmed : trimmed.substr(at + 1);
+}
+
 }  // namespace ingest::testing

@@ -42,6 +42,9 @@ class TempDir {
 
 std::string ReadAll(const std::filesystem::path& path);
 
+// The last line of `text`, without its newline.
+std::string LastLine(const std::string& text);
+
 // A child process started from argv, with stdout and stderr in files. The
 // destructor kills (SIGKILL) and reaps it if it is still running, so a
 // failing test never leaves processes behind.

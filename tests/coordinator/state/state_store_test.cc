@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 
 #include "tests/testing/testing.h"
 
@@ -44,6 +45,24 @@ TEST_F(StateStoreTest, CreatesTheSchemaAndReopensWithoutMigratingAgain) {
   ASSERT_EQ(docs->size(), 1u);
   EXPECT_EQ(docs->at("doc_1").checksum, "abc");
   EXPECT_EQ(docs->at("doc_1").mtime_ns, 99);
+}
+
+TEST_F(StateStoreTest, ConnectionsOpeningANewStoreAtOnceMigrateItOnce) {
+  constexpr int kOpeners = 8;
+  std::vector<std::thread> openers;
+  openers.reserve(kOpeners);
+  std::vector<Status> results(kOpeners);
+  for (int i = 0; i < kOpeners; ++i) {
+    openers.emplace_back([this, &results, i] {
+      Result<StateStore> store = StateStore::Open(db_);
+      results[i] = store.ok() ? Status::Ok() : store.status();
+    });
+  }
+  for (std::thread& t : openers) t.join();
+  for (const Status& r : results) EXPECT_OK(r);
+  Result<StateStore> store = StateStore::Open(db_);
+  ASSERT_OK(store);
+  EXPECT_EQ(store->schema_version(), StateStore::kSchemaVersion);
 }
 
 TEST_F(StateStoreTest, HistoryIsAppendOnly) {
@@ -146,6 +165,46 @@ TEST_F(StateStoreTest, LastSuccessfulRunSkipsFailedRunsAndTheCurrentJob) {
   ASSERT_OK(last);
   ASSERT_TRUE(last->has_value());
   EXPECT_EQ((*last)->job_dir, "/jobs/job_1");
+}
+
+TEST_F(StateStoreTest, RunsArePagedNewestFirstAndFoundByRequestId) {
+  Result<StateStore> store = StateStore::Open(db_);
+  ASSERT_OK(store);
+  for (int i = 1; i <= 5; ++i) {
+    StoredRun r{.run_id = RunId{"run_" + std::to_string(i)},
+                .env = "dev",
+                .job_id = "job_" + std::to_string(i),
+                .job_dir = "/jobs",
+                .trigger = "api",
+                .flags = "",
+                .started_at = "2026-11-2" + std::to_string(i) + "T02:00:00.000Z",
+                .status = "running",
+                .request_id = i == 3 ? "req-3" : ""};
+    ASSERT_OK(store->RecordRunStart(r));
+    r.status = i == 2 ? "failed" : "completed";
+    r.ended_at = r.started_at;
+    r.report_path = i == 2 ? "/reports/RUN-2.md" : "";
+    ASSERT_OK(store->RecordRunEnd(r));
+  }
+  Result<std::vector<StoredRun>> first = store->Runs("dev", "", std::nullopt, 2);
+  ASSERT_OK(first);
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].run_id.value, "run_5");
+  EXPECT_EQ((*first)[1].run_id.value, "run_4");
+  Result<std::vector<StoredRun>> next =
+      store->Runs("dev", "", RunCursor{(*first)[1].started_at, (*first)[1].run_id}, 10);
+  ASSERT_OK(next);
+  ASSERT_EQ(next->size(), 3u);
+  EXPECT_EQ((*next)[0].run_id.value, "run_3");
+  Result<std::vector<StoredRun>> failed = store->Runs("dev", "failed", std::nullopt, 10);
+  ASSERT_OK(failed);
+  ASSERT_EQ(failed->size(), 1u);
+  EXPECT_EQ((*failed)[0].report_path, "/reports/RUN-2.md");
+  Result<std::optional<StoredRun>> by_request = store->RunWithRequestId("dev", "req-3");
+  ASSERT_OK(by_request);
+  ASSERT_TRUE(by_request->has_value());
+  EXPECT_EQ((*by_request)->run_id.value, "run_3");
+  EXPECT_EQ(store->Run(RunId{"run_9"}).status().code(), StatusCode::kNotFound);
 }
 
 }  // namespace
