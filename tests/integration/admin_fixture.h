@@ -43,7 +43,8 @@ class AdminTest : public ::testing::Test {
     }
   }
 
-  std::string Config(const std::string& admin_extra = "") const {
+  // `admin_extra` is appended under `admin:`; without `tokens` the API has none.
+  std::string Config(const std::string& admin_extra = "", bool tokens = true) const {
     return "env: atest\n"
            "artifact_root: ./artifacts\n"
            "fleet: { bind: \"tcp://127.0.0.1:*\", heartbeat_ms: 200, liveness: 10, wait_for_workers_s: 30 }\n"
@@ -51,23 +52,22 @@ class AdminTest : public ::testing::Test {
            "run: { cancel_grace_s: 20 }\n"
            "sources:\n"
            "  - { name: corpus, kind: files, root: ./corpus }\n"
-           "admin:\n"
-           "  token_file: ./operate-token\n"
-           "  read_token_file: ./read-token\n" +
-           admin_extra;
+           "admin:\n" +
+           std::string(tokens ? "  token_file: ./operate-token\n  read_token_file: ./read-token\n" : "") + admin_extra;
   }
 
   std::string Bin(const char* name) const { return (testing::BinDir() / name).string(); }
 
   // Starts `serve` with two single-slot local workers; returns once the
   // admin API listens (its address in address_).
-  void StartServe(const std::string& admin_extra = "", int workers = 2) {
-    dir_.Write("ingest.yaml", Config(admin_extra));
+  void StartServe(const std::string& admin_extra = "", int workers = 2, bool tokens = true,
+                  const std::string& listen = "127.0.0.1:0") {
+    dir_.Write("ingest.yaml", Config(admin_extra, tokens));
     ++serves_;
     const std::string tag = "serve" + std::to_string(serves_);
     serve_ = std::make_unique<Subprocess>(
         std::vector<std::string>{Bin("ingest-coordinator"), "serve", "--config", (dir_.path() / "ingest.yaml").string(),
-                                 "--admin-listen", "127.0.0.1:0", "--local-workers", std::to_string(workers),
+                                 "--admin-listen", listen, "--local-workers", std::to_string(workers),
                                  "--local-worker-slots", "1"},
         dir_.path() / (tag + ".out"), dir_.path() / (tag + ".err"));
     serve_err_ = dir_.path() / (tag + ".err");

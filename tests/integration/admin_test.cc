@@ -40,6 +40,11 @@ TEST_F(AdminTest, ATriggeredRunIsWatchedToItsEndAndGetRunGivesItsSummary) {
   ASSERT_TRUE(events.back().has_run_ended());
   std::set<std::string> started_passes;
   std::set<std::string> ended_passes;
+  // What was under way before the watch began is in its snapshot.
+  for (const admin::PassStatus& p : events.front().snapshot().passes()) {
+    if (p.status() != "PENDING") started_passes.insert(p.pass());
+    if (p.status() == "SUCCESS") ended_passes.insert(p.pass());
+  }
   for (const admin::RunEvent& e : events) {
     if (e.has_pass_started()) started_passes.insert(e.pass_started().pass());
     if (e.has_pass_ended()) {
@@ -385,6 +390,81 @@ TEST_F(AdminTest, ARunWithAdminListenServesItsOwnRunAndIsCancelledThroughIt) {
   RunSummary summary;
   ASSERT_OK(FromJson(testing::LastLine(run.Stdout()), &summary));
   EXPECT_EQ(summary.status(), "cancelled");
+}
+
+TEST_F(AdminTest, IngestctlInterruptedWhileWatchingExits130AndTheRunGoesOn) {
+  WriteCorpus(200, 2);
+  StartServe();
+  const admin::Run run = Trigger();
+  Subprocess watch({Bin("ingestctl"), "--server", address_, "--token-file", (dir_.path() / "read-token").string(),
+                    "watch", run.run_id()},
+                   dir_.path() / "watch.out", dir_.path() / "watch.err", {"NO_COLOR=1"});
+  // Following: it printed the run's snapshot.
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "watch.err", "run run_", Scaled(30s)).empty())
+      << ReadAll(dir_.path() / "watch.err");
+  watch.Signal(SIGINT);
+  EXPECT_EQ(watch.Wait(Scaled(20s)), 130) << ReadAll(dir_.path() / "watch.err");
+  EXPECT_THAT(ReadAll(dir_.path() / "watch.err"), HasSubstr("the run goes on"));
+  EXPECT_EQ(WaitEnded(run.run_id()).state(), admin::RUN_STATE_COMPLETED);
+}
+
+TEST_F(AdminTest, IngestctlAnswersVersionAndHelpWithAnExample) {
+  EXPECT_EQ(Ctl({"--version"}), 0);
+  EXPECT_THAT(ctl_out_, HasSubstr("ingestctl " INGEST_VERSION));
+  for (const char* command :
+       {"run", "plan", "status", "runs", "watch", "logs", "workers", "cancel", "resume", "report", "health"}) {
+    EXPECT_EQ(Ctl({command, "--help"}), 0) << command;
+    EXPECT_THAT(ctl_out_, HasSubstr("Example: ingestctl")) << command;
+  }
+  EXPECT_EQ(Ctl({"launch"}), 2) << "an unknown command is a usage error";
+}
+
+TEST_F(AdminTest, WithoutATokenTheApiListensOnLoopbackOnlyAndSaysSo) {
+  StartServe("", 1, /*tokens=*/false, "0.0.0.0:0");
+  EXPECT_EQ(address_.rfind("127.0.0.1:", 0), 0u) << address_;
+  EXPECT_THAT(ReadAll(serve_err_), HasSubstr("no admin.token_file, so the API listens on loopback only"));
+  admin::ListRunsResponse runs;
+  auto context = Context("");
+  EXPECT_TRUE(Stub()->ListRuns(context.get(), admin::ListRunsRequest(), &runs).ok());
+}
+
+TEST_F(AdminTest, MutualTlsServesOnlyClientsWithACertificateOfTheClientCa) {
+  auto openssl = [this](std::vector<std::string> args) {
+    args.insert(args.begin(), "/usr/bin/openssl");
+    Subprocess run(args, dir_.path() / "openssl.out", dir_.path() / "openssl.err");
+    EXPECT_EQ(run.Wait(Scaled(60s)), 0) << run.Stderr();
+  };
+  const std::string d = dir_.path().string() + "/";
+  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca", "-keyout",
+           d + "ca.key", "-out", d + "ca.crt"});
+  for (const std::string who : {"server", "client"}) {
+    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj",
+             "/CN=" + (who == "server" ? std::string("localhost") : who), "-keyout", d + who + ".key", "-out",
+             d + who + ".csr"});
+    dir_.Write(who + ".ext", "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
+    openssl({"x509", "-req", "-in", d + who + ".csr", "-CA", d + "ca.crt", "-CAkey", d + "ca.key", "-CAcreateserial",
+             "-days", "2", "-extfile", d + who + ".ext", "-out", d + who + ".crt"});
+  }
+  StartServe("  tls: { cert: ./server.crt, key: ./server.key, client_ca: ./ca.crt }\n");
+  grpc::health::v1::HealthCheckResponse health;
+  grpc::SslCredentialsOptions with_cert;
+  with_cert.pem_root_certs = ReadAll(d + "ca.crt");
+  with_cert.pem_cert_chain = ReadAll(d + "client.crt");
+  with_cert.pem_private_key = ReadAll(d + "client.key");
+  grpc::ClientContext ok;
+  ok.set_deadline(std::chrono::system_clock::now() + Scaled(10s));
+  EXPECT_TRUE(grpc::health::v1::Health::NewStub(grpc::CreateChannel(address_, grpc::SslCredentials(with_cert)))
+                  ->Check(&ok, {}, &health)
+                  .ok());
+  grpc::SslCredentialsOptions without_cert;
+  without_cert.pem_root_certs = with_cert.pem_root_certs;
+  grpc::ClientContext refused;
+  refused.set_deadline(std::chrono::system_clock::now() + Scaled(5s));
+  EXPECT_FALSE(grpc::health::v1::Health::NewStub(grpc::CreateChannel(address_, grpc::SslCredentials(without_cert)))
+                   ->Check(&refused, {}, &health)
+                   .ok());
+  EXPECT_EQ(Ctl({"--tls-ca", d + "ca.crt", "--tls-cert", d + "client.crt", "--tls-key", d + "client.key", "health"}), 0)
+      << ctl_err_;
 }
 
 }  // namespace
