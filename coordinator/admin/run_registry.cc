@@ -141,7 +141,10 @@ Result<admin::Run> RunRegistry::Enqueue(RunOptions options, bool* locked) {
     INGEST_RETURN_IF_ERROR(OpenStore());
     INGEST_ASSIGN_OR_RETURN(std::optional<StoredRun> earlier,
                             store_->RunWithRequestId(config_.env, options.request_id));
-    if (earlier) return ViewOf(*earlier);
+    if (earlier) {
+      INGEST_ASSIGN_OR_RETURN(std::vector<StoredPass> passes, store_->Passes(earlier->run_id));
+      return ViewOf(*earlier, passes);
+    }
   }
   const RunId id = NewRunId();
   std::scoped_lock lock(mu_, store_mu_);
@@ -175,9 +178,8 @@ std::shared_ptr<RunControl> RunRegistry::Live(const RunId& run_id) const {
   return it == live_.end() ? nullptr : it->second;
 }
 
-admin::Run RunRegistry::ViewOf(const StoredRun& stored) {
-  Result<std::vector<StoredPass>> passes = store_->Passes(stored.run_id);
-  admin::Run run = RunOf(stored, passes.ok() ? *passes : std::vector<StoredPass>());
+admin::Run RunRegistry::ViewOf(const StoredRun& stored, const std::vector<StoredPass>& passes) {
+  admin::Run run = RunOf(stored, passes);
   if (run.state() == admin::RUN_STATE_RUNNING) {
     // Marked running, but whoever runs it must hold the lock: a run whose
     // process died without ending it failed.
@@ -191,7 +193,8 @@ admin::Run RunRegistry::ViewOf(const StoredRun& stored) {
 Result<admin::Run> RunRegistry::StoredView(const RunId& run_id) {
   INGEST_RETURN_IF_ERROR(OpenStore());
   INGEST_ASSIGN_OR_RETURN(StoredRun stored, store_->Run(run_id));
-  return ViewOf(stored);
+  INGEST_ASSIGN_OR_RETURN(std::vector<StoredPass> passes, store_->Passes(run_id));
+  return ViewOf(stored, passes);
 }
 
 Result<admin::Run> RunRegistry::Get(const RunId& run_id) {
@@ -229,10 +232,14 @@ Result<admin::ListRunsResponse> RunRegistry::List(const admin::ListRunsRequest& 
                           store_->Runs(config_.env, StatusWord(request.state()), cursor, size + 1));
   const bool more = static_cast<int>(rows.size()) > size;
   if (more) rows.resize(size);
+  std::vector<RunId> ids;
+  ids.reserve(rows.size());
+  for (const StoredRun& row : rows) ids.push_back(row.run_id);
+  INGEST_ASSIGN_OR_RETURN(auto passes, store_->Passes(ids));
   for (const StoredRun& row : rows) {
     if (listed.count(row.run_id.value) > 0) continue;
     std::shared_ptr<RunControl> live = Live(row.run_id);
-    *response.add_runs() = live ? live->Snapshot() : ViewOf(row);
+    *response.add_runs() = live ? live->Snapshot() : ViewOf(row, passes[row.run_id]);
   }
   if (more) response.set_next_page_token(EncodeCursor(rows.back()));
   return response;

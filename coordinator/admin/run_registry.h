@@ -72,7 +72,7 @@ class RunRegistry {
   // The store's view of a run, with what only the lock knows: a run marked
   // running whose process is gone did not end cleanly. store_mu_ held.
   Result<admin::Run> StoredView(const RunId& run_id);
-  admin::Run ViewOf(const StoredRun& stored);  // store_mu_ held
+  admin::Run ViewOf(const StoredRun& stored, const std::vector<StoredPass>& passes);  // store_mu_ held
   // Why no run may start now, naming the run in the way; ok when one may.
   Status Busy();  // mu_ and store_mu_ held
 

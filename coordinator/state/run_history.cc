@@ -60,24 +60,32 @@ Result<std::vector<StoredRun>> StateStore::Runs(const std::string& env, const st
   return runs;
 }
 
-Result<std::vector<StoredPass>> StateStore::Passes(const RunId& run_id) {
-  Statement query(db_,
-                  "SELECT pass, status, started_at, ended_at, tasks, reused, records FROM pass_records "
-                  "WHERE run_id = ? ORDER BY pass");
-  query.Bind(run_id.value);
-  std::vector<StoredPass> passes;
+Result<std::map<RunId, std::vector<StoredPass>>> StateStore::Passes(const std::vector<RunId>& run_ids) {
+  std::map<RunId, std::vector<StoredPass>> passes;
+  if (run_ids.empty()) return passes;
+  std::string sql =
+      "SELECT run_id, pass, status, started_at, ended_at, tasks, reused, records FROM pass_records WHERE run_id IN (?";
+  for (size_t i = 1; i < run_ids.size(); ++i) sql += ", ?";
+  sql += ") ORDER BY run_id, pass";
+  Statement query(db_, sql.c_str());
+  for (const RunId& id : run_ids) query.Bind(id.value);
   int rc;
   while ((rc = query.Step()) == SQLITE_ROW) {
-    passes.push_back({.pass = query.Text(0),
-                      .status = query.Text(1),
-                      .started_at = query.Text(2),
-                      .ended_at = query.Text(3),
-                      .tasks = static_cast<uint32_t>(query.Int(4)),
-                      .reused = static_cast<uint32_t>(query.Int(5)),
-                      .records = static_cast<uint64_t>(query.Int(6))});
+    passes[RunId{query.Text(0)}].push_back({.pass = query.Text(1),
+                                            .status = query.Text(2),
+                                            .started_at = query.Text(3),
+                                            .ended_at = query.Text(4),
+                                            .tasks = static_cast<uint32_t>(query.Int(5)),
+                                            .reused = static_cast<uint32_t>(query.Int(6)),
+                                            .records = static_cast<uint64_t>(query.Int(7))});
   }
-  if (rc != SQLITE_DONE) return Error("read passes of run " + run_id.value);
+  if (rc != SQLITE_DONE) return Error("read passes of " + std::to_string(run_ids.size()) + " runs");
   return passes;
+}
+
+Result<std::vector<StoredPass>> StateStore::Passes(const RunId& run_id) {
+  INGEST_ASSIGN_OR_RETURN(auto passes, Passes(std::vector<RunId>{run_id}));
+  return std::move(passes[run_id]);
 }
 
 Result<std::optional<StoredRun>> StateStore::RunWithRequestId(const std::string& env, const std::string& request_id) {

@@ -162,6 +162,8 @@ class StateStore {
   Result<std::vector<StoredRun>> Runs(const std::string& env, const std::string& status,
                                       const std::optional<RunCursor>& cursor, int limit);
   Result<std::vector<StoredPass>> Passes(const RunId& run_id);
+  // The passes of several runs in one query (a page of ListRuns).
+  Result<std::map<RunId, std::vector<StoredPass>>> Passes(const std::vector<RunId>& run_ids);
   // The run a TriggerRun or ResumeRun with `request_id` started.
   Result<std::optional<StoredRun>> RunWithRequestId(const std::string& env, const std::string& request_id);
 
