@@ -75,8 +75,22 @@ class AdminTest : public ::testing::Test {
     address_ = WaitForLine(serve_err_, "admin: listening on ", Scaled(20s));
     address_ = address_.substr(0, address_.find(' '));
     ASSERT_FALSE(address_.empty()) << ReadAll(serve_err_);
+    fleet_endpoint_ = WaitForLine(serve_err_, "fleet: listening on ", Scaled(20s));
+    ASSERT_FALSE(fleet_endpoint_.empty()) << ReadAll(serve_err_);
     // Workers join before the first test call needs them.
-    ASSERT_FALSE(WaitForLine(serve_err_, "joined", Scaled(20s)).empty()) << ReadAll(serve_err_);
+    if (workers > 0) {
+      ASSERT_FALSE(WaitForLine(serve_err_, "joined", Scaled(20s)).empty()) << ReadAll(serve_err_);
+    }
+  }
+
+  // A worker process of its own, for tests that need the fleet empty at
+  // first; stopped with the fixture.
+  void StartWorker() {
+    const std::string id = "w" + std::to_string(workers_.size() + 1);
+    workers_.push_back(
+        std::make_unique<Subprocess>(std::vector<std::string>{Bin("ingest-worker"), "--connect", fleet_endpoint_,
+                                                              "--id", id, "--heartbeat-ms", "200"},
+                                     dir_.path() / (id + ".out"), dir_.path() / (id + ".err")));
   }
 
   std::shared_ptr<grpc::Channel> Channel() const {
@@ -170,7 +184,10 @@ class AdminTest : public ::testing::Test {
     serve_.reset();
   }
 
-  void TearDown() override { StopServe(); }
+  void TearDown() override {
+    StopServe();
+    workers_.clear();  // ~Subprocess ends a worker that is still up
+  }
 
   TempDir dir_;
   std::filesystem::path corpus_;
@@ -178,6 +195,8 @@ class AdminTest : public ::testing::Test {
   std::filesystem::path serve_err_;
   std::filesystem::path serve_out_;
   std::string address_;
+  std::string fleet_endpoint_;
+  std::vector<std::unique_ptr<Subprocess>> workers_;
   std::string ctl_out_;
   std::string ctl_err_;
   int serves_ = 0;
