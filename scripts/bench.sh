@@ -4,7 +4,9 @@
 # real broker with 1/2/8/32 workers and the coordinator's CPU per task,
 # recovery time after a worker SIGKILL, and the end-to-end wall time of A→F
 # over a generated Markdown/text/HTML corpus with 1 and 2 single-slot workers
-# (median of REPEAT runs). scripts/try-real-docs.sh times A→F over real PDFs.
+# (median of REPEAT runs), the admin API's GetRun / ListRuns latency over
+# 1,000 stored runs and the cost of 50 WatchRun streams to a run.
+# scripts/try-real-docs.sh times A→F over real PDFs.
 # Usage: scripts/bench.sh [DOCS=2000] [REPEAT=3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,12 @@ python3 bench/fleet_recovery.py build/bin --repeat 5
 echo
 echo "== http sources: pages from a local server, first run vs 304 sweep vs 1% changed"
 python3 bench/http_sources.py build/bin --pages 500
+echo
+echo "== admin API: GetRun / ListRuns latency over 1,000 stored runs (p50_ms / p99_ms counters)"
+build/bench/admin_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+echo
+echo "== admin API: a run's wall time alone vs with 50 WatchRun streams"
+python3 bench/admin_watchers.py build/bin --docs "$docs" --watchers 50 --repeat "$repeat"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
