@@ -285,7 +285,11 @@ Result<admin::Run> RunRegistry::Resume(const RunId& run_id, const std::string& r
       break;
   }
   if (run.job_dir().empty()) return FailedPrecondition("run " + run_id.value + " ended before it had a job");
-  admin::RunFlags flags;
+  // The job goes on as it was started: a resumed --full-refresh run must not
+  // carry unchanged documents forward from the previous job.
+  admin::RunFlags flags = run.flags();
+  flags.clear_resume_from();
+  flags.set_dry_run(false);
   flags.set_resume(true);
   flags.set_job_dir(run.job_dir());
   RunOptions options = OptionsOf(flags, config_.file.string());

@@ -203,6 +203,13 @@ TEST_F(AdminTest, ARunCancelledInPassCIsResumedToTheArtifactsOfACleanRun) {
   ASSERT_EQ(done.state(), admin::RUN_STATE_COMPLETED) << ReadAll(serve_err_);
   EXPECT_EQ(done.job_id(), ended.job_id());
   EXPECT_GT(done.summary().tasks().reused(), 0u);
+  EXPECT_TRUE(done.flags().full_refresh()) << "the resume keeps the run's flags";
+  for (const admin::PassStatus& pass : done.passes()) {
+    // Nothing is carried forward from the clean job: D ran every document.
+    if (pass.pass() == "D") {
+      EXPECT_EQ(pass.tasks_reused(), 0u);
+    }
+  }
   EXPECT_EQ(Artifacts(done.job_dir()), expected);
 }
 

@@ -146,6 +146,15 @@ TEST_F(RunTest, BadDocumentsFailAloneAndTheRunIsPartial) {
   for (Pass p : kAllPasses) EXPECT_EQ(PassEntry(*manifest, p).status(), kPassSuccess);
   EXPECT_THAT(ReadAll(std::filesystem::path(summary.job_dir()) / "passC_chunks.json"),
               ::testing::Not(HasSubstr("outside the root")));
+
+  // A rerun of the later passes still names the failures of the earlier ones.
+  RunOutcome resumed = Run({"--job-dir", summary.job_dir(), "--resume-from", "D"}, 1);
+  ASSERT_EQ(resumed.exit_code, 3) << resumed.stderr_text;
+  const RunSummary again = Summary(resumed);
+  EXPECT_EQ(again.errors().count(), 3u);
+  std::string named;
+  for (const std::string& e : again.errors().first()) named += e + "\n";
+  for (const char* path : {"binary.md", "escape.txt", "empty.txt"}) EXPECT_THAT(named, HasSubstr(path));
 }
 
 TEST_F(RunTest, NoWorkersEndsTheRunWithExit1AfterTheWait) {
