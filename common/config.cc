@@ -462,6 +462,16 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
     r.Finish();
   }
   {
+    MapReader r(top.Child("metrics"), "metrics", name, env, &error);
+    r.String("listen", &config.metrics.listen);
+    r.String("pushgateway_url", &config.metrics.pushgateway_url);
+    const std::string& url = config.metrics.pushgateway_url;
+    if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      r.Fail(r.Child("pushgateway_url"), "key 'metrics.pushgateway_url': expected an http:// or https:// URL");
+    }
+    r.Finish();
+  }
+  {
     MapReader r(top.Child("ai_report"), "ai_report", name, env, &error);
     r.String("base_url", &config.ai_report.base_url);
     r.String("model", &config.ai_report.model);

@@ -106,6 +106,15 @@ struct AdminConfig {
   std::filesystem::path tls_client_ca;
 };
 
+// Prometheus metrics (README, "Metrics").
+struct MetricsConfig {
+  // host:port of the /metrics endpoint; empty: none. Port 0 picks a free one.
+  std::string listen;
+  // http://host:port of a Pushgateway; a `run` pushes its metrics there as
+  // it ends (a CronJob's run is gone before a scrape). Empty: no push.
+  std::string pushgateway_url;
+};
+
 struct AiReportConfig {
   std::string base_url = "https://api.openai.com/v1";
   std::string model = "gpt-4o-mini";
@@ -137,6 +146,7 @@ struct Config {
   PassesConfig passes;
   NotificationsConfig notifications;
   AdminConfig admin;
+  MetricsConfig metrics;
   AiReportConfig ai_report;
   RetentionConfig retention;
 };

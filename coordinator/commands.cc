@@ -14,6 +14,8 @@
 #include "coordinator/admin/run_registry.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/fleet/fleet.h"
+#include "coordinator/metrics/metrics.h"
+#include "coordinator/metrics/metrics_server.h"
 #include "coordinator/notify/notifications.h"
 #include "coordinator/run/retention.h"
 #include "coordinator/run/run_control.h"
@@ -37,29 +39,46 @@ int RunCoordinator(const RunOptions& options) {
   // stops dispatching, lets running tasks finish, records itself cancelled
   // and exits 128 + the signal's number.
   CatchStopSignals();
-  const std::string listen = !options.admin_listen.empty() ? options.admin_listen : config->admin.listen;
-  if (listen.empty()) {
-    RunOptions with_id = options;
-    with_id.run_id = MakeRunId(std::chrono::system_clock::now(), ::getpid()).value;
-    const std::string env = options.env.empty() ? config->env : options.env;
-    RunEngine engine(with_id, std::move(*config), nullptr, NewRunControl(with_id, env, RunId{with_id.run_id}, true));
-    return engine.Run();
+  if (!options.env.empty()) config->env = options.env;
+  FleetView workers;
+  CoordinatorMetrics metrics(&workers);
+  Result<std::unique_ptr<MetricsServer>> metrics_server = MetricsServer::StartIfListening(config->metrics, metrics);
+  if (!metrics_server.ok()) {
+    spdlog::error("{}", metrics_server.status().message());
+    return kExitFailed;
   }
   // With admin.listen the run serves the API for itself, so a CronJob's run
   // can be watched, cancelled and its report read.
-  if (!options.env.empty()) config->env = options.env;
-  FleetView workers;
-  RunRegistry registry(*config, false, &workers);
+  const std::string listen = !options.admin_listen.empty() ? options.admin_listen : config->admin.listen;
   RunOptions with_id = options;
-  std::shared_ptr<RunControl> control = registry.NewRun(&with_id, true);
-  Result<std::unique_ptr<AdminServer>> admin = AdminServer::Start(config->admin, listen, registry);
-  if (!admin.ok()) {
-    spdlog::error("{}", admin.status().message());
-    return kExitFailed;
+  std::shared_ptr<RunControl> control;
+  std::unique_ptr<RunRegistry> registry;  // outlives the admin server
+  std::unique_ptr<AdminServer> admin;
+  if (listen.empty()) {
+    with_id.run_id = MakeRunId(std::chrono::system_clock::now(), ::getpid()).value;
+    control = NewRunControl(with_id, config->env, RunId{with_id.run_id}, true);
+  } else {
+    registry = std::make_unique<RunRegistry>(*config, false, &workers);
+    control = registry->NewRun(&with_id, true);
+    Result<std::unique_ptr<AdminServer>> started = AdminServer::Start(config->admin, listen, *registry);
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().message());
+      return kExitFailed;
+    }
+    admin = std::move(*started);
   }
-  RunEngine engine(with_id, *config, nullptr, control, &workers);
+  RunEngine engine(with_id, *config, {.control = control, .fleet_view = &workers, .metrics = &metrics});
   const int exit_code = engine.Run();
-  (*admin)->Shutdown();
+  if (!config->metrics.pushgateway_url.empty()) {
+    // The run's process ends now, before any scrape: its figures go to the
+    // Pushgateway. A failed push changes nothing about the run.
+    if (Status pushed = PushMetrics(metrics, config->metrics.pushgateway_url, config->env); pushed.ok()) {
+      spdlog::info("metrics: pushed to the Pushgateway");
+    } else {
+      spdlog::warn("{}", pushed.message());
+    }
+  }
+  if (admin) admin->Shutdown();
   return exit_code;
 }
 

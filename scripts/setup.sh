@@ -20,7 +20,10 @@ packages=(
   libsqlite3-dev                       # the state store
   libcurl4-openssl-dev                 # HTTP sources (workers), notifications (Slack, webhook, SMTP)
   zlib1g-dev                           # gzip of old run logs (retention)
-  libcpp-httplib-dev python3-aiosmtpd  # tests: loopback HTTP and SMTP servers
+  libcpp-httplib-dev                   # the coordinator's /metrics endpoint; tests: loopback HTTP servers
+  python3-aiosmtpd                     # tests: loopback SMTP server
+  prometheus-cpp-dev                   # metrics registry and text format (ingestfleet_*)
+  prometheus prometheus-pushgateway    # tests: a real scrape, promtool, a real push; never started as services
   libabsl-dev tzdata                   # IANA time zones for schedules (absl::TimeZone)
   libmd4c-dev                          # Markdown parser
   libgumbo-dev                         # HTML parser
@@ -47,4 +50,17 @@ SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Prometheus and the Pushgateway are wanted as programs for the tests, not as
+# system services listening on 9090/9091: while installing, policy-rc.d
+# (honoured by invoke-rc.d and deb-systemd-invoke) refuses to start services.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  own_policy=1
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
+status=0
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+exit "$status"

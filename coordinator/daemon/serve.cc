@@ -6,11 +6,14 @@
 #include <csignal>
 
 #include "common/config.h"
+#include "common/manifest.h"
 #include "common/signals.h"
 #include "coordinator/admin/admin_server.h"
 #include "coordinator/admin/run_registry.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/fleet/fleet.h"
+#include "coordinator/metrics/metrics.h"
+#include "coordinator/metrics/metrics_server.h"
 #include "coordinator/notify/notifications.h"
 #include "coordinator/run/run_control.h"
 #include "coordinator/run/run_engine.h"
@@ -44,6 +47,8 @@ int ServeDaemon(const ServeOptions& options) {
     return kExitUsage;
   }
   std::optional<absl::Time> last_run;
+  FleetView workers;
+  CoordinatorMetrics metrics(&workers);
   {
     Result<StateStore> store = StateStore::Open(config->state_db);
     if (!store.ok()) {
@@ -52,12 +57,23 @@ int ServeDaemon(const ServeOptions& options) {
     }
     Result<std::optional<std::string>> started = store->LastRunStart(config->env);
     if (started.ok() && *started) last_run = ParseTimestamp(**started);
+    // The last success survives a restart of the daemon.
+    Result<std::vector<StoredRun>> completed = store->Runs(config->env, kJobCompleted, std::nullopt, 1);
+    if (completed.ok() && !completed->empty()) {
+      if (std::optional<absl::Time> ended = ParseTimestamp(completed->front().ended_at)) {
+        metrics.SetLastSuccess(absl::ToChronoTime(*ended));
+      }
+    }
+  }
+  Result<std::unique_ptr<MetricsServer>> metrics_server = MetricsServer::StartIfListening(config->metrics, metrics);
+  if (!metrics_server.ok()) {
+    spdlog::error("{}", metrics_server.status().message());
+    return kExitFailed;
   }
 
   // SIGTERM or SIGINT: a run in progress is cancelled (resumable), then
   // the daemon stops.
   CatchStopSignals();
-  FleetView workers;
   RunRegistry registry(*config, true, &workers);
   const std::string listen = !options.admin_listen.empty()   ? options.admin_listen
                              : !config->admin.listen.empty() ? config->admin.listen
@@ -100,7 +116,9 @@ int ServeDaemon(const ServeOptions& options) {
       if (std::optional<RunRegistry::Queued> queued = registry.TakeQueued()) {
         // Asked for through the API; the schedule is not moved by it.
         const std::string id = queued->options.run_id;
-        RunEngine engine(std::move(queued->options), *config, &fleet, queued->control, &workers);
+        RunEngine engine(
+            std::move(queued->options), *config,
+            {.shared_fleet = &fleet, .control = queued->control, .fleet_view = &workers, .metrics = &metrics});
         spdlog::info("serve: run {} (api) ended with exit code {}", id, engine.Run());
         continue;
       }
@@ -109,7 +127,8 @@ int ServeDaemon(const ServeOptions& options) {
       run.config_file = options.config_file;
       run.flags = {"serve"};
       std::shared_ptr<RunControl> control = registry.NewRun(&run, true);
-      RunEngine engine(run, *config, &fleet, control, &workers);
+      RunEngine engine(run, *config,
+                       {.shared_fleet = &fleet, .control = control, .fleet_view = &workers, .metrics = &metrics});
       const int code = engine.Run();
       spdlog::info("serve: scheduled run ended with exit code {}", code);
       last_run = run_start;

@@ -221,7 +221,7 @@ void Broker::PublishWorkers(bool now_too) {
                        .last_heard = wall_now - std::chrono::duration_cast<WallTime::duration>(now - peer.last_seen),
                        .draining = load->draining});
   }
-  view_->Publish(std::move(workers));
+  view_->Publish(std::move(workers), dispatcher_.queued());
 }
 
 void Broker::RefreshLiveness() {

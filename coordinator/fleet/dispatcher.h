@@ -91,6 +91,8 @@ class Dispatcher {
   size_t completed() const { return completed_; }
   size_t total() const { return total_; }
   size_t in_flight() const { return leases_.size(); }
+  // Waiting for a slot: queued, or backing off before a retry.
+  size_t queued() const { return pending_.size() + delayed_.size(); }
   // Ends the execution and fills the task counters of `metrics` (total,
   // executed, retried, requeued). Leases still out are forgotten: their
   // results will be stale.

@@ -85,14 +85,20 @@ Status Fleet::Execute(const std::vector<size_t>& order, TaskHandler& handler, Pa
   return parts_->broker->Execute(order, handler, metrics, hooks);
 }
 
-void FleetView::Publish(std::vector<WorkerInfo> workers) {
+void FleetView::Publish(std::vector<WorkerInfo> workers, uint64_t tasks_queued) {
   std::lock_guard<std::mutex> lock(mu_);
   workers_ = std::move(workers);
+  tasks_queued_ = tasks_queued;
 }
 
 std::vector<WorkerInfo> FleetView::Workers() const {
   std::lock_guard<std::mutex> lock(mu_);
   return workers_;
+}
+
+uint64_t FleetView::tasks_queued() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return tasks_queued_;
 }
 
 size_t Fleet::ready_workers() const { return parts_->broker->ready_workers(); }

@@ -34,12 +34,16 @@ struct WorkerInfo {
 // threads (the admin API). Thread-safe.
 class FleetView {
  public:
-  void Publish(std::vector<WorkerInfo> workers);
+  // `tasks_queued`: tasks waiting for a free slot (queued or backing off
+  // before a retry), for the queue-depth metric.
+  void Publish(std::vector<WorkerInfo> workers, uint64_t tasks_queued);
   std::vector<WorkerInfo> Workers() const;
+  uint64_t tasks_queued() const;
 
  private:
   mutable std::mutex mu_;
   std::vector<WorkerInfo> workers_;  // Guarded by mu_.
+  uint64_t tasks_queued_ = 0;        // Guarded by mu_.
 };
 
 // How a fleet is brought up.

@@ -64,8 +64,9 @@ Result<HttpAnswer> PerformHttp(const HttpCall& call) {
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, CollectBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer.body);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-  if (call.method == "POST") {
+  if (call.method == "POST" || call.method == "PUT") {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
+    if (call.method == "PUT") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
   }

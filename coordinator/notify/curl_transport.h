@@ -14,7 +14,7 @@ namespace ingest {
 // callers name the channel instead.
 
 struct HttpCall {
-  std::string method = "POST";  // GET | POST
+  std::string method = "POST";  // GET | POST | PUT
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;

@@ -6,6 +6,7 @@
 
 #include "common/manifest.h"
 #include "common/pass.h"
+#include "coordinator/metrics/metrics.h"
 #include "coordinator/pass/gate.h"
 #include "coordinator/pass/pass_executor.h"
 #include "coordinator/run/source_scan.h"
@@ -68,6 +69,7 @@ Status PassLoop::RunOnFleet(Fleet& fleet) {
   }
   const FleetCounters after = fleet.counters();
   if (const uint64_t dropped = after.dropped_frames - before.dropped_frames; dropped > 0) {
+    if (ctx_.metrics != nullptr) ctx_.metrics->FramesDropped(dropped);
     LogEvent(spdlog::level::warn, {.status = "dropped_frames", .count = dropped},
              "fleet: dropped " + std::to_string(dropped) +
                  " frames that did not parse, came from unknown peers or spoke another protocol version");
@@ -97,7 +99,7 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
              "pass " + letter + " failed: " + status.message());
     ctx_.pass_failed = true;
     (void)ctx_.SaveManifest();
-    ctx_.control->PassEnded(pass, record, status.message());
+    ctx_.PassEnded(pass, record, status.message());
     return status;
   };
 
@@ -122,7 +124,7 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
     ctx_.tasks.set_total(ctx_.tasks.total() + record.metrics().tasks_total());
     ctx_.tasks.set_reused(ctx_.tasks.reused() + record.metrics().tasks_reused());
     ctx_.control->PassStarted(pass, record.metrics().tasks_total(), record.metrics().tasks_reused());
-    ctx_.control->PassEnded(pass, record, "");
+    ctx_.PassEnded(pass, record, "");
     LogEvent(spdlog::level::info,
              {.status = kPassSuccess, .count = record.artifacts(0).records(), .duration_s = SecondsSince(start)},
              "pass " + letter + " SUCCESS: inputs unchanged, " + record.artifacts(0).path() + " copied from job " +
@@ -182,7 +184,7 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
     LogEvent(spdlog::level::warn, {.status = kPassCancelled, .duration_s = SecondsSince(start)},
              "pass " + letter + " cancelled (" + control.cancel_reason() + "): " + executed.message());
     (void)ctx_.SaveManifest();
-    control.PassEnded(pass, record, executed.message());
+    ctx_.PassEnded(pass, record, executed.message());
     return executed;
   }
   if (!executed.ok()) return fail(executed);
@@ -208,7 +210,7 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
                std::to_string(outcome->artifact.records()) + " records, " + std::to_string(outcome->documents_failed) +
                " documents failed; tasks " + fmt::format("{:.2f}", dispatch_s) + " s, merge " +
                fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) + " s");
-  control.PassEnded(pass, record, "");
+  ctx_.PassEnded(pass, record, "");
   return ctx_.SaveManifest();
 }
 

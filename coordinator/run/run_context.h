@@ -23,6 +23,8 @@
 
 namespace ingest {
 
+class CoordinatorMetrics;
+
 // A due http source: its pages are fetched by the fleet once it is up,
 // before pass A.
 struct PendingHttpSource {
@@ -46,7 +48,9 @@ struct RunContext {
   // --env, when given, replaces the config's env. `control` is the run's
   // outside view (never null); `fleet_view`, where a fleet the run brings
   // up publishes its workers (may be null).
-  RunContext(RunOptions options, Config config, std::shared_ptr<RunControl> control, FleetView* fleet_view);
+  // `metrics` may be null.
+  RunContext(RunOptions options, Config config, std::shared_ptr<RunControl> control, FleetView* fleet_view,
+             CoordinatorMetrics* metrics = nullptr);
 
   // ---- Given at the start; they never change.
   const RunOptions options;
@@ -57,6 +61,7 @@ struct RunContext {
   // Shared with the admin API, which watches and may cancel the run.
   const std::shared_ptr<RunControl> control;
   FleetView* const fleet_view;
+  CoordinatorMetrics* const metrics;
 
   // ---- Job set-up.
   std::vector<Pass> passes;  // to run, in order
@@ -95,6 +100,10 @@ struct RunContext {
   Status SaveManifest();
   // Adds a pass's (or the page fetch's) task counters to the run's.
   void CountTasks(const PassMetrics& metrics);
+  // A pass ended: watchers and metrics learn it. `error` "" on success.
+  void PassEnded(Pass pass, const PassRecord& record, const std::string& error);
+  // The run's last word: watchers, metrics (with the notifications sent).
+  void RunEnded(const RunSummary& summary, const std::string& report_path, int exit_code);
 };
 
 // Seconds on the monotonic clock since `start`.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "common/manifest.h"
+#include "coordinator/metrics/metrics.h"
 #include "coordinator/run/dry_run.h"
 #include "coordinator/run/job_setup.h"
 #include "coordinator/run/pass_loop.h"
@@ -26,20 +27,16 @@ std::shared_ptr<RunControl> NewRunControl(const RunOptions& options, const std::
   return std::make_shared<RunControl>(std::move(run), signals_cancel);
 }
 
-RunEngine::RunEngine(RunOptions options, Config config, Fleet* shared_fleet, std::shared_ptr<RunControl> control,
-                     FleetView* fleet_view)
-    : options_(std::move(options)),
-      config_(std::move(config)),
-      shared_fleet_(shared_fleet),
-      control_(std::move(control)),
-      fleet_view_(fleet_view) {
+RunEngine::RunEngine(RunOptions options, Config config, RunServices services)
+    : options_(std::move(options)), config_(std::move(config)), services_(std::move(services)) {
   if (options_.run_id.empty()) options_.run_id = MakeRunId(std::chrono::system_clock::now(), ::getpid()).value;
-  if (!control_) control_ = NewRunControl(options_, config_.env, RunId{options_.run_id}, false);
+  if (!services_.control) services_.control = NewRunControl(options_, config_.env, RunId{options_.run_id}, false);
 }
 
 int RunEngine::Run() {
   const int exit_code = RunStages();
-  if (!control_->ended()) {
+  RunControl& control = *services_.control;
+  if (!control.ended()) {
     // It stopped before it had a job (usage, lock, dry run): no summary of
     // its own, but whoever watches it learns how it ended.
     RunSummary summary;
@@ -47,13 +44,13 @@ int RunEngine::Run() {
     summary.set_env(config_.env);
     summary.set_status(exit_code == kExitCompleted ? kJobCompleted : kJobFailed);
     summary.set_exit_code(exit_code);
-    control_->Ended(summary, "", exit_code);
+    control.Ended(summary, "", exit_code);
   }
   return exit_code;
 }
 
 int RunEngine::RunStages() {
-  RunContext ctx(options_, config_, control_, fleet_view_);
+  RunContext ctx(options_, config_, services_.control, services_.fleet_view, services_.metrics);
   JobSetup setup(ctx);
   if (Status passes = setup.ResolvePasses(); !passes.ok()) {
     spdlog::error("{}", passes.message());
@@ -68,6 +65,7 @@ int RunEngine::RunStages() {
   }
   ctx.notifier.emplace(ctx.config.notifications);
   ctx.notifier->RunStarted();
+  if (ctx.metrics != nullptr) ctx.metrics->RunStarted();
   RetentionStage retention(ctx);
   RunOutcome outcome(ctx, retention);
   if (Status opened = setup.OpenJob(); !opened.ok()) return outcome.FinishWithoutJob(opened);
@@ -76,7 +74,7 @@ int RunEngine::RunStages() {
   // after pass; then summary → state store → report → retention → notify.
   Status status = setup.StartLog();
   if (status.ok() && ctx.rediscover) status = SourceScan(ctx).Run();
-  if (status.ok()) status = PassLoop(ctx, retention).Run(shared_fleet_);
+  if (status.ok()) status = PassLoop(ctx, retention).Run(services_.shared_fleet);
   return outcome.Finish(status);
 }
 

@@ -10,18 +10,27 @@ namespace ingest {
 
 class Fleet;
 class FleetView;
+class CoordinatorMetrics;
 class RunControl;
+
+// What a run borrows from the process that starts it; each may be left out.
+struct RunServices {
+  // The serve daemon's fleet, bound and kept up between runs; without it
+  // the run brings up its own.
+  Fleet* shared_fleet = nullptr;
+  // How the admin API sees and stops the run; without it, a private one.
+  std::shared_ptr<RunControl> control;
+  // Where a fleet the run brings up publishes its workers.
+  FleetView* fleet_view = nullptr;
+  // Where the run's metrics are counted.
+  CoordinatorMetrics* metrics = nullptr;
+};
 
 // One run of the coordinator against one job (SPEC §1): its stages in
 // order, each handed the run's context. Single-threaded.
 class RunEngine {
  public:
-  // With `shared_fleet` (the serve daemon's, bound and kept up between
-  // runs) the run uses it instead of bringing up its own. `control` is how
-  // the admin API sees and stops the run (null: a private one);
-  // `fleet_view` where a fleet the run brings up publishes its workers.
-  RunEngine(RunOptions options, Config config, Fleet* shared_fleet = nullptr,
-            std::shared_ptr<RunControl> control = nullptr, FleetView* fleet_view = nullptr);
+  RunEngine(RunOptions options, Config config, RunServices services = {});
 
   // Returns the process exit code; the summary JSON is the last stdout line.
   // The control has ended when it returns.
@@ -32,9 +41,7 @@ class RunEngine {
 
   RunOptions options_;
   Config config_;
-  Fleet* shared_fleet_ = nullptr;
-  std::shared_ptr<RunControl> control_;
-  FleetView* fleet_view_ = nullptr;
+  RunServices services_;
 };
 
 // A RunControl for a run that is about to start, QUEUED.

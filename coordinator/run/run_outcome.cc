@@ -163,7 +163,7 @@ int RunOutcome::Finish(const Status& fatal) {
   ctx_.log.reset();
   // Whoever sees the run end may start the next one at once.
   ctx_.lock.reset();
-  ctx_.control->Ended(summary, report_path, exit_code);
+  ctx_.RunEnded(summary, report_path, exit_code);
   std::cerr << "job directory: " << ctx_.job_dir.string() << "\n";
   std::cout << ToJson(summary) << std::endl;
   return exit_code;
@@ -185,7 +185,7 @@ int RunOutcome::FinishWithoutJob(const Status& fatal) {
                                 FormatTimestamp(std::chrono::system_clock::now()));
   ctx_.notifier->RunFinished({summary, ""});
   ctx_.lock.reset();
-  ctx_.control->Ended(summary, "", exit_code);
+  ctx_.RunEnded(summary, "", exit_code);
   return exit_code;
 }
 

@@ -101,6 +101,8 @@ TEST_F(DispatcherTest, DispatchesInTheGivenOrderAtMostSlotsPerWorker) {
   EXPECT_THAT(SentTasks(), ElementsAre("w1:t3#1"));
   dispatcher_.Dispatch();
   EXPECT_EQ(sent_.size(), 1u) << "one slot: the next task waits for a result";
+  EXPECT_EQ(dispatcher_.queued(), 3u);
+  EXPECT_EQ(dispatcher_.in_flight(), 1u);
   for (int i = 0; i < 3; ++i) {
     dispatcher_.OnResult(WorkerId{"w1"}, Ok(sent_.back()));
     dispatcher_.Dispatch();
@@ -203,6 +205,7 @@ TEST_F(DispatcherTest, TransientFailuresBackOffExponentiallyThenFailTheTask) {
   clock_.Advance(499ms);
   dispatcher_.Dispatch();
   EXPECT_EQ(sent_.size(), 1u) << "backoff_initial_ms=500 has not passed";
+  EXPECT_EQ(dispatcher_.queued(), 1u) << "a task backing off still waits";
   clock_.Advance(1ms);
   dispatcher_.Dispatch();
   ASSERT_EQ(sent_.size(), 2u);
