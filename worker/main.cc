@@ -3,15 +3,21 @@
 
 #include "common/curve_keys.h"
 #include "common/run_log.h"
+#include "worker/health_file.h"
 #include "worker/worker.h"
 
 namespace {
 
 int Main(int argc, char** argv) {
-  CLI::App app{"ingest-worker: runs ingestfleet pass tasks for a coordinator"};
+  CLI::App app{
+      "ingest-worker: runs ingestfleet pass tasks for a coordinator\n\n"
+      "  ingest-worker --connect tcp://coordinator:5555 --slots 4 --health-file /tmp/worker.health\n"
+      "  ingest-worker probe --health-file /tmp/worker.health --ready"};
   ingest::WorkerOptions options;
   bool verbose = false;
-  app.add_option("--connect", options.connect, "coordinator endpoint, e.g. tcp://127.0.0.1:5555")->required();
+  app.add_option("--connect", options.connect, "coordinator endpoint, e.g. tcp://127.0.0.1:5555 (required)");
+  app.add_option("--health-file", options.health_file,
+                 "keep this worker's health here, about once a second, for `ingest-worker probe`");
   app.add_option("--slots", options.slots, "tasks run at once (default: number of cores)");
   app.add_option("--id", options.id, "worker name (default: hostname-pid)");
   app.add_option("--heartbeat-ms", options.heartbeat_ms, "heartbeat interval, milliseconds")
@@ -35,10 +41,41 @@ int Main(int argc, char** argv) {
   server_key->needs(secret_key);
   secret_key->needs(server_key);
   app.add_flag("-v,--verbose", verbose, "debug logging");
+  app.set_version_flag("--version", "ingest-worker " INGEST_VERSION);
+
+  CLI::App* probe = app.add_subcommand(
+      "probe",
+      "checks a worker's health file for a healthcheck or an exec probe: exit 0 healthy, 1 not\n\n"
+      "  ingest-worker probe --health-file /tmp/worker.health           # liveness: its loop runs\n"
+      "  ingest-worker probe --health-file /tmp/worker.health --ready   # readiness: connected, not draining");
+  std::string probe_file;
+  bool ready = false;
+  unsigned max_age_s = 30;
+  probe->add_option("--health-file", probe_file, "the worker's --health-file")->required();
+  probe->add_flag("--ready", ready, "also require a connection to a coordinator");
+  probe->add_option("--max-age-s", max_age_s, "oldest health accepted, seconds (default 30)")
+      ->check(CLI::Range(1u, 86400u));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (probe->parsed()) {
+    ingest::Result<ingest::WorkerHealth> health = ingest::ReadWorkerHealth(probe_file);
+    ingest::Status status = health.ok() ? ingest::CheckWorkerHealth(
+                                              *health, ready ? ingest::WorkerProbe::kReady : ingest::WorkerProbe::kLive,
+                                              std::chrono::seconds(max_age_s), std::chrono::system_clock::now())
+                                        : health.status();
+    if (!status.ok()) {
+      std::cerr << "ingest-worker probe: " << status.message() << "\n";
+      return 1;
+    }
+    std::cout << "ingest-worker probe: " << (ready ? "ready" : "live") << "\n";
+    return 0;
+  }
+  if (options.connect.empty()) {
+    std::cerr << "ingest-worker: --connect is required (e.g. --connect tcp://127.0.0.1:5555); see --help\n";
+    return 2;
   }
   if (!curve_server_key_file.empty()) {
     ingest::Result<std::string> server = ingest::ReadCurvePublicKey(curve_server_key_file);

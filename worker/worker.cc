@@ -17,6 +17,7 @@
 #include "common/curve_keys.h"
 #include "common/fleet_protocol.h"
 #include "common/signals.h"
+#include "worker/health_file.h"
 #include "worker/task_runner.h"
 
 namespace ingest {
@@ -178,6 +179,7 @@ class WorkerLoop {
       if (items[2].revents & ZMQ_POLLIN) ReadMonitor();
 
       auto now = Clock::now();
+      MaybeWriteHealth(now, draining, heartbeat);
       if (now >= next_heartbeat) {
         Envelope beat;
         beat.mutable_heartbeat();
@@ -189,6 +191,32 @@ class WorkerLoop {
           last_heard_ = now;
         }
       }
+    }
+  }
+
+  // Rewrites the health file once a second, and at once when the answer
+  // of a probe would change.
+  void MaybeWriteHealth(Clock::time_point now, bool draining, std::chrono::milliseconds heartbeat) {
+    if (options_.health_file.empty()) return;
+    const bool connected = connected_ && heard_once_ && now - last_from_coordinator_ <= 3 * heartbeat;
+    if (now < next_health_ && connected == health_connected_ && draining == health_draining_) return;
+    next_health_ = now + std::chrono::seconds(1);
+    health_connected_ = connected;
+    health_draining_ = draining;
+    const WallTime wall_now = std::chrono::system_clock::now();
+    const WallTime heard = heard_once_
+                               ? wall_now - std::chrono::duration_cast<WallTime::duration>(now - last_from_coordinator_)
+                               : WallTime();
+    Status written = WriteWorkerHealth(options_.health_file, {.worker_id = options_.id,
+                                                              .coordinator = options_.connect,
+                                                              .connected = connected,
+                                                              .draining = draining,
+                                                              .tasks_running = static_cast<uint32_t>(running_),
+                                                              .updated = wall_now,
+                                                              .last_heard = heard});
+    if (!written.ok() && !health_warned_) {
+      spdlog::warn("worker {}: {}; probes will fail", options_.id, written.message());
+      health_warned_ = true;
     }
   }
 
@@ -210,6 +238,8 @@ class WorkerLoop {
     zmq::message_t message;
     while (dealer_.recv(message, zmq::recv_flags::dontwait)) {
       last_heard_ = Clock::now();
+      last_from_coordinator_ = last_heard_;
+      heard_once_ = true;
       Result<Envelope> envelope = DecodeEnvelope(message.to_string_view());
       if (!envelope.ok()) {
         spdlog::warn("worker {}: dropped a frame from the coordinator: {}", options_.id, envelope.status().message());
@@ -279,6 +309,14 @@ class WorkerLoop {
   zmq::socket_t results_;
   zmq::socket_t monitor_;  // connection events of dealer_
   bool connected_ = false;
+  // For the health file: the last frame from the coordinator (last_heard_
+  // is also moved by a re-announce), and what the file said last.
+  Clock::time_point last_from_coordinator_{};
+  bool heard_once_ = false;
+  Clock::time_point next_health_{};
+  bool health_connected_ = false;
+  bool health_draining_ = false;
+  bool health_warned_ = false;
   TaskQueue queue_;
   int running_ = 0;  // accepted and not yet answered
   uint64_t completed_ = 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "worker/formats/formats.h"
@@ -23,6 +24,9 @@ struct WorkerOptions {
   std::string curve_server_key;
   std::string curve_public_key;
   std::string curve_secret_key;
+  // Where the worker keeps its health for `ingest-worker probe` (rewritten
+  // about once a second); empty: none.
+  std::filesystem::path health_file;
 };
 
 // Runs a worker until SIGINT or SIGTERM, then drains: it tells the

@@ -69,6 +69,8 @@ class FleetTest : public testing::JobTest {
 
   std::string Err(const std::string& tag) { return ReadAll(dir_.path() / (tag + ".err")); }
 
+  std::string last_probe_;  // stderr of the last `ingest-worker probe`
+
   RunSummary SummaryOf(Subprocess& coordinator) {
     RunSummary summary;
     EXPECT_OK(FromJson(testing::LastLine(coordinator.Stdout()), &summary)) << coordinator.Stdout();
@@ -238,6 +240,47 @@ TEST_F(FleetTest, SigtermDrainsAWorkerThatFinishesItsRunningTask) {
   EXPECT_EQ(summary.tasks().requeued(), 0u);  // the drained task was finished, not redone
   EXPECT_EQ(summary.documents().processed(), 1u);
   StopWorker(*second, "second");
+}
+
+TEST_F(FleetTest, AWorkersProbeIsLiveWithoutACoordinatorAndReadyOnlyWhileConnected) {
+  WriteConfig(1, 60);
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+  const std::string health = (dir_.path() / "worker.health").string();
+  int probes = 0;
+  auto probe = [&](bool ready) {
+    std::vector<std::string> argv = {Bin("ingest-worker"), "probe", "--health-file", health, "--max-age-s", "5"};
+    if (ready) argv.push_back("--ready");
+    const std::string tag = "probe" + std::to_string(++probes);
+    Subprocess p(argv, dir_.path() / (tag + ".out"), dir_.path() / (tag + ".err"));
+    const int code = p.Wait(testing::Scaled(10s));
+    last_probe_ = p.Stderr();
+    return code;
+  };
+  auto probe_until = [&](bool ready, int wanted) {
+    const auto deadline = std::chrono::steady_clock::now() + testing::Scaled(20s);
+    while (probe(ready) != wanted && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
+    return probe(ready);
+  };
+
+  EXPECT_EQ(probe(false), 1) << "no worker, no health file";
+  EXPECT_THAT(last_probe_, HasSubstr("does not exist"));
+  // Between two CronJob runs: nothing listens, the worker keeps retrying
+  // and must not be restarted for it.
+  auto worker = StartWorker(endpoint, "prober", {"--health-file", health});
+  EXPECT_EQ(probe_until(false, 0), 0) << last_probe_;
+  EXPECT_EQ(probe(true), 1);
+  EXPECT_THAT(last_probe_, HasSubstr("not connected to " + endpoint + " (never heard from it)"));
+
+  Subprocess serve({Bin("ingest-coordinator"), "serve", "--config", (dir_.path() / "ingest.yaml").string(), "--bind",
+                    endpoint, "--admin-listen", "127.0.0.1:0"},
+                   dir_.path() / "serve.out", dir_.path() / "serve.err");
+  EXPECT_EQ(probe_until(true, 0), 0) << last_probe_ << Err("serve");
+  serve.Signal(SIGTERM);
+  EXPECT_EQ(serve.Wait(testing::Scaled(30s)), 0) << Err("serve");
+  EXPECT_EQ(probe_until(true, 1), 1) << "the coordinator is gone";
+  EXPECT_THAT(last_probe_, HasSubstr("last heard"));
+  EXPECT_EQ(probe(false), 0) << "still live: " << last_probe_;
+  StopWorker(*worker, "prober");
 }
 
 TEST_F(FleetTest, OldProtocolPeersAndGarbageFramesAreRefusedAndChangeNothing) {
