@@ -250,6 +250,28 @@ EnvLookup ProcessEnv() {
   };
 }
 
+namespace {
+
+// NAME, or else the contents of the file NAME_FILE names (without its final
+// newline): the convention of container images for secrets mounted under
+// /run/secrets.
+Result<std::optional<std::string>> LookUp(const std::string& name, const EnvLookup& env) {
+  std::optional<std::string> value = env(name);
+  if (value.has_value()) return value;
+  std::optional<std::string> file = env(name + "_FILE");
+  if (!file.has_value()) return value;
+  Result<std::string> content = ReadFile(*file);
+  if (!content.ok()) {
+    return InvalidArgument("environment variable " + name + "_FILE: " + content.status().message());
+  }
+  std::string secret = std::move(*content);
+  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  return std::optional<std::string>(std::move(secret));
+}
+
+}  // namespace
+
 Result<std::string> Interpolate(std::string_view text, const EnvLookup& env) {
   std::string out;
   out.reserve(text.size());
@@ -272,7 +294,7 @@ Result<std::string> Interpolate(std::string_view text, const EnvLookup& env) {
       if (n == 0) return InvalidArgument("invalid variable reference '${" + std::string(expr) + "}'");
       std::string name(expr.substr(0, n));
       std::string_view op = expr.substr(n);
-      std::optional<std::string> value = env(name);
+      INGEST_ASSIGN_OR_RETURN(std::optional<std::string> value, LookUp(name, env));
       bool colon = !op.empty() && op[0] == ':';
       if (colon) op.remove_prefix(1);
       bool missing = !value.has_value() || (colon && value->empty());
@@ -305,7 +327,7 @@ Result<std::string> Interpolate(std::string_view text, const EnvLookup& env) {
       continue;
     }
     std::string name(text.substr(i + 1, n));
-    std::optional<std::string> value = env(name);
+    INGEST_ASSIGN_OR_RETURN(std::optional<std::string> value, LookUp(name, env));
     if (!value.has_value()) return InvalidArgument("environment variable " + name + " is not set");
     out += *value;
     i += n;

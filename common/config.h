@@ -156,8 +156,10 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup ProcessEnv();
 
 // Expands ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message},
-// ${VAR?message}, $VAR and $$ as docker compose does. An unset variable
-// without a default is InvalidArgument naming it.
+// ${VAR?message}, $VAR and $$ as docker compose does. An unset VAR with
+// VAR_FILE set takes that file's contents, less a final newline (secrets
+// under /run/secrets). An unset variable without a default is
+// InvalidArgument naming it.
 Result<std::string> Interpolate(std::string_view text, const EnvLookup& env);
 
 // Loads and validates a config file. InvalidArgument messages read

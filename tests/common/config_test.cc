@@ -123,6 +123,21 @@ retention: { compress_after_days: 3, delete_after_days: 10, keep_last_jobs: 2 }
   EXPECT_EQ(config->metrics.pushgateway_url, "http://pushgateway:9091");
 }
 
+TEST(InterpolateTest, AnUnsetVariableIsReadFromTheFileItsFileVariableNames) {
+  TempDir dir;
+  const auto secret = dir.Write("webhook-secret", "whsec_c2VjcmV0\n");
+  const EnvLookup env = FakeEnv({{"WEBHOOK_SECRET_FILE", secret.string()}, {"SET", "plain"}, {"SET_FILE", "/nope"}});
+  Result<std::string> value = Interpolate("${WEBHOOK_SECRET}", env);
+  ASSERT_OK(value);
+  EXPECT_EQ(*value, "whsec_c2VjcmV0") << "without the final newline";
+  EXPECT_EQ(*Interpolate("$WEBHOOK_SECRET", env), "whsec_c2VjcmV0");
+  EXPECT_EQ(*Interpolate("${SET}", env), "plain") << "a set variable wins over its _FILE";
+  Result<std::string> missing = Interpolate("${TOKEN}", FakeEnv({{"TOKEN_FILE", (dir.path() / "none").string()}}));
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(missing.status().message(), HasSubstr("TOKEN_FILE"));
+  EXPECT_THAT(missing.status().message(), HasSubstr((dir.path() / "none").string()));
+}
+
 struct BadConfig {
   const char* name;
   const char* yaml;
