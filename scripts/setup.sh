@@ -32,7 +32,11 @@ packages=(
   libgtest-dev libgmock-dev            # unit and integration tests
   libbenchmark-dev                     # bench/
   python3 bc                           # scripts/bench.sh: corpus generator, arithmetic
+  python3-yaml docker-compose          # tests: docker-compose.yml is valid (`docker-compose config`)
 )
+# tests: the Kubernetes objects are validated with npm's kubernetes-models
+# (tests/deploy/package.json); the machine's Node.js serves, else Debian's.
+if ! command -v node >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -41,7 +45,18 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# The validator's npm packages, pinned by tests/deploy/package-lock.json.
+npm_packages() {
+  local dir
+  dir="$(dirname "$0")/../tests/deploy"
+  if [[ -d "$dir/node_modules" ]] || ! command -v npm >/dev/null 2>&1; then return 0; fi
+  echo "setup: npm ci in tests/deploy" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "setup: npm ci failed; the Kubernetes schema test will skip" >&2
+}
+
 if ((${#missing[@]} == 0)); then
+  npm_packages
   exit 0
 fi
 
@@ -63,4 +78,5 @@ if [[ ! -e $policy ]]; then
 fi
 status=0
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+if ((status == 0)); then npm_packages; fi
 exit "$status"
