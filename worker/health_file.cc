@@ -34,13 +34,13 @@ Status WriteWorkerHealth(const std::filesystem::path& path, const WorkerHealth& 
 }
 
 Result<WorkerHealth> ReadWorkerHealth(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
+  Result<std::string> text = ReadFile(path);
+  if (text.status().code() == StatusCode::kNotFound) {
     return NotFound("worker health file " + path.string() + " does not exist (has the worker started?)");
   }
-  INGEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  if (!text.ok()) return text.status();
   std::map<std::string, std::string> fields;
-  std::istringstream lines(text);
+  std::istringstream lines(*text);
   std::string line;
   while (std::getline(lines, line)) {
     const size_t space = line.find(' ');

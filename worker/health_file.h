@@ -11,8 +11,8 @@
 namespace ingest {
 
 // What a worker says about itself for probes (compose healthchecks,
-// Kubernetes exec probes), in a small file it rewrites atomically on every
-// heartbeat: "key value" lines.
+// Kubernetes exec probes), in a small file it rewrites atomically about once
+// a second: "key value" lines.
 struct WorkerHealth {
   std::string worker_id;
   std::string coordinator;  // the --connect endpoint

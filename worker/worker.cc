@@ -198,13 +198,14 @@ class WorkerLoop {
   // of a probe would change.
   void MaybeWriteHealth(Clock::time_point now, bool draining, std::chrono::milliseconds heartbeat) {
     if (options_.health_file.empty()) return;
-    const bool connected = connected_ && heard_once_ && now - last_from_coordinator_ <= 3 * heartbeat;
+    const bool heard_once = last_from_coordinator_ != Clock::time_point{};
+    const bool connected = connected_ && heard_once && now - last_from_coordinator_ <= 3 * heartbeat;
     if (now < next_health_ && connected == health_connected_ && draining == health_draining_) return;
     next_health_ = now + std::chrono::seconds(1);
     health_connected_ = connected;
     health_draining_ = draining;
     const WallTime wall_now = std::chrono::system_clock::now();
-    const WallTime heard = heard_once_
+    const WallTime heard = heard_once
                                ? wall_now - std::chrono::duration_cast<WallTime::duration>(now - last_from_coordinator_)
                                : WallTime();
     Status written = WriteWorkerHealth(options_.health_file, {.worker_id = options_.id,
@@ -239,7 +240,6 @@ class WorkerLoop {
     while (dealer_.recv(message, zmq::recv_flags::dontwait)) {
       last_heard_ = Clock::now();
       last_from_coordinator_ = last_heard_;
-      heard_once_ = true;
       Result<Envelope> envelope = DecodeEnvelope(message.to_string_view());
       if (!envelope.ok()) {
         spdlog::warn("worker {}: dropped a frame from the coordinator: {}", options_.id, envelope.status().message());
@@ -309,10 +309,10 @@ class WorkerLoop {
   zmq::socket_t results_;
   zmq::socket_t monitor_;  // connection events of dealer_
   bool connected_ = false;
-  // For the health file: the last frame from the coordinator (last_heard_
-  // is also moved by a re-announce), and what the file said last.
+  // For the health file: the last frame from the coordinator, {} for none
+  // yet (last_heard_ is also moved by a re-announce), and what the file said
+  // last.
   Clock::time_point last_from_coordinator_{};
-  bool heard_once_ = false;
   Clock::time_point next_health_{};
   bool health_connected_ = false;
   bool health_draining_ = false;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/atomic_file.h"
+#include "common/host_port.h"
 #include "coordinator/admin/admin_service.h"
 #include "coordinator/admin/auth.h"
 #include "grpc/health/v1/health.pb.h"
@@ -23,13 +24,6 @@ constexpr int kMaxThreads = 256;
 
 bool IsLoopback(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
-// host and port of "host:port" or "[v6]:port".
-std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return {address, ""};
-  return {address.substr(0, colon), address.substr(colon + 1)};
 }
 
 Result<std::shared_ptr<grpc::ServerCredentials>> Credentials(const AdminConfig& config) {

@@ -42,81 +42,50 @@ std::string Lower(std::string text) {
 
 double UnixSeconds(WallTime when) { return std::chrono::duration<double>(when.time_since_epoch()).count(); }
 
+// A metric family, and the one series of an unlabelled one.
+template <typename Builder>
+auto& FamilyOf(Builder builder, prometheus::Registry& r, const char* name, const char* help) {
+  return builder.Name(name).Help(help).Register(r);
+}
+Gauge& OneGauge(prometheus::Registry& r, const char* name, const char* help) {
+  return FamilyOf(prometheus::BuildGauge(), r, name, help).Add({});
+}
+Family<Counter>& Counters(prometheus::Registry& r, const char* name, const char* help) {
+  return FamilyOf(prometheus::BuildCounter(), r, name, help);
+}
+
 }  // namespace
 
 struct CoordinatorMetrics::Families {
   explicit Families(prometheus::Registry& r)
-      : build_info(prometheus::BuildGauge()
-                       .Name("ingestfleet_build_info")
-                       .Help("Always 1; the labels say which release and fleet protocol run")
-                       .Register(r)),
-        runs(prometheus::BuildCounter().Name("ingestfleet_runs_total").Help("Runs ended, by status").Register(r)),
-        last_run_status(prometheus::BuildGauge()
-                            .Name("ingestfleet_last_run_status")
-                            .Help("1 for the status of the last run that ended, 0 for the others; kept by a "
-                                  "Pushgateway between CronJob runs, so an alert sees a failed night until the next")
-                            .Register(r)),
-        run_in_progress(prometheus::BuildGauge()
-                            .Name("ingestfleet_run_in_progress")
-                            .Help("1 while a run of this coordinator is in progress")
-                            .Register(r)
-                            .Add({})),
-        last_success(prometheus::BuildGauge()
-                         .Name("ingestfleet_last_success_timestamp_seconds")
-                         .Help("When the last completed run ended, Unix time; 0 for never")
-                         .Register(r)
-                         .Add({})),
-        run_duration(prometheus::BuildHistogram()
-                         .Name("ingestfleet_run_duration_seconds")
-                         .Help("Wall time of a run")
-                         .Register(r)
+      : build_info(FamilyOf(prometheus::BuildGauge(), r, "ingestfleet_build_info",
+                            "Always 1; the labels say which release and fleet protocol run")),
+        runs(Counters(r, "ingestfleet_runs_total", "Runs ended, by status")),
+        last_run_status(FamilyOf(prometheus::BuildGauge(), r, "ingestfleet_last_run_status",
+                                 "1 for the status of the last run that ended, 0 for the others; kept by a "
+                                 "Pushgateway between CronJob runs, so an alert sees a failed night until the next")),
+        run_in_progress(OneGauge(r, "ingestfleet_run_in_progress", "1 while a run of this coordinator is in progress")),
+        last_success(OneGauge(r, "ingestfleet_last_success_timestamp_seconds",
+                              "When the last completed run ended, Unix time; 0 for never")),
+        run_duration(FamilyOf(prometheus::BuildHistogram(), r, "ingestfleet_run_duration_seconds", "Wall time of a run")
                          .Add({}, kRunBuckets)),
-        pass_duration(prometheus::BuildHistogram()
-                          .Name("ingestfleet_pass_duration_seconds")
-                          .Help("Wall time of a pass")
-                          .Register(r)),
-        passes(prometheus::BuildCounter()
-                   .Name("ingestfleet_passes_total")
-                   .Help("Passes ended, by pass and status")
-                   .Register(r)),
-        tasks(prometheus::BuildCounter()
-                  .Name("ingestfleet_tasks_total")
-                  .Help("Tasks by pass and outcome: executed by a worker, reused (journal or carried forward), "
-                        "retried after a failure, requeued from a lost worker")
-                  .Register(r)),
-        documents(prometheus::BuildCounter()
-                      .Name("ingestfleet_documents_total")
-                      .Help("Documents of ended runs, by outcome")
-                      .Register(r)),
-        queue_depth(prometheus::BuildGauge()
-                        .Name("ingestfleet_queue_depth")
-                        .Help("Tasks waiting for a free worker slot, queued or backing off before a retry")
-                        .Register(r)
-                        .Add({})),
-        in_flight(prometheus::BuildGauge()
-                      .Name("ingestfleet_tasks_in_flight")
-                      .Help("Tasks leased to workers")
-                      .Register(r)
-                      .Add({})),
-        workers(prometheus::BuildGauge()
-                    .Name("ingestfleet_workers")
-                    .Help("Workers connected to the fleet")
-                    .Register(r)
-                    .Add({})),
-        slots(prometheus::BuildGauge()
-                  .Name("ingestfleet_worker_slots")
-                  .Help("Task slots of the connected workers")
-                  .Register(r)
-                  .Add({})),
-        dropped_frames(prometheus::BuildCounter()
-                           .Name("ingestfleet_fleet_dropped_frames_total")
-                           .Help("Fleet frames dropped: unparsable, from unknown peers or of another protocol version")
-                           .Register(r)
+        pass_duration(
+            FamilyOf(prometheus::BuildHistogram(), r, "ingestfleet_pass_duration_seconds", "Wall time of a pass")),
+        passes(Counters(r, "ingestfleet_passes_total", "Passes ended, by pass and status")),
+        tasks(Counters(r, "ingestfleet_tasks_total",
+                       "Tasks by pass and outcome: executed by a worker, reused (journal or carried forward), "
+                       "retried after a failure, requeued from a lost worker")),
+        documents(Counters(r, "ingestfleet_documents_total", "Documents of ended runs, by outcome")),
+        queue_depth(OneGauge(r, "ingestfleet_queue_depth",
+                             "Tasks waiting for a free worker slot, queued or backing off before a retry")),
+        in_flight(OneGauge(r, "ingestfleet_tasks_in_flight", "Tasks leased to workers")),
+        workers(OneGauge(r, "ingestfleet_workers", "Workers connected to the fleet")),
+        slots(OneGauge(r, "ingestfleet_worker_slots", "Task slots of the connected workers")),
+        dropped_frames(Counters(r, "ingestfleet_fleet_dropped_frames_total",
+                                "Fleet frames dropped: unparsable, from unknown peers or of another protocol version")
                            .Add({})),
-        notifications(prometheus::BuildCounter()
-                          .Name("ingestfleet_notifications_total")
-                          .Help("Notification deliveries by channel and outcome (delivered, failed)")
-                          .Register(r)) {
+        notifications(Counters(r, "ingestfleet_notifications_total",
+                               "Notification deliveries by channel and outcome (delivered, failed)")) {
     build_info.Add({{"version", INGEST_VERSION}, {"protocol", std::to_string(kProtocolVersion)}}).Set(1);
     for (const char* status : kRunStatuses) {
       runs.Add({{"status", status}});

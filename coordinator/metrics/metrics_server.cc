@@ -5,22 +5,21 @@
 
 #include <charconv>
 
+#include "common/host_port.h"
 #include "coordinator/metrics/metrics.h"
 
 namespace ingest {
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen,
                                                             const CoordinatorMetrics& metrics) {
-  const size_t colon = listen.rfind(':');
+  auto [host, port_text] = SplitHostPort(listen);
   int port = -1;
-  if (colon != std::string::npos && colon > 0) {
-    const char* first = listen.data() + colon + 1;
-    const char* last = listen.data() + listen.size();
-    auto [end, ec] = std::from_chars(first, last, port);
-    if (ec != std::errc() || end != last || port < 0 || port > 65535) port = -1;
+  if (!host.empty() && !port_text.empty()) {
+    const char* last = port_text.data() + port_text.size();
+    auto [end, ec] = std::from_chars(port_text.data(), last, port);
+    if (ec != std::errc() || end != last || port > 65535) port = -1;
   }
   if (port < 0) return InvalidArgument("metrics.listen '" + listen + "': expected host:port");
-  std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
 
   std::unique_ptr<MetricsServer> server(new MetricsServer());

@@ -19,32 +19,31 @@ constexpr size_t kSummaryErrors = 5;
 
 }  // namespace
 
-// A resumed run skips the passes that succeeded, with their failed documents:
-// its summary names them too, so a partial run never reports zero errors.
-void RunOutcome::AddEarlierFailures(const Manifest& manifest) {
-  std::vector<std::string> earlier;
-  for (const auto& [id, doc] : manifest.documents()) {
-    if (doc.status() != kDocFailed) continue;
-    Result<Pass> pass = ParsePass(doc.failed_pass());
-    if (pass.ok() && std::find(ctx_.passes.begin(), ctx_.passes.end(), *pass) != ctx_.passes.end()) continue;
-    earlier.push_back("pass " + doc.failed_pass() + ": " + doc.path() + ": " + doc.error_class() + ": " + doc.error());
-  }
-  std::sort(earlier.begin(), earlier.end());  // the manifest's map has no order
-  ctx_.errors.insert(ctx_.errors.end(), earlier.begin(), earlier.end());
-}
-
 RunSummary RunOutcome::Summarize(const Status& fatal, std::vector<std::string>* run_errors) {
   Manifest& manifest = ctx_.manifest;
   uint32_t failed_docs = 0;
   uint32_t unchanged_docs = 0;
   std::vector<std::string> quarantined;
+  // A resumed run skips the passes that succeeded, with their failed
+  // documents: its summary names them too, so a partial run never reports
+  // zero errors.
+  std::vector<std::string> earlier_failures;
   for (const auto& [id, doc] : manifest.documents()) {
-    if (doc.status() == kDocFailed) ++failed_docs;
+    if (doc.status() == kDocFailed) {
+      ++failed_docs;
+      Result<Pass> pass = ParsePass(doc.failed_pass());
+      if (!pass.ok() || std::find(ctx_.passes.begin(), ctx_.passes.end(), *pass) == ctx_.passes.end()) {
+        earlier_failures.push_back("pass " + doc.failed_pass() + ": " + doc.path() + ": " + doc.error_class() + ": " +
+                                   doc.error());
+      }
+    }
     if (doc.status() == kDocUnchanged) ++unchanged_docs;
     if (doc.status() == kDocQuarantined) quarantined.push_back(doc.source() + "/" + doc.path());
   }
+  // The manifest's map has no order.
   std::sort(quarantined.begin(), quarantined.end());
-  AddEarlierFailures(manifest);
+  std::sort(earlier_failures.begin(), earlier_failures.end());
+  ctx_.errors.insert(ctx_.errors.end(), earlier_failures.begin(), earlier_failures.end());
   const auto documents = static_cast<uint32_t>(manifest.documents_size());
   const double budget = ctx_.config.run.max_failed_fraction;
   const bool over_budget = documents > 0 && static_cast<double>(failed_docs) / documents > budget;

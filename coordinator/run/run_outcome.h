@@ -28,7 +28,6 @@ class RunOutcome {
   int FinishWithoutJob(const Status& fatal);
 
  private:
-  void AddEarlierFailures(const Manifest& manifest);
   RunSummary Summarize(const Status& fatal, std::vector<std::string>* run_errors);
   // "coordinator CPU 2.31 s, 190 us per task", for the final log line: the
   // coordinator is the fleet's one serial part, so its CPU per task says how

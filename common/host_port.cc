@@ -1,0 +1,11 @@
+#include "common/host_port.h"
+
+namespace ingest {
+
+std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return {address, ""};
+  return {address.substr(0, colon), address.substr(colon + 1)};
+}
+
+}  // namespace ingest
