@@ -21,6 +21,15 @@ void AddToBatch(Pass pass, const Message& record, RecordBatch* batch) {
   batch->GetReflection()->AddMessage(batch, info.batch_field)->CopyFrom(record);
 }
 
+void KeepOnlyRecords(Pass pass, RecordBatch* batch) {
+  const PassInfo& info = Describe(pass);
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  batch->GetReflection()->ListFields(*batch, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field != info.batch_field) batch->GetReflection()->ClearField(batch, field);
+  }
+}
+
 int BatchSize(Pass pass, const RecordBatch& batch) {
   const PassInfo& info = Describe(pass);
   return info.batch_field == nullptr ? 0 : batch.GetReflection()->FieldSize(batch, info.batch_field);
@@ -44,32 +53,45 @@ Result<ArtifactWriter> ArtifactWriter::Open(const std::filesystem::path& path, P
 
 Status ArtifactWriter::Write(std::string_view bytes) {
   hash_->Update(bytes);
-  bytes_ += bytes.size();
+  scan_.bytes += bytes.size();
   return file_.Append(bytes);
 }
 
 Status ArtifactWriter::Add(const Message& record) {
-  std::string name = file_.path().filename().string();
-  INGEST_RETURN_IF_ERROR(ValidateRecord(pass_, record).WithContext(name + " record " + std::to_string(records_ + 1)));
+  if (Status valid = ValidateRecord(pass_, record); !valid.ok()) {
+    return valid.WithContext(file_.path().filename().string() + " record " + std::to_string(scan_.records + 1));
+  }
   const std::string& source_id = RecordSourceId(pass_, record);
   if (source_id < last_source_id_) {
-    return Internal(name + ": records out of order (" + source_id + " after " + last_source_id_ + ")");
+    return Internal(file_.path().filename().string() + ": records out of order (" + source_id + " after " +
+                    last_source_id_ + ")");
   }
-  last_source_id_ = source_id;
-  INGEST_RETURN_IF_ERROR(Write(records_ == 0 ? "\n" : ",\n"));
-  INGEST_RETURN_IF_ERROR(Write(ToJson(record)));
-  ++records_;
+  line_.assign(scan_.records == 0 ? "\n" : ",\n");
+  const uint64_t json_offset = scan_.bytes + line_.size();
+  AppendJson(record, &line_);
+  INGEST_RETURN_IF_ERROR(Write(line_));
+  // The same range ScanArtifact gives: from the first record's '{' to the
+  // last one's '}', without the separators around them.
+  if (range_ == nullptr || source_id != last_source_id_) {
+    last_source_id_ = source_id;
+    range_ = &scan_.index[source_id];
+    range_->offset = json_offset;
+  }
+  range_->length = scan_.bytes - range_->offset;
+  ++range_->records;
+  ++scan_.records;
   return Status::Ok();
 }
 
 Result<ArtifactRecord> ArtifactWriter::Commit() {
   INGEST_RETURN_IF_ERROR(Write("\n]\n"));
   INGEST_RETURN_IF_ERROR(file_.Commit());
+  scan_.sha256 = hash_->HexDigest();
   ArtifactRecord record;
   record.set_path(file_.path().filename().string());
-  record.set_sha256(hash_->HexDigest());
-  record.set_bytes(bytes_);
-  record.set_records(static_cast<uint32_t>(records_));
+  record.set_sha256(scan_.sha256);
+  record.set_bytes(scan_.bytes);
+  record.set_records(static_cast<uint32_t>(scan_.records));
   return record;
 }
 

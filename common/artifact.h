@@ -37,29 +37,6 @@ Status ValidateRecord(Pass pass, const google::protobuf::Message& record);
 // nodes, the pass F record). Artifacts are sorted by it.
 const std::string& RecordSourceId(Pass pass, const google::protobuf::Message& record);
 
-// Streams records into an artifact file atomically, hashing as it goes.
-// Validates each record and its order. Not thread-safe.
-class ArtifactWriter {
- public:
-  static Result<ArtifactWriter> Open(const std::filesystem::path& path, Pass pass);
-
-  Status Add(const google::protobuf::Message& record);
-  // Closes the array, commits the file and returns what the manifest records
-  // (path is the file name, relative to the job directory).
-  Result<ArtifactRecord> Commit();
-
- private:
-  ArtifactWriter(AtomicFileWriter file, Pass pass);
-  Status Write(std::string_view bytes);
-
-  AtomicFileWriter file_;
-  Pass pass_;
-  std::unique_ptr<Sha256> hash_;
-  uint64_t bytes_ = 0;
-  uint64_t records_ = 0;
-  std::string last_source_id_;
-};
-
 // Byte range of one document's records inside an artifact.
 struct RecordRange {
   uint64_t offset = 0;
@@ -75,6 +52,33 @@ struct ArtifactScan {
   std::map<std::string, RecordRange> index;
 };
 
+// Streams records into an artifact file atomically, hashing as it goes.
+// Validates each record and its order, and indexes the byte ranges as it
+// writes them, so the file need not be read back. Not thread-safe.
+class ArtifactWriter {
+ public:
+  static Result<ArtifactWriter> Open(const std::filesystem::path& path, Pass pass);
+
+  Status Add(const google::protobuf::Message& record);
+  // Closes the array, commits the file and returns what the manifest records
+  // (path is the file name, relative to the job directory).
+  Result<ArtifactRecord> Commit();
+  // After Commit: the file as ScanArtifact would find it.
+  ArtifactScan TakeScan() { return std::move(scan_); }
+
+ private:
+  ArtifactWriter(AtomicFileWriter file, Pass pass);
+  Status Write(std::string_view bytes);
+
+  AtomicFileWriter file_;
+  Pass pass_;
+  std::unique_ptr<Sha256> hash_;
+  ArtifactScan scan_;
+  std::string last_source_id_;
+  RecordRange* range_ = nullptr;  // last_source_id_'s, in scan_.index
+  std::string line_;              // reused: one record's separator and JSON
+};
+
 // Reads an artifact once: checks the layout, parses every record strictly,
 // validates it and the sort order, hashes the bytes and indexes ranges by
 // source_id. `visit` (optional) sees each parsed record. Errors name the file
@@ -87,6 +91,8 @@ Status ReadRecords(const std::filesystem::path& path, Pass pass, const RecordRan
 
 // Appends a record of `pass` to the matching field of `batch`.
 void AddToBatch(Pass pass, const google::protobuf::Message& record, RecordBatch* batch);
+// Clears every field of `batch` but the records of `pass`.
+void KeepOnlyRecords(Pass pass, RecordBatch* batch);
 // The records of `pass` held by `batch`.
 int BatchSize(Pass pass, const RecordBatch& batch);
 const google::protobuf::Message& BatchRecord(Pass pass, const RecordBatch& batch, int i);

@@ -6,11 +6,20 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/type_resolver_util.h>
 
+#include <array>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+
+#include "common/utf8.h"
 
 namespace ingest {
 namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+using google::protobuf::Reflection;
 
 std::string Print(const google::protobuf::Message& message, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
@@ -37,9 +46,218 @@ std::string Print(const google::protobuf::Message& message, bool pretty) {
   return out;
 }
 
+// The code points beyond ASCII that protobuf's printer writes as \u escapes
+// (C1 controls and invisible format characters); a test compares every code
+// point with protobuf's output.
+bool EscapedByProtobuf(uint32_t cp) {
+  static constexpr std::pair<uint32_t, uint32_t> kRanges[] = {
+      {0x7f, 0x9f},     {0xad, 0xad},     {0x600, 0x603},     {0x6dd, 0x6dd},     {0x70f, 0x70f},
+      {0x17b4, 0x17b5}, {0x200b, 0x200f}, {0x2028, 0x202e},   {0x2060, 0x2064},   {0x206a, 0x206f},
+      {0xfeff, 0xfeff}, {0xfff9, 0xfffb}, {0x1d173, 0x1d17a}, {0xe0001, 0xe0001}, {0xe0020, 0xe007f}};
+  if (cp < 0x7f) return false;
+  for (const auto& [lo, hi] : kRanges) {
+    if (cp < lo) return false;
+    if (cp <= hi) return true;
+  }
+  return false;
+}
+
+void AppendUnicodeEscape(uint32_t unit, std::string* out) {
+  char escaped[8];
+  std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(unit));
+  out->append(escaped, 6);
+}
+
+// The escape of each ASCII byte protobuf escapes, or null.
+const char* AsciiEscape(unsigned char c) {
+  static const auto* kTable = [] {
+    static std::array<std::string, 128> table;
+    for (unsigned c = 0; c < 0x20; ++c) {
+      std::string e;
+      AppendUnicodeEscape(c, &e);
+      table[c] = e;
+    }
+    table['\b'] = "\\b";
+    table['\t'] = "\\t";
+    table['\n'] = "\\n";
+    table['\f'] = "\\f";
+    table['\r'] = "\\r";
+    table['"'] = "\\\"";
+    table['\\'] = "\\\\";
+    table['<'] = "\\u003c";
+    table['>'] = "\\u003e";
+    return &table;
+  }();
+  const std::string& e = (*kTable)[c];
+  return e.empty() ? nullptr : e.c_str();
+}
+
+// False on malformed UTF-8, which protobuf's printer repairs in its own way.
+bool AppendString(std::string_view text, std::string* out) {
+  out->push_back('"');
+  size_t plain = 0;  // start of the run of bytes copied as they are
+  size_t i = 0;
+  auto flush = [&] { out->append(text.data() + plain, i - plain); };
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x7f) {
+      if (const char* e = AsciiEscape(c)) {
+        flush();
+        out->append(e);
+        plain = i + 1;
+      }
+      ++i;
+      continue;
+    }
+    const size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) return false;
+    uint32_t cp = n == 1 ? c : c & (0xff >> (n + 1));
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3f);
+    if (EscapedByProtobuf(cp)) {
+      flush();
+      if (cp >= 0x10000) {
+        AppendUnicodeEscape(0xd800 + ((cp - 0x10000) >> 10), out);
+        AppendUnicodeEscape(0xdc00 + ((cp - 0x10000) & 0x3ff), out);
+      } else {
+        AppendUnicodeEscape(cp, out);
+      }
+      plain = i + n;
+    }
+    i += n;
+  }
+  flush();
+  out->push_back('"');
+  return true;
+}
+
+// As protobuf prints a double: the shortest of 15 or 17 digits that reads back.
+void AppendDouble(double value, std::string* out) {
+  if (std::isnan(value)) {
+    out->append("\"NaN\"");
+    return;
+  }
+  if (std::isinf(value)) {
+    out->append(value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    return;
+  }
+  char buffer[32];
+  int n = std::snprintf(buffer, sizeof buffer, "%.15g", value);
+  if (std::strtod(buffer, nullptr) != value) n = std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  out->append(buffer, static_cast<size_t>(n));
+}
+
+bool AppendMessage(const Message& message, std::string* out);
+
+// Text that needs no escaping (digits, enum names) in quotes.
+void AppendQuoted(std::string_view text, std::string* out) {
+  out->push_back('"');
+  out->append(text);
+  out->push_back('"');
+}
+
+// One value of `field` (element `index` when repeated).
+bool AppendValue(const Message& message, const FieldDescriptor* field, int index, std::string* out) {
+  const Reflection* r = message.GetReflection();
+  const bool repeated = field->is_repeated();
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_INT32:
+      out->append(std::to_string(repeated ? r->GetRepeatedInt32(message, field, index) : r->GetInt32(message, field)));
+      return true;
+    case FieldDescriptor::CPPTYPE_UINT32:
+      out->append(
+          std::to_string(repeated ? r->GetRepeatedUInt32(message, field, index) : r->GetUInt32(message, field)));
+      return true;
+    case FieldDescriptor::CPPTYPE_INT64:  // quoted: JSON numbers lose 64-bit precision
+      AppendQuoted(std::to_string(repeated ? r->GetRepeatedInt64(message, field, index) : r->GetInt64(message, field)),
+                   out);
+      return true;
+    case FieldDescriptor::CPPTYPE_UINT64:
+      AppendQuoted(
+          std::to_string(repeated ? r->GetRepeatedUInt64(message, field, index) : r->GetUInt64(message, field)), out);
+      return true;
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      AppendDouble(repeated ? r->GetRepeatedDouble(message, field, index) : r->GetDouble(message, field), out);
+      return true;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      out->append((repeated ? r->GetRepeatedBool(message, field, index) : r->GetBool(message, field)) ? "true"
+                                                                                                      : "false");
+      return true;
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const int number = repeated ? r->GetRepeatedEnumValue(message, field, index) : r->GetEnumValue(message, field);
+      const google::protobuf::EnumValueDescriptor* value = field->enum_type()->FindValueByNumber(number);
+      if (value == nullptr) return false;  // printed as a number
+      AppendQuoted(value->name(), out);
+      return true;
+    }
+    case FieldDescriptor::CPPTYPE_STRING: {
+      if (field->type() == FieldDescriptor::TYPE_BYTES) return false;  // base64: protobuf's
+      std::string scratch;
+      const std::string& text = repeated ? r->GetRepeatedStringReference(message, field, index, &scratch)
+                                         : r->GetStringReference(message, field, &scratch);
+      return AppendString(text, out);
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return AppendMessage(repeated ? r->GetRepeatedMessage(message, field, index) : r->GetMessage(message, field),
+                           out);
+    default:  // float: protobuf's own rounding
+      return false;
+  }
+}
+
+// Fields in declaration order, as protobuf prints them; a message field,
+// oneof member or proto3 optional only when set, every other field always.
+// False for what only protobuf's printer renders (maps, bytes, floats,
+// well-known types, proto2, unknown enum numbers).
+bool AppendMessage(const Message& message, std::string* out) {
+  const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
+  if (descriptor->file()->syntax() != google::protobuf::FileDescriptor::SYNTAX_PROTO3 ||
+      descriptor->file()->package() == "google.protobuf") {
+    return false;
+  }
+  const Reflection* r = message.GetReflection();
+  out->push_back('{');
+  bool first = true;
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (field->is_map()) return false;
+    if (!field->is_repeated() && field->has_presence() && !r->HasField(message, field)) continue;
+    if (!first) out->push_back(',');
+    first = false;
+    out->push_back('"');
+    out->append(field->name());
+    out->append("\":");
+    if (!field->is_repeated()) {
+      if (!AppendValue(message, field, 0, out)) return false;
+      continue;
+    }
+    out->push_back('[');
+    const int size = r->FieldSize(message, field);
+    for (int k = 0; k < size; ++k) {
+      if (k > 0) out->push_back(',');
+      if (!AppendValue(message, field, k, out)) return false;
+    }
+    out->push_back(']');
+  }
+  out->push_back('}');
+  return true;
+}
+
 }  // namespace
 
-std::string ToJson(const google::protobuf::Message& message) { return Print(message, false); }
+void AppendJson(const google::protobuf::Message& message, std::string* out) {
+  const size_t start = out->size();
+  if (AppendMessage(message, out)) return;
+  out->resize(start);
+  out->append(Print(message, false));
+}
+
+std::string ToJson(const google::protobuf::Message& message) {
+  std::string out;
+  AppendJson(message, &out);
+  return out;
+}
+
+std::string ReferenceJson(const google::protobuf::Message& message) { return Print(message, false); }
 
 std::string ToPrettyJson(const google::protobuf::Message& message) { return Print(message, true); }
 

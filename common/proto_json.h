@@ -13,7 +13,16 @@ namespace ingest {
 
 // Canonical single-line JSON of `message`: original field names, every
 // primitive field printed (so records have a fixed shape), no whitespace.
+// Written by our own printer, byte for byte what protobuf's JSON printer
+// writes (a test compares them); it falls back to protobuf's for what it does
+// not render itself. Records are printed by the million: protobuf's generic
+// converter was most of the coordinator's merge time.
 std::string ToJson(const google::protobuf::Message& message);
+// ToJson appended to `out`, without a temporary.
+void AppendJson(const google::protobuf::Message& message, std::string* out);
+// The same JSON through protobuf's own printer: the reference ToJson is
+// tested against, and what it falls back to.
+std::string ReferenceJson(const google::protobuf::Message& message);
 // Indented form for files people read (manifest).
 std::string ToPrettyJson(const google::protobuf::Message& message);
 

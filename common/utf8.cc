@@ -1,10 +1,8 @@
 #include "common/utf8.h"
 
 namespace ingest {
-namespace {
 
-// Length of the well-formed sequence starting at text[i], or 0 if malformed.
-size_t SequenceLength(std::string_view text, size_t i) {
+size_t Utf8SequenceLength(std::string_view text, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
   unsigned char c = b(i);
   if (c < 0x80) return 1;
@@ -32,11 +30,9 @@ size_t SequenceLength(std::string_view text, size_t i) {
   return n;
 }
 
-}  // namespace
-
 bool IsValidUtf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
-    size_t n = SequenceLength(text, i);
+    size_t n = Utf8SequenceLength(text, i);
     if (n == 0) return false;
     i += n;
   }
@@ -56,7 +52,7 @@ std::string SanitizeUtf8(std::string_view text, size_t* replaced) {
   out.reserve(text.size());
   size_t count = 0;
   for (size_t i = 0; i < text.size();) {
-    size_t n = SequenceLength(text, i);
+    size_t n = Utf8SequenceLength(text, i);
     if (n == 0) {
       out.append("\xEF\xBF\xBD");
       ++count;

@@ -9,6 +9,10 @@ namespace ingest {
 
 inline bool IsUtf8Continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
+// Length of the well-formed sequence starting at text[i], or 0 if it is
+// malformed (overlong, a surrogate, beyond U+10FFFF, cut off).
+size_t Utf8SequenceLength(std::string_view text, size_t i);
+
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or >U+10FFFF).
 bool IsValidUtf8(std::string_view text);
 

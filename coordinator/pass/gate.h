@@ -16,10 +16,11 @@ namespace ingest {
 // (with their per-document indexes) for planning the pass.
 // FailedPrecondition names the upstream pass and what is wrong.
 //
-// `verified` (optional) holds scans this process made of artifacts it wrote
-// and read back. The file's sha256 is always recomputed; when it equals both
-// the manifest and a verified scan, the bytes are those already checked
-// against the contract and are not parsed again.
+// `verified` (optional) holds the indexes this process made of artifacts it
+// wrote, every record validated before it was written. The file's sha256 is
+// always recomputed; when it equals both the manifest and a verified index,
+// the bytes are those already checked against the contract and are not
+// parsed again.
 Result<std::map<Pass, ArtifactScan>> EvaluateGate(const Manifest& manifest, Pass pass,
                                                   const std::filesystem::path& job_dir,
                                                   const std::map<Pass, ArtifactScan>* verified = nullptr);

@@ -24,7 +24,7 @@ struct PassOutcome {
   std::vector<std::string> errors;  // "doc path: kind: message", capped
   // The job totals the artifact sets (PassInfo::totals).
   Metrics totals;
-  // The artifact as read back after commit, and its binary mirror.
+  // The artifact's index as written, and its binary mirror.
   ArtifactScan scan;
   RecordMirror mirror;
 };
@@ -82,8 +82,8 @@ class PassExecutor : public TaskHandler {
   Result<Task> BuildTask(size_t index) override;
   void OnResult(size_t index, TaskResult result) override;
 
-  // Writes, commits and re-validates the artifact. The journal stays: it
-  // is what the next job carries forward.
+  // Writes (validating every record) and commits the artifact. The journal
+  // stays: it is what the next job carries forward.
   Result<PassOutcome> Merge();
 
  private:
@@ -110,7 +110,9 @@ class PassExecutor : public TaskHandler {
   // and where its records are for the merge.
   void Apply(size_t index, const TaskResult& result, std::optional<JournalLocation> at);
   Result<RecordBatch> Records(size_t index) const;
-  // Adds a record to the artifact, its mirror and the totals.
+  // Adds a record to the artifact and the totals.
+  Status Write(const google::protobuf::Message& record, PassOutcome* outcome);
+  // Write, and the record to the mirror.
   Status Emit(const google::protobuf::Message& record, PassOutcome* outcome);
   Status MergeDocuments(PassOutcome* outcome);
   Status MergeGraph(PassOutcome* outcome);

@@ -4,65 +4,90 @@
 #include <unistd.h>
 
 #include "common/artifact.h"
-#include "common/atomic_file.h"
+#include "common/positional_io.h"
 
 namespace ingest {
+namespace {
+
+constexpr size_t kWriteBytes = 4 << 20;
+
+}  // namespace
+
+struct RecordMirror::File {
+  File(std::filesystem::path p, int f) : path(std::move(p)), fd(f) {}
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File() { ::close(fd); }
+  const std::filesystem::path path;
+  const int fd;
+};
 
 Status RecordMirror::Read(const std::string& source_id, RecordBatch* batch) const {
   auto it = index_.find(source_id);
   if (it == index_.end()) return Status::Ok();
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, path_.string());
   std::string bytes(it->second.size, '\0');
-  ssize_t n = ::pread(fd, bytes.data(), bytes.size(), static_cast<off_t>(it->second.offset));
-  ::close(fd);
-  if (n != static_cast<ssize_t>(bytes.size())) return DataLoss(path_.string() + ": short read");
-  RecordBatch records;
-  if (!records.ParseFromString(bytes)) return DataLoss(path_.string() + ": unreadable records of " + source_id);
-  batch->MergeFrom(records);
+  INGEST_ASSIGN_OR_RETURN(bool whole, ReadAt(file_->fd, &bytes, it->second.offset, file_->path));
+  if (!whole) return DataLoss(file_->path.string() + ": short read");
+  // Merging parses into `batch` directly: concatenated records are appended.
+  if (!batch->MergeFromString(bytes)) {
+    return DataLoss(file_->path.string() + ": unreadable records of " + source_id);
+  }
   return Status::Ok();
 }
 
-RecordMirrorWriter::RecordMirrorWriter(RecordMirror mirror) : mirror_(std::move(mirror)) {}
+RecordMirrorWriter::RecordMirrorWriter(RecordMirror mirror, Pass pass) : mirror_(std::move(mirror)), pass_(pass) {}
 
 Result<RecordMirrorWriter> RecordMirrorWriter::Open(const std::filesystem::path& path, Pass pass) {
-  // Truncate now; Finish writes the whole file.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(errno, path.string());
-  ::close(fd);
-  return RecordMirrorWriter(RecordMirror(path, pass));
+  RecordMirror mirror;
+  mirror.file_ = std::make_shared<const RecordMirror::File>(path, fd);
+  return RecordMirrorWriter(std::move(mirror), pass);
 }
 
-Status RecordMirrorWriter::Add(const std::string& source_id, const google::protobuf::Message& record) {
-  if (source_id != current_) INGEST_RETURN_IF_ERROR(Flush());
+void RecordMirrorWriter::SerializePending() {
+  if (BatchSize(pass_, pending_) == 0) return;
+  pending_.AppendToString(&buffer_);
+  pending_.Clear();
+}
+
+void RecordMirrorWriter::EndDocument() {
+  SerializePending();
+  const uint64_t end = written_ + buffer_.size();
+  if (end > start_) mirror_.index_[current_] = RecordMirror::Range{start_, end - start_};
+  start_ = end;
+}
+
+void RecordMirrorWriter::StartDocument(const std::string& source_id) {
+  if (source_id == current_) return;
+  EndDocument();
   current_ = source_id;
-  AddToBatch(mirror_.pass_, record, &batch_);
-  return Status::Ok();
 }
 
-Status RecordMirrorWriter::Flush() {
-  if (BatchSize(mirror_.pass_, batch_) == 0) return Status::Ok();
-  std::string bytes = batch_.SerializeAsString();
-  mirror_.index_[current_] = RecordMirror::Range{offset_, bytes.size()};
-  offset_ += bytes.size();
-  buffer_ += bytes;
-  batch_.Clear();
-  return buffer_.size() < (4 << 20) ? Status::Ok() : WriteBuffer();
-}
-
-Status RecordMirrorWriter::WriteBuffer() {
-  std::FILE* f = std::fopen(mirror_.path_.c_str(), "ab");
-  if (f == nullptr) return ErrnoStatus(errno, mirror_.path_.string());
-  bool ok = std::fwrite(buffer_.data(), 1, buffer_.size(), f) == buffer_.size();
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) return ErrnoStatus(errno, mirror_.path_.string());
+Status RecordMirrorWriter::WriteBufferIfFull(size_t limit) {
+  if (buffer_.size() < limit) return Status::Ok();
+  INGEST_RETURN_IF_ERROR(WriteAt(mirror_.file_->fd, buffer_, written_, mirror_.file_->path));
+  written_ += buffer_.size();
   buffer_.clear();
   return Status::Ok();
 }
 
+Status RecordMirrorWriter::Add(const std::string& source_id, const google::protobuf::Message& record) {
+  StartDocument(source_id);
+  AddToBatch(pass_, record, &pending_);
+  return WriteBufferIfFull(kWriteBytes);
+}
+
+Status RecordMirrorWriter::AddBatch(const std::string& source_id, const RecordBatch& batch) {
+  StartDocument(source_id);
+  SerializePending();
+  batch.AppendToString(&buffer_);
+  return WriteBufferIfFull(kWriteBytes);
+}
+
 Result<RecordMirror> RecordMirrorWriter::Finish() {
-  INGEST_RETURN_IF_ERROR(Flush());
-  INGEST_RETURN_IF_ERROR(WriteBuffer());
+  EndDocument();
+  INGEST_RETURN_IF_ERROR(WriteBufferIfFull(0));
   return std::move(mirror_);
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "common/status.h"
@@ -17,22 +18,22 @@ namespace ingest {
 // document, so that later passes of the same run read upstream records
 // without parsing JSON again (JSON parsing dominated the coordinator's time).
 // Only trusted within the run that wrote it: a resumed run reads the artifact.
+// One descriptor serves every read (positional reads, no open per task).
 class RecordMirror {
  public:
   RecordMirror() = default;
-  RecordMirror(std::filesystem::path path, Pass pass) : path_(std::move(path)), pass_(pass) {}
 
   // Merges the records of `source_id` ("" for corpus-wide records) into `batch`.
   Status Read(const std::string& source_id, RecordBatch* batch) const;
 
  private:
   friend class RecordMirrorWriter;
+  struct File;
   struct Range {
     uint64_t offset = 0;
     uint64_t size = 0;
   };
-  std::filesystem::path path_;
-  Pass pass_ = Pass::PASS_UNSPECIFIED;
+  std::shared_ptr<const File> file_;
   std::map<std::string, Range> index_;
 };
 
@@ -42,20 +43,29 @@ class RecordMirrorWriter {
  public:
   static Result<RecordMirrorWriter> Open(const std::filesystem::path& path, Pass pass);
   Status Add(const std::string& source_id, const google::protobuf::Message& record);
+  // Every record of `batch`, which holds only records of this pass, after
+  // those added before: serialized once, as concatenated RecordBatch bytes
+  // parse as their merge.
+  Status AddBatch(const std::string& source_id, const RecordBatch& batch);
   Result<RecordMirror> Finish();
 
  private:
-  explicit RecordMirrorWriter(RecordMirror mirror);
-  // Moves the current document's records to the buffer.
-  Status Flush();
-  // Appends the buffer to the file.
-  Status WriteBuffer();
+  RecordMirrorWriter(RecordMirror mirror, Pass pass);
+  // Serializes the records Add collected into the buffer.
+  void SerializePending();
+  // Records the current document's range (if it has records).
+  void EndDocument();
+  // Ends the current document's range when `source_id` starts another.
+  void StartDocument(const std::string& source_id);
+  Status WriteBufferIfFull(size_t limit);
 
   RecordMirror mirror_;
-  std::string current_;
-  RecordBatch batch_;
+  Pass pass_;
+  std::string current_;  // "" before the first document: an empty range is not recorded
+  RecordBatch pending_;
   std::string buffer_;
-  uint64_t offset_ = 0;
+  uint64_t written_ = 0;  // bytes in the file
+  uint64_t start_ = 0;    // of the current document's range
 };
 
 }  // namespace ingest

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/positional_io.h"
 #include "common/sha256.h"
 
 namespace ingest {
@@ -27,32 +28,6 @@ constexpr uint32_t kSyncEveryEntries = 64;
 constexpr auto kSyncEvery = std::chrono::milliseconds(250);
 
 std::string Check(std::string_view payload) { return Sha256Hex(payload).substr(0, kCheckBytes); }
-
-Status WriteAll(int fd, std::string_view bytes, uint64_t offset, const std::filesystem::path& path) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, path.string());
-    }
-    done += static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
-// False on a short read (end of file inside the range).
-Result<bool> ReadAll(int fd, std::string* bytes, uint64_t offset, const std::filesystem::path& path) {
-  size_t done = 0;
-  while (done < bytes->size()) {
-    ssize_t n = ::pread(fd, bytes->data() + done, bytes->size() - done, static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus(errno, path.string());
-    if (n == 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -110,19 +85,19 @@ Status TaskJournal::Recover() {
   if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, path_.string());
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   std::string magic(kMagic.size(), '\0');
-  INGEST_ASSIGN_OR_RETURN(bool whole, ReadAll(fd_, &magic, 0, path_));
+  INGEST_ASSIGN_OR_RETURN(bool whole, ReadAt(fd_, &magic, 0, path_));
   uint64_t good = 0;
   if (whole && magic == kMagic) {
     good = kMagic.size();
     while (good + kFrameHeader <= size) {
       std::string header(kFrameHeader, '\0');
-      INGEST_ASSIGN_OR_RETURN(bool complete, ReadAll(fd_, &header, good, path_));
+      INGEST_ASSIGN_OR_RETURN(bool complete, ReadAt(fd_, &header, good, path_));
       if (!complete) break;
       uint32_t length = 0;
       std::memcpy(&length, header.data(), 4);  // written little endian on the same host
       if (length > kMaxEntryBytes || good + kFrameHeader + length > size) break;
       std::string payload(length, '\0');
-      INGEST_ASSIGN_OR_RETURN(complete, ReadAll(fd_, &payload, good + kFrameHeader, path_));
+      INGEST_ASSIGN_OR_RETURN(complete, ReadAt(fd_, &payload, good + kFrameHeader, path_));
       JournalEntry entry;
       if (!complete || header.substr(4) != Check(payload) || !entry.ParseFromString(payload)) break;
       earlier_[entry.task_id()] = JournalLocation{good + kFrameHeader, length};
@@ -135,7 +110,7 @@ Status TaskJournal::Recover() {
   }
   if (good == 0) {
     // Empty, foreign or a torn magic: start over.
-    INGEST_RETURN_IF_ERROR(WriteAll(fd_, kMagic, 0, path_));
+    INGEST_RETURN_IF_ERROR(WriteAt(fd_, kMagic, 0, path_));
     good = kMagic.size();
   }
   if (good < size) {
@@ -163,7 +138,7 @@ Result<JournalLocation> TaskJournal::Append(const JournalEntry& entry) {
   std::memcpy(frame.data(), &length, 4);
   frame += Check(payload);
   frame += payload;
-  INGEST_RETURN_IF_ERROR(WriteAll(fd_, frame, end_, path_));
+  INGEST_RETURN_IF_ERROR(WriteAt(fd_, frame, end_, path_));
   JournalLocation at{end_ + kFrameHeader, length};
   end_ += frame.size();
   const auto now = std::chrono::steady_clock::now();
@@ -174,7 +149,7 @@ Result<JournalLocation> TaskJournal::Append(const JournalEntry& entry) {
 
 Result<JournalEntry> TaskJournal::Read(JournalLocation at) const {
   std::string frame(kFrameHeader + at.size, '\0');
-  INGEST_ASSIGN_OR_RETURN(bool complete, ReadAll(fd_, &frame, at.offset - kFrameHeader, path_));
+  INGEST_ASSIGN_OR_RETURN(bool complete, ReadAt(fd_, &frame, at.offset - kFrameHeader, path_));
   std::string_view payload = std::string_view(frame).substr(kFrameHeader);
   JournalEntry entry;
   if (!complete || frame.substr(4, kCheckBytes) != Check(payload) ||

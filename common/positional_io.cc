@@ -1,0 +1,34 @@
+#include "common/positional_io.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace ingest {
+
+Status WriteAt(int fd, std::string_view bytes, uint64_t offset, const std::filesystem::path& path) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, path.string());
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Result<bool> ReadAt(int fd, std::string* bytes, uint64_t offset, const std::filesystem::path& path) {
+  size_t done = 0;
+  while (done < bytes->size()) {
+    ssize_t n = ::pread(fd, bytes->data() + done, bytes->size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(errno, path.string());
+    if (n == 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace ingest
