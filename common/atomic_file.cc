@@ -1,6 +1,7 @@
 #include "common/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -128,6 +129,32 @@ Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std:
   ::close(fd);
   INGEST_RETURN_IF_ERROR(writer.Commit());
   return hash.HexDigest();
+}
+
+Result<std::string> LinkOrCopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to) {
+  INGEST_ASSIGN_OR_RETURN(std::string sha, Sha256File(from));
+  const std::filesystem::path temp = to.string() + ".link." + std::to_string(::getpid());
+  ::unlink(temp.c_str());  // left by a killed run of the same pid
+  if (::link(from.c_str(), temp.c_str()) != 0) {
+    if (errno == EXDEV || errno == EPERM || errno == EMLINK || errno == EOPNOTSUPP) return CopyFileAtomic(from, to);
+    return ErrnoStatus(errno, to.string());
+  }
+  if (::rename(temp.c_str(), to.c_str()) != 0) {
+    Status error = ErrnoStatus(errno, to.string());
+    ::unlink(temp.c_str());
+    return error;
+  }
+  INGEST_RETURN_IF_ERROR(SyncDirectory(to.parent_path()));
+  return sha;
+}
+
+Status UnshareFile(const std::filesystem::path& path, bool keep_content) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return errno == ENOENT ? Status::Ok() : ErrnoStatus(errno, path.string());
+  if (st.st_nlink <= 1) return Status::Ok();
+  if (keep_content) return CopyFileAtomic(path, path).status();
+  if (::unlink(path.c_str()) != 0) return ErrnoStatus(errno, path.string());
+  return SyncDirectory(path.parent_path());
 }
 
 }  // namespace ingest

@@ -48,6 +48,17 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
 // bytes copied, so the caller can check them against a record.
 Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Gives `to` the content of `from` by a hard link where the file system
+// allows it (nothing written), otherwise by CopyFileAtomic; returns the
+// sha256 of the content. For files that are replaced by rename, never
+// changed in place (artifacts), or unshared before they are (UnshareFile).
+Result<std::string> LinkOrCopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// Before `path` is changed in place: when it is one of several hard links,
+// replaces it by a copy of its own (or, without `keep_content`, removes it),
+// so the other names keep their bytes. Nothing happens to a missing file.
+Status UnshareFile(const std::filesystem::path& path, bool keep_content);
+
 // Reads a whole (small) file. NotFound / PermissionDenied name the path.
 Result<std::string> ReadFile(const std::filesystem::path& path);
 

@@ -57,6 +57,47 @@ Result<Manifest> LoadManifest(const std::filesystem::path& path) {
   return m;
 }
 
+Result<std::string> ReadManifestStatus(const std::filesystem::path& path) {
+  INGEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  const auto malformed = [&path](const std::string& what) { return InvalidArgument(path.string() + ": " + what); };
+  // Walks the text once, tracking nesting and strings, and stops at the
+  // value of the key "status" of the outermost object.
+  int depth = 0;
+  bool expect_key = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      const size_t start = i + 1;
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+      if (i >= text.size()) return malformed("unterminated string");
+      if (depth != 1 || !expect_key) continue;
+      expect_key = false;
+      if (std::string_view(text).substr(start, i - start) != "status") continue;
+      const size_t colon = text.find_first_not_of(" \t\r\n", i + 1);
+      if (colon == std::string::npos || text[colon] != ':') return malformed("expected ':' after \"status\"");
+      const size_t open = text.find_first_not_of(" \t\r\n", colon + 1);
+      const size_t close = open == std::string::npos ? open : text.find('"', open + 1);
+      if (open == std::string::npos || text[open] != '"' || close == std::string::npos) {
+        return malformed("\"status\" is not a string");
+      }
+      std::string status = text.substr(open + 1, close - open - 1);
+      if (status.find('\\') != std::string::npos) return malformed("\"status\" is not a plain string");
+      return status;
+    }
+    if (c == '{' || c == '[') {
+      ++depth;
+      if (depth == 1 && c == '{') expect_key = true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    } else if (c == ',' && depth == 1) {
+      expect_key = true;
+    }
+  }
+  return malformed("no \"status\"");
+}
+
 Status SaveManifest(const std::filesystem::path& path, const Manifest& manifest) {
   return WriteFileAtomic(path, ToPrettyJson(manifest));
 }

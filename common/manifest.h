@@ -42,6 +42,12 @@ Manifest NewManifest(const std::string& job_id, const std::string& env);
 // value are InvalidArgument naming the file; NotFound when it is missing.
 Result<Manifest> LoadManifest(const std::filesystem::path& path);
 
+// The job's top-level "status" alone, found without parsing the documents
+// (a manifest of a large corpus is megabytes, and retention asks every job).
+// InvalidArgument when the file is not a JSON object with a plain string
+// status.
+Result<std::string> ReadManifestStatus(const std::filesystem::path& path);
+
 // Writes the manifest atomically (temp file, fsync, rename, fsync of the dir).
 Status SaveManifest(const std::filesystem::path& path, const Manifest& manifest);
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/atomic_file.h"
 #include "common/positional_io.h"
 #include "common/sha256.h"
 
@@ -64,6 +65,9 @@ TaskJournal::~TaskJournal() {
 }
 
 Result<TaskJournal> TaskJournal::Open(const std::filesystem::path& path, bool fresh) {
+  // A journal carried forward is a hard link to the previous job's, which
+  // must keep its bytes.
+  INGEST_RETURN_IF_ERROR(UnshareFile(path, !fresh));
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | (fresh ? O_TRUNC : 0), 0644);
   if (fd < 0) return ErrnoStatus(errno, path.string());
   TaskJournal journal(path, fd);

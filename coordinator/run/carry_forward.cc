@@ -97,7 +97,7 @@ Result<bool> CarryForward::Carry(RunContext& ctx, Pass pass, PassRecord& record,
     INGEST_RETURN_IF_ERROR(writer.Add(cleanup));
     INGEST_ASSIGN_OR_RETURN(artifact, writer.Commit());
   } else {
-    INGEST_ASSIGN_OR_RETURN(std::string sha, CopyFileAtomic(from, to));
+    INGEST_ASSIGN_OR_RETURN(std::string sha, LinkOrCopyFileAtomic(from, to));
     if (sha != artifact.sha256()) {
       std::filesystem::remove(to);
       spdlog::warn("{} of job {} changed since it was recorded; pass {} runs", info.artifact,
@@ -105,12 +105,14 @@ Result<bool> CarryForward::Carry(RunContext& ctx, Pass pass, PassRecord& record,
       return false;
     }
   }
-  // The journal comes along: the next job carries its tasks forward from here.
+  // The journal comes along: the next job carries its tasks forward from
+  // here. A hard link, as the artifact: TaskJournal::Open unshares it before
+  // this job appends to it.
   const std::filesystem::path journal = "journal/pass" + info.letter + ".journal";
   std::error_code ec;
   std::filesystem::create_directories(ctx.job_dir / "journal", ec);
   if (std::filesystem::exists(previous_job_ / journal, ec)) {
-    INGEST_RETURN_IF_ERROR(CopyFileAtomic(previous_job_ / journal, ctx.job_dir / journal).status());
+    INGEST_RETURN_IF_ERROR(LinkOrCopyFileAtomic(previous_job_ / journal, ctx.job_dir / journal).status());
   }
   *record.add_artifacts() = artifact;
   *record.mutable_metrics() = before.metrics();

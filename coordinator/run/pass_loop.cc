@@ -14,27 +14,21 @@
 namespace ingest {
 
 Status PassLoop::Run(Fleet* shared_fleet) {
+  shared_fleet_ = shared_fleet;
   // Pages of http sources are fetched by the fleet: discovery settles once
   // it is up.
   if (ctx_.discovery.pending_pages.empty()) {
     INGEST_RETURN_IF_ERROR(Settle());
     if (ctx_.passes.empty()) return Status::Ok();
   }
-  if (shared_fleet != nullptr) {
-    INGEST_RETURN_IF_ERROR(RunOnFleet(*shared_fleet));
-  } else {
-    const RunOptions& options = ctx_.options;
-    INGEST_ASSIGN_OR_RETURN(std::unique_ptr<Fleet> fleet,
-                            Fleet::Start(ctx_.config.fleet, ctx_.config.retry,
-                                         {.bind = options.bind,
-                                          .local_workers = options.local_workers,
-                                          .local_worker_slots = options.local_worker_slots,
-                                          .local_keys_dir = ctx_.job_dir / ".work",
-                                          .view = ctx_.fleet_view}));
-    Status status = RunOnFleet(*fleet);
-    fleet.reset();  // the local workers drain before the outcome is recorded
-    INGEST_RETURN_IF_ERROR(status);
-  }
+  // Workers may connect while passes are copied; they are waited for only
+  // when a pass has tasks.
+  INGEST_RETURN_IF_ERROR(StartFleet());
+  Status status = RunPasses();
+  ReportFleetCounters();
+  own_fleet_.reset();  // the local workers drain before the outcome is recorded
+  fleet_ = nullptr;
+  INGEST_RETURN_IF_ERROR(status);
   std::error_code ec;
   // Mirrors are only valid within this run; spills of a failed pass go too.
   std::filesystem::remove_all(ctx_.job_dir / ".work", ec);
@@ -47,41 +41,68 @@ Status PassLoop::Settle() {
   return ctx_.SaveManifest();
 }
 
-Status PassLoop::RunOnFleet(Fleet& fleet) {
-  const FleetCounters before = fleet.counters();
+Status PassLoop::StartFleet() {
+  if (shared_fleet_ != nullptr) {
+    fleet_ = shared_fleet_;
+  } else {
+    const RunOptions& options = ctx_.options;
+    INGEST_ASSIGN_OR_RETURN(own_fleet_, Fleet::Start(ctx_.config.fleet, ctx_.config.retry,
+                                                     {.bind = options.bind,
+                                                      .local_workers = options.local_workers,
+                                                      .local_worker_slots = options.local_worker_slots,
+                                                      .local_keys_dir = ctx_.job_dir / ".work",
+                                                      .view = ctx_.fleet_view}));
+    fleet_ = own_fleet_.get();
+  }
+  counters_before_ = fleet_->counters();
+  return Status::Ok();
+}
+
+Result<Fleet*> PassLoop::ReadyFleet() {
+  if (fleet_ready_) return fleet_;
   const uint32_t wanted = std::max<uint32_t>(ctx_.config.fleet.min_workers, ctx_.options.local_workers > 0 ? 1 : 0);
   RunControl& control = *ctx_.control;
-  INGEST_RETURN_IF_ERROR(fleet.WaitForWorkers(wanted, std::chrono::seconds(ctx_.config.fleet.wait_for_workers_s),
-                                              [&control] { return control.cancel_requested(); }));
+  INGEST_RETURN_IF_ERROR(fleet_->WaitForWorkers(wanted, std::chrono::seconds(ctx_.config.fleet.wait_for_workers_s),
+                                                [&control] { return control.cancel_requested(); }));
+  fleet_ready_ = true;
+  return fleet_;
+}
+
+Status PassLoop::RunPasses() {
   if (!ctx_.discovery.pending_pages.empty()) {
-    INGEST_RETURN_IF_ERROR(SourceScan(ctx_).FetchPages(fleet));
+    INGEST_ASSIGN_OR_RETURN(Fleet * fleet, ReadyFleet());
+    INGEST_RETURN_IF_ERROR(SourceScan(ctx_).FetchPages(*fleet));
     INGEST_RETURN_IF_ERROR(Settle());
   }
   Status cancelled;
   for (Pass pass : ctx_.passes) {
-    if (control.cancel_requested()) {
+    if (ctx_.control->cancel_requested()) {
       cancelled = Cancelled("cancelled before pass " + PassLetter(pass));
       break;
     }
-    Status status = RunPass(fleet, pass);
+    Status status = RunPass(pass);
     if (status.code() == StatusCode::kCancelled) cancelled = status;
     if (!status.ok()) break;  // the gate of every later pass would stay closed
   }
-  const FleetCounters after = fleet.counters();
-  if (const uint64_t dropped = after.dropped_frames - before.dropped_frames; dropped > 0) {
+  return fleet_error_.ok() ? cancelled : fleet_error_;
+}
+
+void PassLoop::ReportFleetCounters() {
+  if (fleet_ == nullptr) return;
+  const FleetCounters after = fleet_->counters();
+  if (const uint64_t dropped = after.dropped_frames - counters_before_.dropped_frames; dropped > 0) {
     if (ctx_.metrics != nullptr) ctx_.metrics->FramesDropped(dropped);
     LogEvent(spdlog::level::warn, {.status = "dropped_frames", .count = dropped},
              "fleet: dropped " + std::to_string(dropped) +
                  " frames that did not parse, came from unknown peers or spoke another protocol version");
   }
-  if (const uint64_t refused = after.refused_handshakes - before.refused_handshakes; refused > 0) {
+  if (const uint64_t refused = after.refused_handshakes - counters_before_.refused_handshakes; refused > 0) {
     LogEvent(spdlog::level::warn, {.status = "refused_workers", .count = refused},
              "fleet: refused " + std::to_string(refused) + " CURVE handshakes of workers whose key is not authorized");
   }
-  return cancelled;
 }
 
-Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
+Status PassLoop::RunPass(Pass pass) {
   const PassInfo& info = Describe(pass);
   const std::string& letter = info.letter;
   ScopedLogPass log_pass(letter);
@@ -131,6 +152,14 @@ Status PassLoop::RunPass(Fleet& fleet, Pass pass) {
                  record.carried_from() + " (" + std::to_string(record.artifacts(0).records()) + " records)");
     return ctx_.SaveManifest();
   }
+  // Only now is there work for the fleet: a run whose passes are all copied
+  // never waits for workers.
+  Result<Fleet*> ready = ReadyFleet();
+  if (!ready.ok()) {
+    fleet_error_ = ready.status();  // fails the run, not the pass
+    return fleet_error_;
+  }
+  Fleet& fleet = **ready;
   Result<std::map<Pass, ArtifactScan>> gate = EvaluateGate(ctx_.manifest, pass, ctx_.job_dir, &ctx_.verified);
   if (!gate.ok()) return fail(gate.status());
   record.set_status(kPassRunning);

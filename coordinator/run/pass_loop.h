@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 
 #include "common/status.h"
@@ -11,10 +12,11 @@
 namespace ingest {
 
 // The pass loop: settles discovery (committing it and finding the job to
-// carry forward from), brings up the fleet when there is work for it,
-// fetches the pages of due http sources, then takes each pass in order: a
-// pass whose inputs are unchanged is copied from the previous job, any other
-// passes its gate, is planned, dispatched and merged. The first pass that
+// carry forward from), fetches the pages of due http sources, then takes
+// each pass in order: a pass whose inputs are unchanged is copied from the
+// previous job, any other passes its gate, is planned, dispatched and
+// merged. The fleet's workers are waited for at the first pass or page that
+// needs them, so a run with nothing to execute does not wait for workers. The first pass that
 // fails ends the loop (every later gate would stay closed).
 //
 // Reads: passes, options, config, store, manifest, discovery.
@@ -26,7 +28,7 @@ class PassLoop {
   PassLoop(RunContext& ctx, RetentionStage& retention) : ctx_(ctx), retention_(retention) {}
 
   // With `shared_fleet` (the serve daemon's) the run uses it; otherwise it
-  // brings up its own, and only when it has work. A non-ok status fails the
+  // brings up its own, and only when it has passes to take. A non-ok status fails the
   // run: discovery could not be made durable, or the fleet could not come
   // up or had no workers. A pass that fails is recorded (pass_failed) and
   // the loop still returns ok.
@@ -35,14 +37,27 @@ class PassLoop {
  private:
   // Makes discovery durable and finds the previous job.
   Status Settle();
-  Status RunOnFleet(Fleet& fleet);
-  // Runs one pass behind its gate; a non-ok status has been recorded as the
-  // pass's failure.
-  Status RunPass(Fleet& fleet, Pass pass);
+  // Takes the shared fleet, or brings up this run's own (listening, local
+  // workers started).
+  Status StartFleet();
+  // The fleet once its workers are ready, waited for on the first call.
+  Result<Fleet*> ReadyFleet();
+  Status RunPasses();
+  // Runs one pass behind its gate; a non-ok status other than the fleet's
+  // has been recorded as the pass's failure.
+  Status RunPass(Pass pass);
+  // Logs the frames the fleet dropped and the handshakes it refused.
+  void ReportFleetCounters();
 
   RunContext& ctx_;
   RetentionStage& retention_;
   std::optional<CarryForward> carry_;
+  Fleet* shared_fleet_ = nullptr;
+  std::unique_ptr<Fleet> own_fleet_;
+  Fleet* fleet_ = nullptr;  // from StartFleet
+  bool fleet_ready_ = false;
+  FleetCounters counters_before_;
+  Status fleet_error_;  // it could not come up or had no workers
 };
 
 }  // namespace ingest

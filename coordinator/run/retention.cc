@@ -91,11 +91,13 @@ Result<std::vector<std::filesystem::path>> StaleJobs(const std::filesystem::path
   const auto max_age = std::chrono::hours(24) * retention.delete_after_days;
   for (const std::string& job : jobs) {
     if (job == current_job) continue;
-    Result<Manifest> manifest = LoadManifest(env_dir / job / kManifestFileName);
-    bool completed = manifest.ok() && manifest->status() == kJobCompleted;
-    if (completed && kept_completed < retention.keep_last_jobs) {
-      ++kept_completed;
-      continue;
+    // One of the last completed jobs is kept whatever its age.
+    if (kept_completed < retention.keep_last_jobs) {
+      Result<std::string> status = ReadManifestStatus(env_dir / job / kManifestFileName);
+      if (status.ok() && *status == kJobCompleted) {
+        ++kept_completed;
+        continue;
+      }
     }
     if (now - JobTime(job) <= max_age) continue;
     stale.push_back(env_dir / job);

@@ -1,5 +1,6 @@
 #include "common/atomic_file.h"
 
+#include "common/sha256.h"
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -61,6 +62,44 @@ TEST(AtomicFileTest, ReadOnlyDirectoryIsPermissionDenied) {
   std::filesystem::permissions(dir.path() / "ro",
                                std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
   EXPECT_EQ(WriteFileAtomic(dir.path() / "ro/file", "x").code(), StatusCode::kPermissionDenied);
+}
+
+uint64_t Links(const std::filesystem::path& path) { return std::filesystem::hard_link_count(path); }
+
+TEST(AtomicFileTest, LinkOrCopyGivesTheContentWithoutWritingIt) {
+  TempDir dir;
+  const auto from = dir.path() / "passC_chunks.json";
+  ASSERT_OK(WriteFileAtomic(from, "records"));
+  std::filesystem::create_directory(dir.path() / "next");
+  const auto to = dir.path() / "next" / "passC_chunks.json";
+  Result<std::string> sha = LinkOrCopyFileAtomic(from, to);
+  ASSERT_OK(sha);
+  EXPECT_EQ(*sha, Sha256Hex("records"));
+  EXPECT_EQ(ReadAll(to), "records");
+  EXPECT_EQ(Links(to), 2u);  // a link, not a copy
+  // Replacing one name by rename leaves the other's bytes.
+  ASSERT_OK(WriteFileAtomic(to, "rewritten"));
+  EXPECT_EQ(ReadAll(from), "records");
+  EXPECT_EQ(Links(from), 1u);
+  EXPECT_EQ(LinkOrCopyFileAtomic(dir.path() / "missing", to).status().code(), StatusCode::kNotFound);
+}
+
+TEST(AtomicFileTest, UnshareGivesALinkedFileItsOwnBytes) {
+  TempDir dir;
+  const auto a = dir.path() / "a.journal";
+  const auto b = dir.path() / "b.journal";
+  ASSERT_OK(WriteFileAtomic(a, "entries"));
+  ASSERT_OK(LinkOrCopyFileAtomic(a, b));
+  ASSERT_OK(UnshareFile(b, /*keep_content=*/true));
+  EXPECT_EQ(Links(a), 1u);
+  EXPECT_EQ(Links(b), 1u);
+  EXPECT_EQ(ReadAll(b), "entries");
+  ASSERT_OK(LinkOrCopyFileAtomic(a, b));
+  ASSERT_OK(UnshareFile(b, /*keep_content=*/false));
+  EXPECT_FALSE(std::filesystem::exists(b));
+  EXPECT_EQ(ReadAll(a), "entries");
+  ASSERT_OK(UnshareFile(b, true));  // missing: nothing to do
+  ASSERT_OK(UnshareFile(a, true));  // one link: left as it is
 }
 
 }  // namespace

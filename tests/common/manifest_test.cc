@@ -30,6 +30,36 @@ Manifest SampleManifest() {
   return m;
 }
 
+TEST(ManifestTest, StatusIsReadWithoutParsingTheDocuments) {
+  TempDir dir;
+  Manifest m = SampleManifest();
+  // Nested "status" keys and quotes, braces and commas inside strings come
+  // before the job's own status.
+  DocumentRecord& doc = (*m.mutable_documents())["doc_2"];
+  doc.set_path(R"(odd "status": "completed", {[ \ name.md)");
+  doc.set_status(kDocProcessed);
+  for (const char* status : {kJobRunning, kJobCompleted, kJobPartial}) {
+    m.set_status(status);
+    ASSERT_OK(SaveManifest(dir.path() / "manifest.json", m));
+    Result<std::string> read = ReadManifestStatus(dir.path() / "manifest.json");
+    ASSERT_OK(read);
+    EXPECT_EQ(*read, status);
+  }
+}
+
+TEST(ManifestTest, StatusOfAMalformedManifestIsAnErrorNamingTheFile) {
+  TempDir dir;
+  const auto path = dir.path() / "manifest.json";
+  for (const char* text : {"", "{\"job_id\": \"x\"}", "{\"status\": 3}", "{\"status\"", "{\"a\": \"unterminated",
+                           "[{\"status\": \"completed\"}]", "{\"nested\": {\"status\": \"completed\"}}"}) {
+    ASSERT_OK(WriteFileAtomic(path, text));
+    Result<std::string> read = ReadManifestStatus(path);
+    EXPECT_FALSE(read.ok()) << text;
+    EXPECT_THAT(read.status().message(), HasSubstr("manifest.json")) << text;
+  }
+  EXPECT_EQ(ReadManifestStatus(dir.path() / "missing.json").status().code(), StatusCode::kNotFound);
+}
+
 TEST(ManifestTest, RoundTripsThroughTheFile) {
   TempDir dir;
   Manifest m = SampleManifest();

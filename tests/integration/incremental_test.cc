@@ -152,6 +152,8 @@ TEST_F(IncrementalTest, AuditEventsAreWrittenOnSuccessAndOnFailure) {
   EXPECT_THAT(AuditEvents(), ::testing::ElementsAre("ingestion_completed"));
   WriteConfig(1, 1);
   keep_config_ = true;
+  // A change, so there are tasks to run: a run with none needs no workers.
+  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nchanged\n";
   RunOutcome no_fleet = Run({}, 0);  // nobody to run the tasks: exit 1
   EXPECT_EQ(no_fleet.exit_code, 1);
   EXPECT_THAT(AuditEvents(), ::testing::ElementsAre("ingestion_completed", "ingestion_failed"));

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "common/atomic_file.h"
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -102,6 +103,27 @@ TEST_F(TaskJournalTest, AFileWithoutTheJournalHeaderIsStartedOver) {
   EXPECT_EQ(journal->earlier_entries(), 0u);
   EXPECT_GT(journal->discarded_bytes(), 0u);
   ASSERT_OK(journal->Append(Entry("t0", "fresh")));
+}
+
+// A carried-forward journal is a hard link to the previous job's.
+TEST_F(TaskJournalTest, AppendsToALinkedJournalLeaveTheOtherJobsCopyAsItWas) {
+  WriteEntries(2);
+  const auto previous = dir_.path() / "previous.journal";
+  ASSERT_OK(LinkOrCopyFileAtomic(path_, previous));
+  const std::string before = testing::ReadAll(previous);
+  {
+    Result<TaskJournal> journal = TaskJournal::Open(path_);
+    ASSERT_OK(journal);
+    EXPECT_EQ(journal->earlier_entries(), 2u);
+    ASSERT_OK(journal->Append(Entry("t9", "new")));
+  }
+  EXPECT_EQ(testing::ReadAll(previous), before);
+  ASSERT_OK(LinkOrCopyFileAtomic(previous, path_));
+  ASSERT_OK(TaskJournal::Open(path_, /*fresh=*/true));
+  EXPECT_EQ(testing::ReadAll(previous), before);
+  Result<TaskJournal> old = TaskJournal::OpenReadOnly(previous);
+  ASSERT_OK(old);
+  EXPECT_EQ(old->earlier_entries(), 2u);
 }
 
 TEST_F(TaskJournalTest, RemoveDeletesTheFile) {
