@@ -256,6 +256,10 @@ class WorkerLoop {
             queue_.Push(std::move(*envelope->mutable_task()));
           }
           break;
+        case Envelope::kAnnounce:
+          spdlog::info("worker {}: the coordinator does not know this worker; announcing it again", options_.id);
+          SendReady();
+          break;
         case Envelope::kReject:
           spdlog::error("worker {}: rejected by the coordinator: {}", options_.id, envelope->reject().reason());
           rejected_ = true;

@@ -134,9 +134,14 @@ void Broker::HandleEnvelope(const WorkerId& id, Envelope envelope, const zmq::me
     dispatcher_.AdmitWorker(id, envelope.ready().slots());
   }
   if (it == peers_.end()) {
-    // Not introduced by READY: nothing from it is trusted.
+    // Not introduced by READY: nothing from it is trusted, but a worker of
+    // a coordinator that restarted is asked to introduce itself (the answer
+    // is one small frame to the sender, so a flood gains nothing).
     ++dropped_frames_;
-    spdlog::warn("dropped a frame from unknown peer '{}' (no READY)", id.value);
+    spdlog::warn("dropped a frame from unknown peer '{}' (no READY); asked it to announce itself", id.value);
+    Envelope announce;
+    announce.mutable_announce();
+    SendTo(id, announce);
     return;
   }
   it->second.last_seen = clock_.Now();

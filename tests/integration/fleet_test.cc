@@ -158,6 +158,9 @@ TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkers
   EXPECT_FALSE(std::filesystem::exists(job / "passC_chunks.json.tmp.99999"));
   EXPECT_THAT(Err("resumed"), HasSubstr("worker first joined"));
   EXPECT_THAT(Err("resumed"), HasSubstr("worker second joined"));
+  // Asked at their first frame, not found again after three silent heartbeats.
+  EXPECT_THAT(Err("first"), HasSubstr("the coordinator does not know this worker; announcing it again"));
+  EXPECT_THAT(Err("second"), HasSubstr("the coordinator does not know this worker; announcing it again"));
   EXPECT_EQ(Artifacts(job), expected);
   StopWorker(*first, "first");
   StopWorker(*second, "second");
