@@ -161,11 +161,11 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
       }
     }
     if (carried) {
-      Result<JournalEntry> entry = previous->Read(*carried);
-      if (!entry.ok() || entry->task_digest() != digests_[i] || entry->result().has_error()) continue;
-      // Copied: every job's journal holds all of its results.
+      Result<TaskJournal::Framed> entry = previous->ReadFramed(*carried);
+      if (!entry.ok() || entry->entry.task_digest() != digests_[i] || entry->entry.result().has_error()) continue;
+      // Copied as it is stored: every job's journal holds all of its results.
       INGEST_ASSIGN_OR_RETURN(JournalLocation at, journal_->Append(*entry));
-      Apply(i, entry->result(), at);
+      Apply(i, entry->entry.result(), at);
       ++reused.carried;
     }
   }
@@ -188,6 +188,9 @@ std::vector<size_t> PassExecutor::DispatchOrder() const {
 
 Result<Task> PassExecutor::BuildTask(size_t index) {
   INGEST_ASSIGN_OR_RETURN(Task task, PlanTask(index));
+  for (Pass upstream : info_.task_inputs) {
+    INGEST_RETURN_IF_ERROR(ReadUpstream(upstream, task.document().source_id(), task.mutable_inputs()));
+  }
   // A pass that reads an http page gets its body with the task, read only
   // now that it is sent.
   if (info_.reads_document && task.document().root().empty()) {
@@ -217,9 +220,6 @@ Result<Task> PassExecutor::PlanTask(size_t index) {
   ref->set_path(doc->second.path());
   ref->set_checksum(doc->second.checksum());
   if (source->second->kind != "http") ref->set_root(source->second->root.string());
-  for (Pass upstream : info_.task_inputs) {
-    INGEST_RETURN_IF_ERROR(ReadUpstream(upstream, planned.source_id, task.mutable_inputs()));
-  }
   switch (info_.params) {
     case Task::kSplit:
       task.mutable_split()->set_split_threshold_mb(config_.passes.split_threshold_mb);
@@ -245,8 +245,27 @@ Result<Task> PassExecutor::PlanTask(size_t index) {
     default:
       break;
   }
-  digests_[index] = TaskDigest(task);
+  INGEST_ASSIGN_OR_RETURN(std::string inputs, InputsDigest(planned.source_id));
+  digests_[index] = TaskDigest(task, inputs);
   return task;
+}
+
+Result<std::string> PassExecutor::InputsDigest(const std::string& source_id) const {
+  std::string digests;
+  for (Pass upstream : info_.task_inputs) {
+    std::string bytes;
+    if (auto mirror = mirrors_.find(upstream); mirror != mirrors_.end()) {
+      INGEST_ASSIGN_OR_RETURN(bytes, mirror->second.Bytes(source_id));
+    } else {
+      // Read back from the artifact: the same records serialize to the same
+      // bytes as the mirror holds.
+      RecordBatch batch;
+      INGEST_RETURN_IF_ERROR(ReadUpstream(upstream, source_id, &batch));
+      bytes = batch.SerializeAsString();
+    }
+    digests += PassLetter(upstream) + ":" + Sha256Hex(bytes) + "\n";
+  }
+  return digests;
 }
 
 void PassExecutor::OnResult(size_t index, TaskResult result) {

@@ -96,9 +96,12 @@ class PassExecutor : public TaskHandler {
   };
 
   void AddTask(const std::string& source_id, uint32_t part = 0);
-  // The task as BuildTask sends it, without an http page's body (its
-  // checksum stands for it), and its digest: enough to decide reuse.
+  // The task as BuildTask sends it, without its upstream records or an http
+  // page's body (their digests and the page's checksum stand for them), and
+  // its digest: enough to decide reuse.
   Result<Task> PlanTask(size_t index);
+  // Digests of the upstream records a task of `source_id` is given.
+  Result<std::string> InputsDigest(const std::string& source_id) const;
   // Documents with records in the planning pass's artifact (the manifest's
   // for pass A) that have not failed, in source_id order.
   std::vector<std::string> PlannableDocuments() const;

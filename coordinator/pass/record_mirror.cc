@@ -22,12 +22,17 @@ struct RecordMirror::File {
   const int fd;
 };
 
-Status RecordMirror::Read(const std::string& source_id, RecordBatch* batch) const {
+Result<std::string> RecordMirror::Bytes(const std::string& source_id) const {
   auto it = index_.find(source_id);
-  if (it == index_.end()) return Status::Ok();
+  if (it == index_.end()) return std::string();
   std::string bytes(it->second.size, '\0');
   INGEST_ASSIGN_OR_RETURN(bool whole, ReadAt(file_->fd, &bytes, it->second.offset, file_->path));
   if (!whole) return DataLoss(file_->path.string() + ": short read");
+  return bytes;
+}
+
+Status RecordMirror::Read(const std::string& source_id, RecordBatch* batch) const {
+  INGEST_ASSIGN_OR_RETURN(std::string bytes, Bytes(source_id));
   // Merging parses into `batch` directly: concatenated records are appended.
   if (!batch->MergeFromString(bytes)) {
     return DataLoss(file_->path.string() + ": unreadable records of " + source_id);

@@ -25,6 +25,10 @@ class RecordMirror {
 
   // Merges the records of `source_id` ("" for corpus-wide records) into `batch`.
   Status Read(const std::string& source_id, RecordBatch* batch) const;
+  // The same records as serialized bytes (those of one RecordBatch: a pass's
+  // records are one repeated field, so the concatenation the writer makes is
+  // that batch's serialization); empty when the document has none.
+  Result<std::string> Bytes(const std::string& source_id) const;
 
  private:
   friend class RecordMirrorWriter;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "common/atomic_file.h"
 #include "common/positional_io.h"
@@ -28,21 +29,59 @@ constexpr uint32_t kMaxEntryBytes = 1u << 30;
 constexpr uint32_t kSyncEveryEntries = 64;
 constexpr auto kSyncEvery = std::chrono::milliseconds(250);
 
+constexpr size_t kRecoverBlock = 1 << 20;
+
 std::string Check(std::string_view payload) { return Sha256Hex(payload).substr(0, kCheckBytes); }
+
+// The task id of a serialized JournalEntry, read from its first field
+// (task_id is field 1, and protobuf writes fields in number order) without
+// parsing the result: the index of a journal needs nothing else. Parses the
+// whole entry when the first field is something else (an empty task id).
+std::optional<std::string> EntryTaskId(std::string_view payload) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(payload.data()),
+                                            static_cast<int>(payload.size()));
+  constexpr uint32_t kTaskIdTag = (JournalEntry::kTaskIdFieldNumber << 3) | 2;  // length-delimited
+  std::string id;
+  uint32_t length = 0;
+  if (in.ReadTag() == kTaskIdTag && in.ReadVarint32(&length) && in.ReadString(&id, static_cast<int>(length))) {
+    return id;
+  }
+  JournalEntry entry;
+  if (!entry.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return std::nullopt;
+  return entry.task_id();
+}
+
+// The frame of `payload` with its length and checksum in front.
+std::string Frame(std::string_view payload) {
+  const auto length = static_cast<uint32_t>(payload.size());
+  std::string frame(4, '\0');
+  std::memcpy(frame.data(), &length, 4);
+  frame.reserve(kFrameHeader + payload.size());
+  frame += Check(payload);
+  frame += payload;
+  return frame;
+}
 
 }  // namespace
 
-std::string TaskDigest(const Task& task) {
-  Task copy = task;
-  copy.clear_attempt();
+std::string TaskDigest(const Task& task, std::string_view inputs) {
+  // A planned task has attempt 0; a copy (the task may carry thousands of
+  // upstream records) only for one that was retried.
+  std::optional<Task> copy;
+  if (task.attempt() != 0) {
+    copy.emplace(task);
+    copy->clear_attempt();
+  }
   // Another release may compute other results from the same task.
   std::string bytes = "ingestfleet " INGEST_VERSION "\n";
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
-    copy.SerializeToCodedStream(&coded);
+    (copy ? *copy : task).SerializeToCodedStream(&coded);
   }
+  bytes += "\ninputs ";
+  bytes += inputs;
   return Sha256Hex(bytes);
 }
 
@@ -93,18 +132,33 @@ Status TaskJournal::Recover() {
   uint64_t good = 0;
   if (whole && magic == kMagic) {
     good = kMagic.size();
+    // Read in large blocks, not a read per entry: a journal holds one entry
+    // per task, tens of thousands of them.
+    std::string block;
+    uint64_t block_start = good;
+    // `bytes` from `offset`, empty when the file ends first.
+    const auto view = [&](uint64_t offset, size_t bytes) -> Result<std::string_view> {
+      if (offset < block_start || offset + bytes > block_start + block.size()) {
+        block_start = offset;
+        block.resize(std::min<uint64_t>(std::max(bytes, kRecoverBlock), size - offset));
+        INGEST_ASSIGN_OR_RETURN(bool complete, ReadAt(fd_, &block, offset, path_));
+        if (!complete || block.size() < bytes) return std::string_view();
+      }
+      return std::string_view(block).substr(offset - block_start, bytes);
+    };
     while (good + kFrameHeader <= size) {
-      std::string header(kFrameHeader, '\0');
-      INGEST_ASSIGN_OR_RETURN(bool complete, ReadAt(fd_, &header, good, path_));
-      if (!complete) break;
+      INGEST_ASSIGN_OR_RETURN(std::string_view header, view(good, kFrameHeader));
+      if (header.empty()) break;
       uint32_t length = 0;
       std::memcpy(&length, header.data(), 4);  // written little endian on the same host
       if (length > kMaxEntryBytes || good + kFrameHeader + length > size) break;
-      std::string payload(length, '\0');
-      INGEST_ASSIGN_OR_RETURN(complete, ReadAt(fd_, &payload, good + kFrameHeader, path_));
-      JournalEntry entry;
-      if (!complete || header.substr(4) != Check(payload) || !entry.ParseFromString(payload)) break;
-      earlier_[entry.task_id()] = JournalLocation{good + kFrameHeader, length};
+      INGEST_ASSIGN_OR_RETURN(std::string_view frame, view(good, kFrameHeader + length));
+      if (frame.size() != kFrameHeader + length) break;
+      const std::string_view payload = frame.substr(kFrameHeader);
+      if (frame.substr(4, kCheckBytes) != Check(payload)) break;
+      std::optional<std::string> task_id = EntryTaskId(payload);
+      if (!task_id) break;
+      earlier_[std::move(*task_id)] = JournalLocation{good + kFrameHeader, length};
       good += kFrameHeader + length;
     }
   }
@@ -132,18 +186,19 @@ std::optional<JournalLocation> TaskJournal::Earlier(const std::string& task_id) 
 }
 
 Result<JournalLocation> TaskJournal::Append(const JournalEntry& entry) {
-  if (read_only_) return FailedPrecondition(path_.string() + ": opened read-only");
   std::string payload = entry.SerializeAsString();
   if (payload.size() > kMaxEntryBytes) {
     return ResourceExhausted(path_.string() + ": result of " + entry.task_id() + " is over 1 GiB");
   }
-  const auto length = static_cast<uint32_t>(payload.size());
-  std::string frame(4, '\0');
-  std::memcpy(frame.data(), &length, 4);
-  frame += Check(payload);
-  frame += payload;
+  return AppendFrame(Frame(payload));
+}
+
+Result<JournalLocation> TaskJournal::Append(const Framed& framed) { return AppendFrame(framed.frame); }
+
+Result<JournalLocation> TaskJournal::AppendFrame(std::string_view frame) {
+  if (read_only_) return FailedPrecondition(path_.string() + ": opened read-only");
   INGEST_RETURN_IF_ERROR(WriteAt(fd_, frame, end_, path_));
-  JournalLocation at{end_ + kFrameHeader, length};
+  JournalLocation at{end_ + kFrameHeader, static_cast<uint32_t>(frame.size() - kFrameHeader)};
   end_ += frame.size();
   const auto now = std::chrono::steady_clock::now();
   if (unsynced_++ == 0) first_unsynced_ = now;
@@ -152,15 +207,21 @@ Result<JournalLocation> TaskJournal::Append(const JournalEntry& entry) {
 }
 
 Result<JournalEntry> TaskJournal::Read(JournalLocation at) const {
-  std::string frame(kFrameHeader + at.size, '\0');
-  INGEST_ASSIGN_OR_RETURN(bool complete, ReadAt(fd_, &frame, at.offset - kFrameHeader, path_));
-  std::string_view payload = std::string_view(frame).substr(kFrameHeader);
-  JournalEntry entry;
+  INGEST_ASSIGN_OR_RETURN(Framed framed, ReadFramed(at));
+  return std::move(framed.entry);
+}
+
+Result<TaskJournal::Framed> TaskJournal::ReadFramed(JournalLocation at) const {
+  Framed framed;
+  framed.frame.resize(kFrameHeader + at.size);
+  INGEST_ASSIGN_OR_RETURN(bool complete, ReadAt(fd_, &framed.frame, at.offset - kFrameHeader, path_));
+  const std::string_view frame = framed.frame;
+  const std::string_view payload = frame.substr(kFrameHeader);
   if (!complete || frame.substr(4, kCheckBytes) != Check(payload) ||
-      !entry.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+      !framed.entry.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return DataLoss(path_.string() + ": entry at offset " + std::to_string(at.offset) + " is damaged");
   }
-  return entry;
+  return framed;
 }
 
 Status TaskJournal::Sync() {

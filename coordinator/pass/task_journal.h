@@ -45,9 +45,19 @@ class TaskJournal {
   // Bytes of a torn or damaged tail that Open cut off.
   uint64_t discarded_bytes() const { return discarded_bytes_; }
 
+  // An entry with the bytes it is stored as, so that a result carried from
+  // one job's journal to the next is written as it is, not serialized and
+  // checksummed again.
+  struct Framed {
+    JournalEntry entry;
+    std::string frame;
+  };
+
   Result<JournalLocation> Append(const JournalEntry& entry);
+  Result<JournalLocation> Append(const Framed& framed);
   // DataLoss when the bytes no longer match their checksum.
   Result<JournalEntry> Read(JournalLocation at) const;
+  Result<Framed> ReadFramed(JournalLocation at) const;
   // Makes every appended entry durable.
   Status Sync();
   // Closes and deletes the file.
@@ -59,6 +69,8 @@ class TaskJournal {
   TaskJournal(std::filesystem::path path, int fd);
   // Indexes the entries on disk and truncates what follows the last good one.
   Status Recover();
+  // Writes one whole frame at the end, fsyncing in batches.
+  Result<JournalLocation> AppendFrame(std::string_view frame);
 
   std::filesystem::path path_;
   int fd_ = -1;
@@ -71,6 +83,9 @@ class TaskJournal {
 };
 
 // The digest a journal entry carries for `task` (its attempt number aside).
-std::string TaskDigest(const Task& task);
+// `inputs` stands for the upstream records the task is given when they are
+// not in `task` itself: a digest of their serialized bytes, so that deciding
+// whether a result can be reused reads those bytes but never parses them.
+std::string TaskDigest(const Task& task, std::string_view inputs = {});
 
 }  // namespace ingest

@@ -74,6 +74,27 @@ TEST_F(IncrementalTest, ANoChangeRerunProcessesNothingAndYieldsTheSameArtifacts)
   EXPECT_EQ(Artifacts(second.job_dir()), Artifacts(first.job_dir()));
 }
 
+// A resumed run reads upstream records back from the artifacts, while the
+// interrupted one read them from its record mirrors: the task digests must
+// agree, or nothing of the journal would be reused.
+TEST_F(IncrementalTest, AResumedRunReusesResultsWhoseInputsItReadsFromTheArtifacts) {
+  RunSummary first = RunOk({});
+  const std::filesystem::path manifest_path = std::filesystem::path(first.job_dir()) / kManifestFileName;
+  Result<Manifest> manifest = LoadManifest(manifest_path);
+  ASSERT_OK(manifest);
+  for (const char* pass : {"D", "E", "F"}) (*manifest->mutable_passes())[pass].set_status(kPassRunning);
+  manifest->set_status(kJobRunning);
+  ASSERT_OK(SaveManifest(manifest_path, *manifest));
+
+  RunOutcome resumed = Run({"--resume", "--job-dir", first.job_dir()}, 1);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.stderr_text;
+  EXPECT_THAT(resumed.stderr_text,
+              HasSubstr("pass E started: 9 tasks, 9 reused from the journal of an interrupted run"));
+  RunSummary second = Summary(resumed);
+  EXPECT_EQ(second.tasks().executed(), 0u);
+  EXPECT_EQ(Artifacts(second.job_dir()), Artifacts(first.job_dir()));
+}
+
 TEST_F(IncrementalTest, ModifiedNewAndDeletedDocumentsAreExactlyWhatRunsAndMatchAFullRefresh) {
   RunOk({"--baseline"});
   std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nA new line that changes the checksum.\n";

@@ -145,5 +145,55 @@ TEST(TaskDigestTest, IgnoresTheAttemptButNotTheInputs) {
   EXPECT_NE(TaskDigest(task), first);
 }
 
+TEST_F(TaskJournalTest, AJournalOfManyMegabytesIsIndexedWholeAndItsTornTailCut) {
+  // Entries of ~4 KB, so the index reads across many of its blocks and entries straddle their edges.
+  {
+    Result<TaskJournal> journal = TaskJournal::Open(path_);
+    ASSERT_OK(journal);
+    for (int i = 0; i < 1500; ++i) {
+      std::string id = "t";
+      id += std::to_string(i);
+      ASSERT_OK(journal->Append(Entry(id, std::string(4000 + i, static_cast<char>('a' + i % 26)))));
+    }
+    ASSERT_OK(journal->Append(Entry("", "an entry without a task id is indexed too")));
+    ASSERT_OK(journal->Append(Entry("torn", "the process died inside this write")));
+  }
+  ASSERT_GT(std::filesystem::file_size(path_), 5u << 20);
+  std::filesystem::resize_file(path_, std::filesystem::file_size(path_) - 3);
+  Result<TaskJournal> journal = TaskJournal::Open(path_);
+  ASSERT_OK(journal);
+  EXPECT_EQ(journal->earlier_entries(), 1501u);
+  EXPECT_TRUE(journal->Earlier("").has_value());
+  EXPECT_FALSE(journal->Earlier("torn").has_value());
+  EXPECT_GT(journal->discarded_bytes(), 0u);
+  Result<JournalEntry> last = journal->Read(*journal->Earlier("t1499"));
+  ASSERT_OK(last);
+  EXPECT_EQ(last->result().records().chunks(0).text(), std::string(5499, static_cast<char>('a' + 1499 % 26)));
+}
+
+TEST_F(TaskJournalTest, ACarriedEntryIsStoredAsTheBytesItWasRead) {
+  WriteEntries(3);
+  Result<TaskJournal> previous = TaskJournal::OpenReadOnly(path_);
+  ASSERT_OK(previous);
+  Result<TaskJournal::Framed> carried = previous->ReadFramed(*previous->Earlier("t1"));
+  ASSERT_OK(carried);
+  EXPECT_EQ(carried->entry.task_digest(), "digest-t1");
+  const std::filesystem::path next = dir_.path() / "next.journal";
+  {
+    Result<TaskJournal> journal = TaskJournal::Open(next);
+    ASSERT_OK(journal);
+    ASSERT_OK(journal->Append(*carried));
+  }
+  Result<TaskJournal> reopened = TaskJournal::Open(next);
+  ASSERT_OK(reopened);
+  EXPECT_EQ(reopened->earlier_entries(), 1u);
+  Result<JournalEntry> entry = reopened->Read(*reopened->Earlier("t1"));
+  ASSERT_OK(entry);
+  EXPECT_EQ(entry->SerializeAsString(), carried->entry.SerializeAsString());
+  Result<std::string> bytes = ReadFile(next);
+  ASSERT_OK(bytes);
+  EXPECT_NE(bytes->find(carried->frame), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ingest
