@@ -1,5 +1,5 @@
 // Fleet dispatch: no-op task throughput of the real broker over TCP loopback
-// with 1, 2, 8 and 32 workers, and the coordinator's CPU time per task.
+// with 1, 2, 8, 32, 64 and 256 workers, and the coordinator's CPU time per task.
 // The workers are echo peers speaking the real protocol (READY, then a
 // RESULT for every TASK), so the figure is the coordinator's and ZeroMQ's
 // cost alone, with no document work.
@@ -105,7 +105,15 @@ void BM_NoopDispatch(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(tasks));
   state.counters["coordinator_cpu_us_per_task"] = cpu / tasks * 1e6;
 }
-BENCHMARK(BM_NoopDispatch)->Arg(1)->Arg(2)->Arg(8)->Arg(32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_NoopDispatch)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(8)
+    ->Arg(32)
+    ->Arg(64)
+    ->Arg(256)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 }  // namespace ingest

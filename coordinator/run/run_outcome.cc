@@ -194,7 +194,9 @@ std::string RunOutcome::CpuReport() const {
   const double cpu_s = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
                        static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
   const uint32_t tasks = ctx_.tasks.total();
-  return fmt::format("coordinator CPU {:.2f} s, {:.0f} us per task", cpu_s, tasks > 0 ? cpu_s / tasks * 1e6 : 0.0);
+  // ru_maxrss is in KiB on Linux.
+  return fmt::format("coordinator CPU {:.2f} s, {:.0f} us per task, peak RSS {} MB", cpu_s,
+                     tasks > 0 ? cpu_s / tasks * 1e6 : 0.0, usage.ru_maxrss / 1024);
 }
 
 }  // namespace ingest
