@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Prints the benchmark figures: pass C chunking throughput and per-format
+# Prints the benchmark figures: the coordinator's throughput goals
+# (bench/throughput.py: CPU per task, A->F beside Celery + Redis, reruns,
+# memory, bytes per job, headroom), pass C chunking throughput and per-format
 # extraction + chunking (Google Benchmark), no-op task dispatch through the
-# real broker with 1/2/8/32 workers and the coordinator's CPU per task,
+# real broker with 1/2/8/32/64/256 workers and the coordinator's CPU per task,
 # recovery time after a worker SIGKILL, and the end-to-end wall time of A→F
 # over a generated Markdown/text/HTML corpus with 1 and 2 single-slot workers
 # (median of REPEAT runs), the admin API's GetRun / ListRuns latency over
@@ -14,6 +16,15 @@ docs=${1:-2000}
 repeat=${2:-3}
 ./scripts/setup.sh
 ./scripts/build.sh -DINGEST_BUILD_BENCH=ON
+# The peer harness (../shared/peers/celery) needs Celery and Redis: packages
+# of the benchmark alone, not of the build or the tests.
+if [ -d ../shared/peers/celery ] && ! { /usr/bin/python3 -c 'import celery, redis' 2>/dev/null && command -v redis-server >/dev/null; }; then
+  apt-get install -y -q python3-celery python3-redis redis-server parallel >/dev/null
+fi
+
+echo "== issue 14: the coordinator's throughput goals (beside the filed figures and Celery + Redis)"
+python3 bench/throughput.py build/bin --repeat "$repeat"
+echo
 
 echo "== pass C chunking throughput"
 build/bench/chunker_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
