@@ -6,13 +6,11 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/type_resolver_util.h>
 
-#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <vector>
 
 #include "common/utf8.h"
 
@@ -148,37 +146,7 @@ void AppendDouble(double value, std::string* out) {
   out->append(buffer, static_cast<size_t>(n));
 }
 
-// `depth` < 0: on one line; otherwise indented as protobuf's printer does
-// with add_whitespace (one space per level), this value at `depth`.
-bool AppendMessage(const Message& message, std::string* out, int depth);
-
-// Before an element of an object or array: the comma, and in the indented
-// form the line break and indentation.
-void StartElement(bool first, int depth, std::string* out) {
-  if (!first) out->push_back(',');
-  if (depth < 0) return;
-  out->push_back('\n');
-  out->append(static_cast<size_t>(depth) + 1, ' ');
-}
-
-// The closing bracket; on a line of its own when the container has elements.
-void EndContainer(char bracket, bool empty, int depth, std::string* out) {
-  if (depth >= 0 && !empty) {
-    out->push_back('\n');
-    out->append(static_cast<size_t>(depth), ' ');
-  }
-  out->push_back(bracket);
-}
-
-void AppendName(std::string_view name, int depth, std::string* out) {
-  out->push_back('"');
-  out->append(name);
-  out->append(depth < 0 ? "\":" : "\": ");
-}
-
-// A map with string keys, in key order as protobuf prints it (false for
-// other keys).
-bool AppendMap(const Message& message, const FieldDescriptor* field, std::string* out, int depth);
+bool AppendMessage(const Message& message, std::string* out);
 
 // Text that needs no escaping (digits, enum names) in quotes.
 void AppendQuoted(std::string_view text, std::string* out) {
@@ -188,7 +156,7 @@ void AppendQuoted(std::string_view text, std::string* out) {
 }
 
 // One value of `field` (element `index` when repeated).
-bool AppendValue(const Message& message, const FieldDescriptor* field, int index, std::string* out, int depth) {
+bool AppendValue(const Message& message, const FieldDescriptor* field, int index, std::string* out) {
   const Reflection* r = message.GetReflection();
   const bool repeated = field->is_repeated();
   switch (field->cpp_type()) {
@@ -229,8 +197,8 @@ bool AppendValue(const Message& message, const FieldDescriptor* field, int index
       return AppendString(text, out);
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      return AppendMessage(repeated ? r->GetRepeatedMessage(message, field, index) : r->GetMessage(message, field), out,
-                           depth);
+      return AppendMessage(repeated ? r->GetRepeatedMessage(message, field, index) : r->GetMessage(message, field),
+                           out);
     default:  // float: protobuf's own rounding
       return false;
   }
@@ -238,67 +206,39 @@ bool AppendValue(const Message& message, const FieldDescriptor* field, int index
 
 // Fields in declaration order, as protobuf prints them; a message field,
 // oneof member or proto3 optional only when set, every other field always.
-// False for what only protobuf's printer renders (bytes, floats, well-known
-// types, proto2, unknown enum numbers, maps with other than string keys).
-bool AppendMessage(const Message& message, std::string* out, int depth) {
+// False for what only protobuf's printer renders (maps, bytes, floats,
+// well-known types, proto2, unknown enum numbers).
+bool AppendMessage(const Message& message, std::string* out) {
   const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
   if (descriptor->file()->syntax() != google::protobuf::FileDescriptor::SYNTAX_PROTO3 ||
       descriptor->file()->package() == "google.protobuf") {
     return false;
   }
   const Reflection* r = message.GetReflection();
-  const int inner = depth < 0 ? depth : depth + 1;
   out->push_back('{');
   bool first = true;
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* field = descriptor->field(i);
+    if (field->is_map()) return false;
     if (!field->is_repeated() && field->has_presence() && !r->HasField(message, field)) continue;
-    StartElement(first, depth, out);
+    if (!first) out->push_back(',');
     first = false;
-    AppendName(field->name(), depth, out);
-    if (field->is_map()) {
-      if (!AppendMap(message, field, out, inner)) return false;
-      continue;
-    }
+    out->push_back('"');
+    out->append(field->name());
+    out->append("\":");
     if (!field->is_repeated()) {
-      if (!AppendValue(message, field, 0, out, inner)) return false;
+      if (!AppendValue(message, field, 0, out)) return false;
       continue;
     }
     out->push_back('[');
     const int size = r->FieldSize(message, field);
     for (int k = 0; k < size; ++k) {
-      StartElement(k == 0, inner, out);
-      if (!AppendValue(message, field, k, out, inner < 0 ? inner : inner + 1)) return false;
+      if (k > 0) out->push_back(',');
+      if (!AppendValue(message, field, k, out)) return false;
     }
-    EndContainer(']', size == 0, inner, out);
+    out->push_back(']');
   }
-  EndContainer('}', first, depth, out);
-  return true;
-}
-
-bool AppendMap(const Message& message, const FieldDescriptor* field, std::string* out, int depth) {
-  const FieldDescriptor* key_field = field->message_type()->map_key();
-  const FieldDescriptor* value_field = field->message_type()->map_value();
-  if (key_field->cpp_type() != FieldDescriptor::CPPTYPE_STRING) return false;
-  // Deterministic serialization, which protobuf's printer reads, orders
-  // string keys bytewise.
-  const Reflection* r = message.GetReflection();
-  std::vector<std::pair<std::string, const Message*>> entries;
-  const int size = r->FieldSize(message, field);
-  entries.reserve(static_cast<size_t>(size));
-  for (int k = 0; k < size; ++k) {
-    const Message& entry = r->GetRepeatedMessage(message, field, k);
-    entries.emplace_back(entry.GetReflection()->GetString(entry, key_field), &entry);
-  }
-  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  out->push_back('{');
-  for (size_t k = 0; k < entries.size(); ++k) {
-    StartElement(k == 0, depth, out);
-    if (!AppendString(entries[k].first, out)) return false;
-    out->append(depth < 0 ? ":" : ": ");
-    if (!AppendValue(*entries[k].second, value_field, 0, out, depth < 0 ? depth : depth + 1)) return false;
-  }
-  EndContainer('}', entries.empty(), depth, out);
+  out->push_back('}');
   return true;
 }
 
@@ -306,7 +246,7 @@ bool AppendMap(const Message& message, const FieldDescriptor* field, std::string
 
 void AppendJson(const google::protobuf::Message& message, std::string* out) {
   const size_t start = out->size();
-  if (AppendMessage(message, out, -1)) return;
+  if (AppendMessage(message, out)) return;
   out->resize(start);
   out->append(Print(message, false));
 }
@@ -319,13 +259,7 @@ std::string ToJson(const google::protobuf::Message& message) {
 
 std::string ReferenceJson(const google::protobuf::Message& message) { return Print(message, false); }
 
-std::string ToPrettyJson(const google::protobuf::Message& message) {
-  std::string out;
-  if (AppendMessage(message, &out, 0)) return out + "\n";
-  return Print(message, true);
-}
-
-std::string ReferencePrettyJson(const google::protobuf::Message& message) { return Print(message, true); }
+std::string ToPrettyJson(const google::protobuf::Message& message) { return Print(message, true); }
 
 namespace {
 

@@ -23,10 +23,8 @@ void AppendJson(const google::protobuf::Message& message, std::string* out);
 // The same JSON through protobuf's own printer: the reference ToJson is
 // tested against, and what it falls back to.
 std::string ReferenceJson(const google::protobuf::Message& message);
-// Indented form for files people read (manifest), by the same printer, and
-// protobuf's, which it is tested against.
+// Indented form for files people read (manifest).
 std::string ToPrettyJson(const google::protobuf::Message& message);
-std::string ReferencePrettyJson(const google::protobuf::Message& message);
 
 // Strict parse: unknown fields and type mismatches are InvalidArgument.
 Status FromJson(std::string_view json, google::protobuf::Message* message);

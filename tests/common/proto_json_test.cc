@@ -3,7 +3,6 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/json_util.h>
-#include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/type_resolver_util.h>
 #include <gtest/gtest.h>
 
@@ -14,7 +13,6 @@
 #include <random>
 #include <string>
 
-#include "common/manifest.h"
 #include "common/pass.h"
 #include "common/utf8.h"
 #include "proto/contracts.pb.h"
@@ -220,44 +218,6 @@ TEST(ProtoJsonTest, MessagesWithMapsAndEnumsMatchProtobuf) {
   EXPECT_EQ(ToJson(task), ProtobufJson(task));
   task.set_pass(static_cast<Pass>(99));  // a number of a later release
   EXPECT_EQ(ToJson(task), ProtobufJson(task));
-}
-
-// The manifest is written indented and has maps: both by our printer now,
-// compared with protobuf's over a manifest with every kind of member.
-TEST(ProtoJsonTest, IndentedManifestsAreWrittenAsProtobufWritesThem) {
-  Manifest empty;
-  EXPECT_EQ(ToPrettyJson(empty), ReferencePrettyJson(empty));
-  Manifest manifest = NewManifest("job_2026-12-03T01-00-00", "prod");
-  RunRecord* run = manifest.add_runs();
-  run->set_run_id("run_1");
-  run->add_flags("--config");
-  run->add_flags("conf/\"ingest\".yaml");
-  run->set_exit_code(-3);
-  for (const char* letter : {"F", "A", "C"}) {
-    PassRecord& pass = (*manifest.mutable_passes())[letter];
-    pass.set_status("SUCCESS");
-    ArtifactRecord* artifact = pass.add_artifacts();
-    artifact->set_path(std::string("pass").append(letter));
-    artifact->set_bytes(18446744073709551615ULL);
-    pass.mutable_metrics()->set_duration_s(0.027095441);
-    pass.add_errors("a.md: corrupt: \u00e9\t<b>");
-  }
-  RandomRecords random(20261203);
-  for (int i = 0; i < 300; ++i) {
-    const TocRecord toc = random.Toc();
-    DocumentRecord& doc = (*manifest.mutable_documents())[toc.source_id()];
-    doc.set_path(toc.path());
-    doc.set_bytes(toc.bytes());
-    doc.set_error(toc.title());
-    (*manifest.mutable_source_sha_map())[toc.source_id()] = toc.checksum();
-  }
-  (*manifest.mutable_sources())["docs"].set_documents(300);
-  const std::string ours = ToPrettyJson(manifest);
-  EXPECT_EQ(ours, ReferencePrettyJson(manifest));
-  EXPECT_EQ(ToJson(manifest), ProtobufJson(manifest));
-  Manifest back;
-  ASSERT_OK(FromJson(ours, &back));
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(back, manifest));
 }
 
 TEST(ProtoJsonTest, GoldenArtifactLinesReprintToTheSameBytes) {
