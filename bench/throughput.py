@@ -102,10 +102,6 @@ def du(path):
     return total
 
 
-def corpus_bytes(path):
-    return du(path)
-
-
 def celery_chunk(peers, corpus):
     run_sh = os.path.join(peers, "celery", "run.sh")
     done = subprocess.run([run_sh, "chunk", corpus], capture_output=True, text=True, timeout=900)
@@ -127,7 +123,7 @@ def mixed_corpus(out, megabytes):
     """Our mixed Markdown / text / HTML generator, grown to about `megabytes`."""
     sample = out + ".sample"
     subprocess.run([sys.executable, os.path.join(HERE, "make_corpus.py"), sample, "300"], check=True)
-    per_doc = corpus_bytes(sample) / 300
+    per_doc = du(sample) / 300
     shutil.rmtree(sample)
     count = max(1, int(megabytes * 1e6 / per_doc))
     subprocess.run([sys.executable, os.path.join(HERE, "make_corpus.py"), out, str(count)], check=True)
@@ -167,7 +163,7 @@ def main():
     try:
         corpus = os.path.join(work, "corpus-bench")
         generate(peers, corpus, 4000, 8)
-        size = corpus_bytes(corpus)
+        size = du(corpus)
         ours_cfg = config(work, "bench")
         base_cfg = None
         if args.baseline:

@@ -187,10 +187,7 @@ std::vector<size_t> PassExecutor::DispatchOrder() const {
 }
 
 Result<Task> PassExecutor::BuildTask(size_t index) {
-  INGEST_ASSIGN_OR_RETURN(Task task, PlanTask(index));
-  for (Pass upstream : info_.task_inputs) {
-    INGEST_RETURN_IF_ERROR(ReadUpstream(upstream, task.document().source_id(), task.mutable_inputs()));
-  }
+  INGEST_ASSIGN_OR_RETURN(Task task, PlanTask(index, /*with_inputs=*/true));
   // A pass that reads an http page gets its body with the task, read only
   // now that it is sent.
   if (info_.reads_document && task.document().root().empty()) {
@@ -202,7 +199,7 @@ Result<Task> PassExecutor::BuildTask(size_t index) {
   return task;
 }
 
-Result<Task> PassExecutor::PlanTask(size_t index) {
+Result<Task> PassExecutor::PlanTask(size_t index, bool with_inputs) {
   const PlannedTask& planned = tasks_.at(index);
   auto doc = manifest_.documents().find(planned.source_id);
   if (doc == manifest_.documents().end()) return NotFound("document " + planned.source_id + " is not in the manifest");
@@ -245,23 +242,31 @@ Result<Task> PassExecutor::PlanTask(size_t index) {
     default:
       break;
   }
-  INGEST_ASSIGN_OR_RETURN(std::string inputs, InputsDigest(planned.source_id));
+  // The digest is of the task without its records, which `inputs` stands for.
+  RecordBatch records;
+  INGEST_ASSIGN_OR_RETURN(std::string inputs, InputsDigest(planned.source_id, with_inputs ? &records : nullptr));
   digests_[index] = TaskDigest(task, inputs);
+  if (with_inputs) *task.mutable_inputs() = std::move(records);
   return task;
 }
 
-Result<std::string> PassExecutor::InputsDigest(const std::string& source_id) const {
+Result<std::string> PassExecutor::InputsDigest(const std::string& source_id, RecordBatch* inputs) const {
   std::string digests;
   for (Pass upstream : info_.task_inputs) {
     std::string bytes;
     if (auto mirror = mirrors_.find(upstream); mirror != mirrors_.end()) {
       INGEST_ASSIGN_OR_RETURN(bytes, mirror->second.Bytes(source_id));
+      // Parsed only for a task that is sent: deciding reuse needs the digest alone.
+      if (inputs != nullptr && !inputs->MergeFromString(bytes)) {
+        return DataLoss("record mirror of pass " + PassLetter(upstream) + ": unreadable records of " + source_id);
+      }
     } else {
       // Read back from the artifact: the same records serialize to the same
       // bytes as the mirror holds.
       RecordBatch batch;
       INGEST_RETURN_IF_ERROR(ReadUpstream(upstream, source_id, &batch));
       bytes = batch.SerializeAsString();
+      if (inputs != nullptr) inputs->MergeFrom(batch);
     }
     digests += PassLetter(upstream) + ":" + Sha256Hex(bytes) + "\n";
   }

@@ -96,12 +96,14 @@ class PassExecutor : public TaskHandler {
   };
 
   void AddTask(const std::string& source_id, uint32_t part = 0);
-  // The task as BuildTask sends it, without its upstream records or an http
-  // page's body (their digests and the page's checksum stand for them), and
-  // its digest: enough to decide reuse.
-  Result<Task> PlanTask(size_t index);
-  // Digests of the upstream records a task of `source_id` is given.
-  Result<std::string> InputsDigest(const std::string& source_id) const;
+  // The task as BuildTask sends it, without an http page's body (its
+  // checksum stands for it) and, unless `with_inputs`, without its upstream
+  // records (their digests stand for them), and its digest: enough to decide
+  // reuse.
+  Result<Task> PlanTask(size_t index, bool with_inputs = false);
+  // Digests of the upstream records a task of `source_id` is given, read
+  // once; with `inputs`, those records are merged into it too.
+  Result<std::string> InputsDigest(const std::string& source_id, RecordBatch* inputs) const;
   // Documents with records in the planning pass's artifact (the manifest's
   // for pass A) that have not failed, in source_id order.
   std::vector<std::string> PlannableDocuments() const;

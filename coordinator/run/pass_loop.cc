@@ -14,7 +14,6 @@
 namespace ingest {
 
 Status PassLoop::Run(Fleet* shared_fleet) {
-  shared_fleet_ = shared_fleet;
   // Pages of http sources are fetched by the fleet: discovery settles once
   // it is up.
   if (ctx_.discovery.pending_pages.empty()) {
@@ -23,7 +22,7 @@ Status PassLoop::Run(Fleet* shared_fleet) {
   }
   // Workers may connect while passes are copied; they are waited for only
   // when a pass has tasks.
-  INGEST_RETURN_IF_ERROR(StartFleet());
+  INGEST_RETURN_IF_ERROR(StartFleet(shared_fleet));
   Status status = RunPasses();
   ReportFleetCounters();
   own_fleet_.reset();  // the local workers drain before the outcome is recorded
@@ -41,9 +40,9 @@ Status PassLoop::Settle() {
   return ctx_.SaveManifest();
 }
 
-Status PassLoop::StartFleet() {
-  if (shared_fleet_ != nullptr) {
-    fleet_ = shared_fleet_;
+Status PassLoop::StartFleet(Fleet* shared_fleet) {
+  if (shared_fleet != nullptr) {
+    fleet_ = shared_fleet;
   } else {
     const RunOptions& options = ctx_.options;
     INGEST_ASSIGN_OR_RETURN(own_fleet_, Fleet::Start(ctx_.config.fleet, ctx_.config.retry,

@@ -39,7 +39,7 @@ class PassLoop {
   Status Settle();
   // Takes the shared fleet, or brings up this run's own (listening, local
   // workers started).
-  Status StartFleet();
+  Status StartFleet(Fleet* shared_fleet);
   // The fleet once its workers are ready, waited for on the first call.
   Result<Fleet*> ReadyFleet();
   Status RunPasses();
@@ -52,7 +52,6 @@ class PassLoop {
   RunContext& ctx_;
   RetentionStage& retention_;
   std::optional<CarryForward> carry_;
-  Fleet* shared_fleet_ = nullptr;
   std::unique_ptr<Fleet> own_fleet_;
   Fleet* fleet_ = nullptr;  // from StartFleet
   bool fleet_ready_ = false;
