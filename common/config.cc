@@ -1,8 +1,12 @@
 #include "common/config.h"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -25,6 +29,7 @@ class MapReader {
   MapReader(const YAML::Node& node, std::string prefix, const std::string& file, const EnvLookup& env, Status* error)
       : node_(node), prefix_(std::move(prefix)), file_(file), env_(env), error_(error) {
     if (node_ && !node_.IsNull() && !node_.IsMap()) Fail(node_, "expected a mapping");
+    RefuseDuplicateKeys();
   }
 
   // Reports keys of the mapping that no Get call asked for.
@@ -129,6 +134,21 @@ class MapReader {
     }
   }
 
+  // yaml-cpp keeps both entries of a repeated key and answers with the
+  // first: the second would be ignored without a word.
+  void RefuseDuplicateKeys() {
+    if (!node_ || !node_.IsMap()) return;
+    std::map<std::string, int> first_line;
+    for (const auto& item : node_) {
+      if (!item.first.IsScalar()) continue;
+      const std::string key = item.first.Scalar();
+      auto [at, inserted] = first_line.emplace(key, item.first.Mark().line + 1);
+      if (!inserted) {
+        Fail(item.first, "duplicate key '" + Key(key) + "' (first given at line " + std::to_string(at->second) + ")");
+      }
+    }
+  }
+
   void Fail(const YAML::Node& at, const std::string& what) {
     if (!error_->ok()) return;  // the first error is the one worth reading
     int line = at ? at.Mark().line + 1 : node_.Mark().line + 1;
@@ -151,6 +171,7 @@ void ReadSource(const YAML::Node& node, size_t index, const std::string& file, c
   if (source->name.empty()) r.Fail(node, "key '" + r.Key("name") + "' is required");
   r.OneOf("kind", &source->kind, {"files", "http"});
   r.Path("root", &source->root);
+  if (r.Has("root")) source->root_declared_at = file + ":" + std::to_string(r.Child("root").Mark().line + 1);
   r.StringList("include", &source->include);
   r.StringList("exclude", &source->exclude);
   std::string url;
@@ -511,6 +532,31 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
   if (!error.ok()) return error;
   INGEST_RETURN_IF_ERROR(Validate(config));
   return config;
+}
+
+std::vector<std::string> CheckSourceRoots(const Config& config) {
+  std::vector<std::string> problems;
+  for (size_t i = 0; i < config.sources.size(); ++i) {
+    const SourceConfig& source = config.sources[i];
+    if (source.kind != "files") continue;
+    std::error_code ec;
+    const std::filesystem::file_status st = std::filesystem::status(source.root, ec);
+    std::string wrong;
+    if (st.type() == std::filesystem::file_type::not_found) {
+      wrong = "does not exist";
+    } else if (ec) {
+      wrong = "cannot be read: " + ec.message();
+    } else if (!std::filesystem::is_directory(st)) {
+      wrong = "is not a directory";
+    } else if (::access(source.root.c_str(), R_OK | X_OK) != 0) {
+      wrong = "cannot be listed: " + std::string(std::strerror(errno));
+    }
+    if (!wrong.empty()) {
+      problems.push_back(source.root_declared_at + ": key 'sources[" + std::to_string(i) +
+                         "].root': " + source.root.string() + " " + wrong + " (source " + source.name + ")");
+    }
+  }
+  return problems;
 }
 
 }  // namespace ingest

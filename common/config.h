@@ -18,6 +18,8 @@ struct SourceConfig {
   std::string name;
   std::string kind;  // files | http
   std::filesystem::path root;
+  // "FILE:LINE" of the `root` key, for errors about the directory it names.
+  std::string root_declared_at;
   std::vector<std::string> include;
   std::vector<std::string> exclude;
   // http: the pages of the source (`url` and `urls` together), fetched
@@ -166,6 +168,12 @@ Result<std::string> Interpolate(std::string_view text, const EnvLookup& env);
 // "FILE:LINE: key 'fleet.liveness': ..." for unknown keys, bad values and
 // unset variables.
 Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& env = ProcessEnv());
+
+// What `check` adds to LoadConfig: every files source's root is a
+// directory this process can list. A run does not refuse the config for it
+// (that source alone fails, SPEC §10); each problem reads
+// "FILE:LINE: key 'sources[N].root': ROOT does not exist (source NAME)".
+std::vector<std::string> CheckSourceRoots(const Config& config);
 
 // hourly, daily, weekly or a 5-field cron expression; InvalidArgument says
 // what is wrong with anything else.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,11 @@ std::string EncodeEnvelope(Envelope envelope);
 // Parses a frame. InvalidArgument when it does not parse or has no body;
 // FailedPrecondition when the protocol version differs (the caller REJECTs).
 Result<Envelope> DecodeEnvelope(std::string_view frame);
+
+// The answer to a frame that does not parse but still carries a TASK's id
+// (say a string field that is not UTF-8): a RESULT failing that attempt
+// permanently with kind "unreadable_task", so the coordinator need not wait
+// for the task's timeout. nullopt when no task id can be read from it.
+std::optional<Envelope> RefuseUnreadableTask(std::string_view frame, const Status& why);
 
 }  // namespace ingest

@@ -47,22 +47,44 @@ size_t CountCodePoints(std::string_view text) {
   return count;
 }
 
-std::string SanitizeUtf8(std::string_view text, size_t* replaced) {
-  std::string out;
-  out.reserve(text.size());
+namespace {
+
+// Copy of `text` with each invalid byte given to `replace`; returns how many.
+template <typename Replace>
+size_t ReplaceInvalidBytes(std::string_view text, std::string* out, Replace replace) {
+  out->reserve(text.size());
   size_t count = 0;
   for (size_t i = 0; i < text.size();) {
     size_t n = Utf8SequenceLength(text, i);
     if (n == 0) {
-      out.append("\xEF\xBF\xBD");
+      replace(static_cast<unsigned char>(text[i]), out);
       ++count;
       ++i;
     } else {
-      out.append(text.substr(i, n));
+      out->append(text.substr(i, n));
       i += n;
     }
   }
+  return count;
+}
+
+}  // namespace
+
+std::string SanitizeUtf8(std::string_view text, size_t* replaced) {
+  std::string out;
+  size_t count = ReplaceInvalidBytes(text, &out, [](unsigned char, std::string* o) { o->append("\xEF\xBF\xBD"); });
   if (replaced != nullptr) *replaced = count;
+  return out;
+}
+
+std::string EscapeInvalidUtf8(std::string_view text) {
+  std::string out;
+  ReplaceInvalidBytes(text, &out, [](unsigned char byte, std::string* o) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    o->append("\\x");
+    o->push_back(kHex[byte >> 4]);
+    o->push_back(kHex[byte & 0xF]);
+  });
   return out;
 }
 

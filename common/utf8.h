@@ -23,6 +23,10 @@ size_t CountCodePoints(std::string_view text);
 // given) receives the number of replacements.
 std::string SanitizeUtf8(std::string_view text, size_t* replaced = nullptr);
 
+// Copy of `text` with each invalid byte written as \xNN (hex, upper case):
+// a readable, valid name for what cannot be shown as it is.
+std::string EscapeInvalidUtf8(std::string_view text);
+
 // Appends the UTF-8 encoding of code point `cp` (U+FFFD if it is not one).
 void AppendCodePoint(uint32_t cp, std::string* out);
 

@@ -17,6 +17,7 @@
 #include "coordinator/metrics/metrics.h"
 #include "coordinator/metrics/metrics_server.h"
 #include "coordinator/notify/notifications.h"
+#include "coordinator/pass/job_verify.h"
 #include "coordinator/run/retention.h"
 #include "coordinator/run/run_control.h"
 #include "coordinator/run/run_engine.h"
@@ -82,13 +83,28 @@ int RunCoordinator(const RunOptions& options) {
   return exit_code;
 }
 
-int CheckConfig(const std::string& config_file) {
+int CheckConfig(const std::string& config_file, bool syntax_only) {
   Result<Config> config = LoadConfig(config_file);
   if (!config.ok()) {
     std::cerr << config.status().message() << "\n";
     return kExitUsage;
   }
+  std::vector<std::string> problems = syntax_only ? std::vector<std::string>{} : CheckSourceRoots(*config);
+  for (const std::string& problem : problems) std::cerr << problem << "\n";
+  if (!problems.empty()) return kExitUsage;
   std::cout << config_file << ": OK (env " << config->env << ", " << config->sources.size() << " sources)\n";
+  return kExitCompleted;
+}
+
+int VerifyJobDir(const std::string& job_dir) {
+  JobVerification checked = VerifyJob(job_dir);
+  for (const std::string& problem : checked.problems) std::cout << problem << "\n";
+  if (!checked.ok()) {
+    std::cout << job_dir << ": " << checked.problems.size() << " problems\n";
+    return kExitFailed;
+  }
+  std::cout << job_dir << ": OK (" << checked.artifacts << " artifacts re-hashed, " << checked.records
+            << " records re-validated, " << checked.documents << " documents)\n";
   return kExitCompleted;
 }
 

@@ -49,8 +49,14 @@ struct RunOptions {
 // and returns the exit code.
 int RunCoordinator(const RunOptions& options);
 
-// `check`: validates a config file; prints what is wrong. Returns 0 or 2.
-int CheckConfig(const std::string& config_file);
+// `check`: validates a config file and, unless `syntax_only`, that every
+// files source's root is a directory this process can list; prints what is
+// wrong. Returns 0 or 2.
+int CheckConfig(const std::string& config_file, bool syntax_only = false);
+
+// `verify --job-dir DIR`: checks a job directory (coordinator/pass/job_verify.h),
+// prints each problem, then one line saying what was checked. Returns 0 or 1.
+int VerifyJobDir(const std::string& job_dir);
 
 // `keygen PREFIX`: writes a CurveZMQ key pair, prints the public key; exit 0 or 1.
 int GenerateKeys(const std::string& prefix);

@@ -36,6 +36,10 @@ int Main(int argc, char** argv) {
   std::string check_file;
   CLI::App* check_cmd = app.add_subcommand("check", "validate a config file (exit 0 or 2)");
   check_cmd->add_option("--config", check_file, "config file")->required();
+  bool check_syntax_only = false;
+  check_cmd->add_flag("--syntax-only", check_syntax_only,
+                      "check the file alone, not the source directories it names (a config for another "
+                      "machine or an image)");
 
   ingest::ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "daemon: the fleet broker stays up, runs start on schedule.cron");
@@ -52,6 +56,12 @@ int Main(int argc, char** argv) {
       "retention", "gzip old run logs and delete old job directories of the env (retention.*), under the run lock");
   retention_cmd->add_option("--config", retention_file, "config file")->required();
 
+  std::string verify_dir;
+  CLI::App* verify_cmd = app.add_subcommand(
+      "verify",
+      "re-hash every artifact of a job, re-validate its records and manifest (exit 0, or 1 listing what is wrong)");
+  verify_cmd->add_option("--job-dir", verify_dir, "job directory, e.g. artifacts/prod/job_...")->required();
+
   std::string keygen_prefix;
   CLI::App* keygen_cmd =
       app.add_subcommand("keygen", "write a CurveZMQ key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
@@ -63,8 +73,9 @@ int Main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : ingest::kExitUsage;
   }
   ingest::InitLogging(verbose);
-  if (*check_cmd) return ingest::CheckConfig(check_file);
+  if (*check_cmd) return ingest::CheckConfig(check_file, check_syntax_only);
   if (*keygen_cmd) return ingest::GenerateKeys(keygen_prefix);
+  if (*verify_cmd) return ingest::VerifyJobDir(verify_dir);
   if (*retention_cmd) return ingest::ApplyRetention(retention_file);
   if (*serve_cmd) return ingest::ServeDaemon(serve);
   // The run entry of the manifest records the flags as given.

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
@@ -150,10 +151,13 @@ class WorkerLoop {
     auto next_heartbeat = Clock::now() + heartbeat;
     last_heard_ = Clock::now();
     bool draining = false;
+    Clock::time_point drain_deadline;
     while (true) {
       if (CaughtStopSignal() != 0 && !draining) {
         draining = true;
+        drain_deadline = Clock::now() + heartbeat;
         Envelope drain;
+        drain.mutable_drain();  // a body even with nothing to hand back: it is the drain itself
         for (std::string& id : queue_.Close()) {
           drain.mutable_drain()->add_unstarted(std::move(id));
           --running_;
@@ -162,7 +166,9 @@ class WorkerLoop {
         spdlog::info("worker {}: draining ({} running, {} handed back)", options_.id, running_,
                      drain.drain().unstarted_size());
       }
-      if (draining && running_ == 0) return 0;
+      // A TASK the coordinator sent before it read our DRAIN is still on its
+      // way: stay one heartbeat to hand it back instead of losing it.
+      if (draining && running_ == 0 && Clock::now() >= drain_deadline) return 0;
       if (rejected_) return 1;
 
       zmq::pollitem_t items[] = {{dealer_.handle(), 0, ZMQ_POLLIN, 0},
@@ -180,13 +186,15 @@ class WorkerLoop {
 
       auto now = Clock::now();
       MaybeWriteHealth(now, draining, heartbeat);
-      if (now >= next_heartbeat) {
+      // A drained worker stays silent: a heartbeat after the coordinator let
+      // it go would be answered with ANNOUNCE and bring it back.
+      if (now >= next_heartbeat && !(draining && running_ == 0)) {
         Envelope beat;
         beat.mutable_heartbeat();
         Send(beat);
         next_heartbeat = now + heartbeat;
         // Silence means the coordinator restarted or was busy merging: announce again.
-        if (now - last_heard_ > 3 * heartbeat) {
+        if (!draining && now - last_heard_ > 3 * heartbeat) {
           SendReady();
           last_heard_ = now;
         }
@@ -243,6 +251,10 @@ class WorkerLoop {
       Result<Envelope> envelope = DecodeEnvelope(message.to_string_view());
       if (!envelope.ok()) {
         spdlog::warn("worker {}: dropped a frame from the coordinator: {}", options_.id, envelope.status().message());
+        // Silence would leave the task to its timeout: answer it at once.
+        if (std::optional<Envelope> refusal = RefuseUnreadableTask(message.to_string_view(), envelope.status())) {
+          Send(*refusal);
+        }
         continue;
       }
       switch (envelope->body_case()) {
@@ -257,6 +269,7 @@ class WorkerLoop {
           }
           break;
         case Envelope::kAnnounce:
+          if (draining) break;  // leaving: not to be counted as a worker again
           spdlog::info("worker {}: the coordinator does not know this worker; announcing it again", options_.id);
           SendReady();
           break;

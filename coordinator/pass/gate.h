@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "common/artifact.h"
@@ -9,6 +10,18 @@
 #include "proto/manifest.pb.h"
 
 namespace ingest {
+
+using RecordVisitor = std::function<Status(const google::protobuf::Message&)>;
+
+// One pass's recorded artifact against the manifest: present, its sha256,
+// size and record count as recorded, every record valid against the
+// contract and in order. `visit` (optional) sees each record. `verified`
+// (optional) is this process's index of the file it wrote: when the sha256
+// recomputed now equals it, the bytes are those checked before they were
+// written and are not parsed again (unless `visit` wants the records).
+// FailedPrecondition reads "pass X artifact FILE: what is wrong".
+Result<ArtifactScan> CheckPassArtifact(const Manifest& manifest, Pass pass, const std::filesystem::path& job_dir,
+                                       const ArtifactScan* verified = nullptr, const RecordVisitor& visit = nullptr);
 
 // Checks the gate before `pass` (SPEC §2): every upstream pass SUCCESS, its
 // artifact present, its sha256, size and record count equal to the manifest,

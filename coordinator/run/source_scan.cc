@@ -7,12 +7,16 @@
 
 #include "common/cron.h"
 #include "common/manifest.h"
+#include "common/pass.h"
 #include "coordinator/sources/check_frequency.h"
 #include "coordinator/sources/discovery.h"
 #include "coordinator/sources/http_source.h"
 
 namespace ingest {
 namespace {
+
+// The kind of a document failed because its name cannot be carried.
+constexpr char kInvalidName[] = "invalid_name";
 
 // Whether a source is checked in this run. An operator's --manual run, a
 // refresh, a baseline or a named source checks now; scheduled runs follow
@@ -161,6 +165,8 @@ void SourceScan::AddDetected(const SourceConfig& source, SourceChanges changes) 
                              d.consecutive_failures >= ctx_.config.run.quarantine_after;
     if (quarantined) {
       doc.set_status(kDocQuarantined);
+    } else if (!d.document.name_error.empty()) {
+      FailBeforeDispatch(d.document, &doc);
     } else if (d.change == Change::kUnchanged && !d.previously_failed) {
       doc.set_status(kDocUnchanged);
     } else {
@@ -201,6 +207,18 @@ void SourceScan::AddDetected(const SourceConfig& source, SourceChanges changes) 
            "source " + source.name + ": " + std::to_string(changes.documents.size()) + " documents, " +
                std::to_string(changed) + " new, modified or deleted; " + std::to_string(changes.hashed) +
                " read for their checksum");
+}
+
+void SourceScan::FailBeforeDispatch(const DiscoveredDocument& found, DocumentRecord* doc) {
+  // Failed as pass A would fail it, so reports, resumes and quarantine
+  // treat it as any document that pass A could not read.
+  doc->set_status(kDocFailed);
+  doc->set_error_class(kInvalidName);
+  doc->set_error(found.name_error);
+  doc->set_failed_pass(PassLetter(Pass::PASS_A));
+  ctx_.errors.push_back(found.path + ": " + kInvalidName + ": " + found.name_error);
+  LogEvent(spdlog::level::warn, {.pass = "A", .status = "failed", .error = kInvalidName},
+           "document " + found.source + "/" + found.path + " failed before pass A: " + found.name_error);
 }
 
 void SourceScan::AddNotDue(const SourceConfig& source, const std::map<std::string, StoredDocument>& stored) {

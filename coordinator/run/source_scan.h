@@ -59,6 +59,8 @@ class SourceScan {
   // events.
   void AddDetected(const SourceConfig& source, SourceChanges changes);
   // A source that is not due keeps the documents the store last saw.
+  // A document whose name cannot go to a worker (DiscoveredDocument::name_error).
+  void FailBeforeDispatch(const DiscoveredDocument& found, DocumentRecord* doc);
   void AddNotDue(const SourceConfig& source, const std::map<std::string, StoredDocument>& stored);
 
   RunContext& ctx_;

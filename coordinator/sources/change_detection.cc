@@ -49,6 +49,11 @@ SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDo
   uint32_t hashed = 0;
   for (DiscoveredDocument& doc : discovered) {
     DetectedDocument detected;
+    if (!doc.name_error.empty()) {  // not read: its name cannot be carried (discovery.h)
+      detected.document = std::move(doc);
+      found.push_back(std::move(detected));
+      continue;
+    }
     auto previous = stored.find(doc.source_id);
     const bool known = previous != stored.end() && previous->second.last_status != "deleted";
     Result<std::filesystem::path> real = ResolveInsideRoot(source.root, doc.path);

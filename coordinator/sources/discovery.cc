@@ -5,6 +5,7 @@
 
 #include "common/glob.h"
 #include "common/sha256.h"
+#include "common/utf8.h"
 
 namespace ingest {
 
@@ -39,7 +40,12 @@ Result<std::vector<DiscoveredDocument>> DiscoverDocuments(const SourceConfig& so
     DiscoveredDocument doc;
     doc.source_id = MakeSourceId(source.name, rel);
     doc.source = source.name;
-    doc.path = rel;
+    if (IsValidUtf8(rel)) {
+      doc.path = rel;
+    } else {
+      doc.path = EscapeInvalidUtf8(rel);
+      doc.name_error = "the file name is not valid UTF-8 (its bad bytes shown as \\xNN); rename it to ingest it";
+    }
     uintmax_t size = is_link ? 0 : entry.file_size(kind_ec);
     doc.bytes = kind_ec ? 0 : static_cast<uint64_t>(size);
     docs.push_back(std::move(doc));

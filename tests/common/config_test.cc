@@ -190,6 +190,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"DuplicateSource",
                   "env: dev\nsources: [{name: a, kind: files, root: .}, {name: a, kind: files, root: .}]\n",
                   "source name 'a' is used twice"},
+        BadConfig{"DuplicateTopKey", "env: dev\nsources: [{name: a, kind: files, root: .}]\nenv: prod\n",
+                  ":3: duplicate key 'env' (first given at line 1)"},
+        BadConfig{"DuplicateNestedKey",
+                  "env: dev\nfleet:\n  liveness: 3\n  liveness: 5\nsources: [{name: a, kind: files, root: .}]\n",
+                  ":4: duplicate key 'fleet.liveness' (first given at line 3)"},
+        BadConfig{"DuplicateSourceKey",
+                  "env: dev\nsources:\n  - name: a\n    kind: files\n    root: .\n    root: /elsewhere\n",
+                  ":6: duplicate key 'sources[0].root' (first given at line 5)"},
         BadConfig{"BadYaml", "env: dev\nsources: [\n", "bad.yaml:"},
         BadConfig{"BadPushgateway",
                   "env: dev\nsources: [{name: a, kind: files, root: .}]\nmetrics:\n  pushgateway_url: pushgw:9091\n",
@@ -206,6 +214,25 @@ INSTANTIATE_TEST_SUITE_P(
                   "100}}\n",
                   "key 'passes.C.overlap_chars' must be below chunk_chars"}),
     [](const ::testing::TestParamInfo<BadConfig>& info) { return info.param.name; });
+
+TEST(CheckSourceRootsTest, NamesFileLineAndKeyOfEachRootThatIsNotADirectory) {
+  TempDir dir;
+  dir.Write("present/a.md", "a");
+  dir.Write("plain.txt", "not a directory");
+  auto file = dir.Write("ingest.yaml",
+                        "env: dev\nsources:\n  - {name: ok, kind: files, root: present}\n"
+                        "  - name: gone\n    kind: files\n    root: absent\n"
+                        "  - {name: flat, kind: files, root: plain.txt}\n"
+                        "  - {name: web, kind: http, url: \"http://127.0.0.1:1/\"}\n");
+  Result<Config> config = LoadConfig(file, FakeEnv({}));
+  ASSERT_OK(config) << "a missing root is not a load error: that source alone fails in a run";
+  std::vector<std::string> problems = CheckSourceRoots(*config);
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0], file.string() + ":6: key 'sources[1].root': " + (dir.path() / "absent").string() +
+                             " does not exist (source gone)");
+  EXPECT_THAT(problems[1], HasSubstr(":7: key 'sources[2].root': "));
+  EXPECT_THAT(problems[1], HasSubstr("is not a directory (source flat)"));
+}
 
 TEST(LoadConfigTest, MissingFileIsNotFound) {
   Result<Config> config = LoadConfig("/nonexistent/ingest.yaml", FakeEnv({}));

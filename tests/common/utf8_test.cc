@@ -24,6 +24,12 @@ TEST(Utf8Test, SanitizeReplacesAndCounts) {
   EXPECT_EQ(replaced, 2u);
 }
 
+TEST(Utf8Test, EscapeWritesEachBadByteAsHex) {
+  EXPECT_EQ(EscapeInvalidUtf8("caf\xE9 \xC3\xA9\xff.md"), "caf\\xE9 \xC3\xA9\\xFF.md");
+  EXPECT_EQ(EscapeInvalidUtf8("plain"), "plain");
+  EXPECT_TRUE(IsValidUtf8(EscapeInvalidUtf8("\xC0\x80\xED\xA0\x80")));
+}
+
 TEST(Utf8Test, FloorBoundaryNeverSplitsASequence) {
   std::string s = "a\xE7\x94\xA8";  // a + one 3-byte character
   EXPECT_EQ(Utf8FloorBoundary(s, 2), 1u);

@@ -85,7 +85,7 @@ with tempfile.TemporaryDirectory() as tmp:
     token = os.path.join(tmp, "webhook-secret")
     with open(token, "w") as f:
         f.write("s3cret\n")
-    checked = subprocess.run([coordinator, "check", "--config", os.path.join(root, "deploy/compose/ingest.yaml")],
+    checked = subprocess.run([coordinator, "check", "--syntax-only", "--config", os.path.join(root, "deploy/compose/ingest.yaml")],
                              env=dict(os.environ, WEBHOOK_SECRET_FILE=token), capture_output=True, text=True)
     check(checked.returncode == 0, f"ingest-coordinator check deploy/compose/ingest.yaml: {checked.stderr.strip()}")
 

@@ -56,7 +56,7 @@ function checkConfig(where, configMap, envMap) {
   try {
     const file = join(dir, "ingest.yaml");
     writeFileSync(file, configMap.data["ingest.yaml"]);
-    execFileSync(coordinator, ["check", "--config", file], { env: { ...process.env, ...envMap.data }, stdio: "pipe" });
+    execFileSync(coordinator, ["check", "--syntax-only", "--config", file], { env: { ...process.env, ...envMap.data }, stdio: "pipe" });
   } catch (e) {
     failures.push(`${where}: ingest-coordinator check of the ConfigMap's ingest.yaml: ${e.stderr ?? e.message}`);
   } finally {

@@ -427,5 +427,89 @@ TEST_F(FleetTest, ResultOfAReassignedAttemptIsRefused) {
   StopWorker(*worker, "real");
 }
 
+TEST_F(FleetTest, WorkersDrainedBetweenTasksLoseNothingAndAreNotDeclaredDead) {
+  // Many small tasks on 1-slot workers: SIGTERM mostly lands while a worker
+  // has nothing queued, when its DRAIN once went out without a body.
+  WriteCorpus(1500);
+  WriteConfig(1, 60);
+  std::string endpoint;
+  auto coordinator = StartCoordinator("drains", &endpoint, {"--full-refresh"});
+  ASSERT_FALSE(endpoint.empty()) << Err("drains");
+  auto steady = StartWorker(endpoint, "steady");
+  std::vector<std::unique_ptr<Subprocess>> drained;
+  drained.reserve(3);
+  for (int i = 0; i < 3; ++i) drained.push_back(StartWorker(endpoint, "drained" + std::to_string(i), {"--slots", "1"}));
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "drains.err", "pass A started", testing::Scaled(30s)).empty())
+      << Err("drains");
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "drained" + std::to_string(i);
+    ASSERT_FALSE(
+        testing::WaitForLine(dir_.path() / "drains.err", "worker " + id + " joined", testing::Scaled(10s)).empty());
+  }
+  // All three at once, while the run has five passes still to go.
+  std::this_thread::sleep_for(100ms);
+  for (auto& worker : drained) worker->Signal(SIGTERM);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(drained[i]->Wait(testing::Scaled(20s)), 0)
+        << ReadAll(dir_.path() / ("drained" + std::to_string(i) + ".err"));
+  }
+  ASSERT_EQ(coordinator->Wait(testing::Scaled(120s)), 0) << Err("drains");
+  const std::string log = Err("drains");
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "drained" + std::to_string(i);
+    EXPECT_THAT(log, HasSubstr("worker " + id + " is draining")) << "the run ended first";
+    // A drained worker that spoke again after it was let go was asked to
+    // announce itself and joined a second time.
+    const std::string joined = "worker " + id + " joined";
+    EXPECT_EQ(log.find(joined), log.rfind(joined)) << id << " joined twice";
+  }
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("envelope without a body")));
+  EXPECT_THAT(log, ::testing::Not(HasSubstr("is dead")));
+  RunSummary summary = SummaryOf(*coordinator);
+  EXPECT_EQ(summary.documents().processed(), 1500u);
+  EXPECT_EQ(summary.tasks().retried(), 0u);
+  StopWorker(*steady, "steady");
+}
+
+TEST_F(FleetTest, AWorkerAnswersATaskItCannotParseAtOnce) {
+  // The test is the coordinator: a ROUTER that sends a TASK whose path is
+  // not UTF-8, which proto3 refuses to parse.
+  zmq::context_t context;
+  zmq::socket_t router(context, zmq::socket_type::router);
+  router.set(zmq::sockopt::linger, 0);
+  router.set(zmq::sockopt::rcvtimeo, static_cast<int>(testing::Scaled(20s).count() * 1000));
+  router.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
+  auto worker = StartWorker(endpoint, "reader");
+  auto receive = [&router](Envelope* envelope) {
+    zmq::message_t identity;
+    zmq::message_t body;
+    if (!router.recv(identity) || !router.recv(body)) return std::string();
+    return envelope->ParseFromString(body.to_string()) ? identity.to_string() : std::string();
+  };
+  Envelope first;
+  std::string peer = receive(&first);
+  ASSERT_TRUE(first.has_ready()) << ReadAll(dir_.path() / "reader.err");
+  Envelope task;
+  task.set_protocol_version(kProtocolVersion);
+  task.mutable_task()->set_task_id("A-doc_00000000000000aa");
+  task.mutable_task()->set_attempt(1);
+  task.mutable_task()->set_pass(PASS_A);
+  task.mutable_task()->mutable_document()->set_path("caf\xE9.md");
+  std::string frame;
+  task.SerializePartialToString(&frame);
+  router.send(zmq::buffer(peer), zmq::send_flags::sndmore);
+  router.send(zmq::buffer(frame), zmq::send_flags::none);
+  Envelope answer;
+  while (!answer.has_result()) {
+    // Before the fix no answer ever came: the frame was dropped in silence.
+    ASSERT_FALSE(receive(&answer).empty()) << "no answer: " << ReadAll(dir_.path() / "reader.err");
+  }
+  EXPECT_EQ(answer.result().task_id(), "A-doc_00000000000000aa");
+  EXPECT_EQ(answer.result().error().kind(), "unreadable_task");
+  EXPECT_EQ(answer.result().error().error_class(), ERROR_CLASS_PERMANENT);
+  StopWorker(*worker, "reader");
+}
+
 }  // namespace
 }  // namespace ingest

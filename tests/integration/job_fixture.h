@@ -126,6 +126,18 @@ class JobTest : public ::testing::Test {
     return summary;
   }
 
+  // `ingest-coordinator verify --job-dir JOB`: its exit code and what it printed.
+  RunOutcome Verify(const std::filesystem::path& job) {
+    const std::string tag = "verify" + std::to_string(++verifies_);
+    Subprocess verify({Bin("ingest-coordinator"), "verify", "--job-dir", job.string()}, dir_.path() / (tag + ".out"),
+                      dir_.path() / (tag + ".err"));
+    RunOutcome outcome;
+    outcome.exit_code = verify.Wait(Scaled(60s));
+    outcome.stdout_text = verify.Stdout();
+    outcome.stderr_text = verify.Stderr();
+    return outcome;
+  }
+
   std::map<std::string, std::string> Artifacts(const std::filesystem::path& job) {
     std::map<std::string, std::string> files;
     for (Pass p : kAllPasses) files[ArtifactFileName(p)] = ReadAll(job / ArtifactFileName(p));
@@ -135,6 +147,7 @@ class JobTest : public ::testing::Test {
   TempDir dir_;
   std::filesystem::path corpus_;
   int runs_ = 0;
+  int verifies_ = 0;
   bool keep_config_ = false;  // set by tests that write their own config
 };
 

@@ -4,6 +4,7 @@
 
 #include "common/artifact.h"
 #include "common/ids.h"
+#include "common/manifest.h"
 #include "common/sha256.h"
 #include "tests/integration/job_fixture.h"
 
@@ -77,6 +78,42 @@ TEST_F(RunTest, TwoRunsGiveByteIdenticalArtifacts) {
   EXPECT_EQ(Artifacts(a), Artifacts(b));
 }
 
+TEST_F(RunTest, VerifyAcceptsAFinishedJobAndNamesWhatWasChangedInIt) {
+  RunOutcome run = Run({}, 1);
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  const std::filesystem::path job = Summary(run).job_dir();
+  RunOutcome clean = Verify(job);
+  EXPECT_EQ(clean.exit_code, 0) << clean.stdout_text << clean.stderr_text;
+  EXPECT_THAT(clean.stdout_text, HasSubstr(": OK (6 artifacts re-hashed, "));
+
+  // A changed byte in an artifact, a document the manifest no longer lists
+  // and a checksum pass A did not record: each named.
+  const std::filesystem::path chunks = job / "passC_chunks.json";
+  std::string text = ReadAll(chunks);
+  text[text.find("\"text\":\"") + 8] ^= 0x01;
+  std::ofstream(chunks, std::ios::trunc) << text;
+  Result<Manifest> manifest = LoadManifest(job / kManifestFileName);
+  ASSERT_OK(manifest);
+  auto docs = manifest->mutable_documents();
+  ASSERT_GE(docs->size(), 2u);
+  const std::string dropped = docs->begin()->first;
+  docs->erase(docs->begin());
+  DocumentRecord& altered = docs->begin()->second;
+  altered.set_checksum(std::string(64, 'f'));
+  ASSERT_OK(SaveManifest(job / kManifestFileName, *manifest));
+  RunOutcome broken = Verify(job);
+  EXPECT_EQ(broken.exit_code, 1);
+  EXPECT_THAT(broken.stdout_text, HasSubstr("pass C artifact passC_chunks.json: sha256 "));
+  EXPECT_THAT(broken.stdout_text, HasSubstr("pass B: 1 records of document " + dropped + " (not in the manifest)"));
+  EXPECT_THAT(broken.stdout_text, HasSubstr("the manifest says " + altered.source() + "/" + altered.path()));
+  EXPECT_THAT(LastLine(broken.stdout_text), HasSubstr(job.string() + ": "));
+
+  std::filesystem::remove(job / kManifestFileName);
+  RunOutcome gone = Verify(job);
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_THAT(gone.stdout_text, HasSubstr("manifest.json"));
+}
+
 TEST_F(RunTest, CorruptedChunksCloseTheGateOfDUntilCIsRerun) {
   RunOutcome first = Run({}, 1);
   ASSERT_EQ(first.exit_code, 0) << first.stderr_text;
@@ -128,11 +165,13 @@ TEST_F(RunTest, BadDocumentsFailAloneAndTheRunIsPartial) {
   std::filesystem::create_symlink(dir_.path() / "secret.txt", corpus_ / "escape.txt");
   std::ofstream empty(corpus_ / "empty.txt");
   empty.close();
+  // A Latin-1 name: once it held pass A until task_timeout_s (the worker could not parse its TASK).
+  std::ofstream(corpus_ / "caf\xE9.md") << "# Caf\xC3\xA9\n\nA menu.\n";
   RunOutcome run = Run({}, 1);
   ASSERT_EQ(run.exit_code, 3) << run.stderr_text;
   RunSummary summary = Summary(run);
   EXPECT_EQ(summary.status(), "partial");
-  EXPECT_EQ(summary.documents().failed(), 3u);
+  EXPECT_EQ(summary.documents().failed(), 4u);
   EXPECT_EQ(summary.documents().processed(), 9u);
   Result<Manifest> manifest = LoadManifest(std::filesystem::path(summary.job_dir()) / "manifest.json");
   ASSERT_OK(manifest);
@@ -143,6 +182,7 @@ TEST_F(RunTest, BadDocumentsFailAloneAndTheRunIsPartial) {
   EXPECT_EQ(classes["binary.md"], "invalid_document");
   EXPECT_EQ(classes["escape.txt"], "permission_denied");
   EXPECT_EQ(classes["empty.txt"], "invalid_document");
+  EXPECT_EQ(classes["caf\\xE9.md"], "invalid_name");
   for (Pass p : kAllPasses) EXPECT_EQ(PassEntry(*manifest, p).status(), kPassSuccess);
   EXPECT_THAT(ReadAll(std::filesystem::path(summary.job_dir()) / "passC_chunks.json"),
               ::testing::Not(HasSubstr("outside the root")));
@@ -151,10 +191,10 @@ TEST_F(RunTest, BadDocumentsFailAloneAndTheRunIsPartial) {
   RunOutcome resumed = Run({"--job-dir", summary.job_dir(), "--resume-from", "D"}, 1);
   ASSERT_EQ(resumed.exit_code, 3) << resumed.stderr_text;
   const RunSummary again = Summary(resumed);
-  EXPECT_EQ(again.errors().count(), 3u);
+  EXPECT_EQ(again.errors().count(), 4u);
   std::string named;
   for (const std::string& e : again.errors().first()) named += e + "\n";
-  for (const char* path : {"binary.md", "escape.txt", "empty.txt"}) EXPECT_THAT(named, HasSubstr(path));
+  for (const char* path : {"binary.md", "escape.txt", "empty.txt", "caf\\xE9.md"}) EXPECT_THAT(named, HasSubstr(path));
 }
 
 TEST_F(RunTest, NoWorkersEndsTheRunWithExit1AfterTheWait) {
@@ -185,6 +225,13 @@ TEST_F(RunTest, ConfigErrorsExit2AndCheckValidates) {
   Subprocess check_good({Bin("ingest-coordinator"), "check", "--config", (dir_.path() / "ingest.yaml").string()},
                         dir_.path() / "c2.out", dir_.path() / "c2.err");
   EXPECT_EQ(check_good.Wait(testing::Scaled(20s)), 0);
+  std::ofstream(dir_.path() / "moved.yaml") << "env: itest\nsources:\n  - name: docs\n    kind: files\n"
+                                               "    root: corpus-that-moved\n";
+  Subprocess check_moved({Bin("ingest-coordinator"), "check", "--config", (dir_.path() / "moved.yaml").string()},
+                         dir_.path() / "c3.out", dir_.path() / "c3.err");
+  EXPECT_EQ(check_moved.Wait(testing::Scaled(20s)), 2);
+  EXPECT_THAT(check_moved.Stderr(), HasSubstr("moved.yaml:5: key 'sources[0].root': "));
+  EXPECT_THAT(check_moved.Stderr(), HasSubstr("corpus-that-moved does not exist (source docs)"));
 }
 
 }  // namespace

@@ -42,6 +42,24 @@ TEST(DiscoverDocumentsTest, DoesNotDescendIntoSymlinkedDirectories) {
   EXPECT_EQ((*docs)[0].path, "a.md");
 }
 
+TEST(DiscoverDocumentsTest, ANameThatIsNotUtf8IsListedEscapedWithItsError) {
+  TempDir dir;
+  dir.Write("root/caf\xE9.md", "latin-1 name");
+  dir.Write("root/caf\\xE9.md", "a name that looks like the escape");
+  SourceConfig source{.name = "s", .kind = "files", .root = dir.path() / "root", .include = {"**/*.md"}};
+  Result<std::vector<DiscoveredDocument>> docs = DiscoverDocuments(source);
+  ASSERT_OK(docs);
+  ASSERT_EQ(docs->size(), 2u);
+  const DiscoveredDocument& bad = (*docs)[0].name_error.empty() ? (*docs)[1] : (*docs)[0];
+  const DiscoveredDocument& good = (*docs)[0].name_error.empty() ? (*docs)[0] : (*docs)[1];
+  EXPECT_EQ(bad.path, "caf\\xE9.md");
+  EXPECT_THAT(bad.name_error, ::testing::HasSubstr("not valid UTF-8"));
+  EXPECT_EQ(bad.source_id, MakeSourceId("s", "caf\xE9.md")) << "the id comes from the name on disk";
+  EXPECT_TRUE(good.name_error.empty());
+  EXPECT_EQ(good.path, bad.path) << "the escape can read as a real name,";
+  EXPECT_NE(good.source_id, bad.source_id) << "yet two documents";
+}
+
 TEST(DiscoverDocumentsTest, MissingRootIsNotFoundNamingTheSource) {
   SourceConfig source{.name = "gone", .kind = "files", .root = "/nonexistent/root", .include = {"**/*"}};
   Result<std::vector<DiscoveredDocument>> docs = DiscoverDocuments(source);
