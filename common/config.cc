@@ -415,6 +415,7 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
     r.Uint("heartbeat_ms", &f.heartbeat_ms, 10, 600000);
     r.Uint("liveness", &f.liveness, 1, 1000);
     r.Uint("task_timeout_s", &f.task_timeout_s, 1, 86400 * 7);
+    r.Uint("batch_max_tasks", &f.batch_max_tasks, 1, 1024);
     r.Uint("min_workers", &f.min_workers, 0, 100000);
     r.Uint("wait_for_workers_s", &f.wait_for_workers_s, 0, 86400);
     if (r.Has("curve")) {

@@ -36,6 +36,8 @@ struct FleetConfig {
   uint32_t heartbeat_ms = 1000;
   uint32_t liveness = 3;  // missed heartbeats before a worker is dead
   uint32_t task_timeout_s = 600;
+  // Most tasks in one dispatch to a worker (fewer near the end of a pass).
+  uint32_t batch_max_tasks = 64;
   uint32_t min_workers = 1;
   uint32_t wait_for_workers_s = 120;
   // CurveZMQ: both files or neither. LoadConfig reads the keys (Z85).

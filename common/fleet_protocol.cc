@@ -40,25 +40,48 @@ Result<Envelope> DecodeEnvelope(std::string_view frame) {
   return envelope;
 }
 
-std::optional<Envelope> RefuseUnreadableTask(std::string_view frame, const Status& why) {
+std::optional<SalvagedTasks> SalvageTasks(std::string_view frame, const Status& why) {
   // Read schemaless: what failed the typed parse does not fail this one.
   UnknownFieldSet envelope;
   if (!envelope.ParseFromArray(frame.data(), static_cast<int>(frame.size()))) return std::nullopt;
-  const UnknownField* task_field = FindField(envelope, Envelope::kTaskFieldNumber, UnknownField::TYPE_LENGTH_DELIMITED);
-  if (task_field == nullptr) return std::nullopt;
-  UnknownFieldSet task;
-  if (!task.ParseFromString(task_field->length_delimited())) return std::nullopt;
-  const UnknownField* id = FindField(task, Task::kTaskIdFieldNumber, UnknownField::TYPE_LENGTH_DELIMITED);
-  if (id == nullptr || id->length_delimited().empty() || !IsValidUtf8(id->length_delimited())) return std::nullopt;
-  const UnknownField* attempt = FindField(task, Task::kAttemptFieldNumber, UnknownField::TYPE_VARINT);
-  Envelope refusal;
-  TaskResult* result = refusal.mutable_result();
-  result->set_task_id(id->length_delimited());
-  result->set_attempt(attempt == nullptr ? 0 : static_cast<uint32_t>(attempt->varint()));
-  result->mutable_error()->set_error_class(ERROR_CLASS_PERMANENT);
-  result->mutable_error()->set_kind("unreadable_task");
-  result->mutable_error()->set_message("the worker could not read the task: " + why.message());
-  return refusal;
+  const UnknownField* version = FindField(envelope, Envelope::kProtocolVersionFieldNumber, UnknownField::TYPE_VARINT);
+  if (version == nullptr || version->varint() != kProtocolVersion) return std::nullopt;
+  std::vector<const std::string*> encoded;
+  if (const UnknownField* task = FindField(envelope, Envelope::kTaskFieldNumber, UnknownField::TYPE_LENGTH_DELIMITED)) {
+    encoded.push_back(&task->length_delimited());
+  }
+  UnknownFieldSet batch;
+  if (const UnknownField* tasks = FindField(envelope, Envelope::kTasksFieldNumber, UnknownField::TYPE_LENGTH_DELIMITED);
+      tasks != nullptr && batch.ParseFromString(tasks->length_delimited())) {
+    for (int i = 0; i < batch.field_count(); ++i) {
+      const UnknownField& field = batch.field(i);
+      if (field.number() == TaskBatch::kTasksFieldNumber && field.type() == UnknownField::TYPE_LENGTH_DELIMITED) {
+        encoded.push_back(&field.length_delimited());
+      }
+    }
+  }
+  if (encoded.empty()) return std::nullopt;
+  SalvagedTasks salvaged;
+  for (const std::string* bytes : encoded) {
+    Task task;
+    if (task.ParseFromString(*bytes)) {
+      salvaged.tasks.push_back(std::move(task));
+      continue;
+    }
+    UnknownFieldSet fields;
+    if (!fields.ParseFromString(*bytes)) continue;
+    const UnknownField* id = FindField(fields, Task::kTaskIdFieldNumber, UnknownField::TYPE_LENGTH_DELIMITED);
+    if (id == nullptr || id->length_delimited().empty() || !IsValidUtf8(id->length_delimited())) continue;
+    const UnknownField* attempt = FindField(fields, Task::kAttemptFieldNumber, UnknownField::TYPE_VARINT);
+    TaskResult& refusal = salvaged.refused.emplace_back();
+    refusal.set_task_id(id->length_delimited());
+    refusal.set_attempt(attempt == nullptr ? 0 : static_cast<uint32_t>(attempt->varint()));
+    refusal.mutable_error()->set_error_class(ERROR_CLASS_PERMANENT);
+    refusal.mutable_error()->set_kind("unreadable_task");
+    refusal.mutable_error()->set_message("the worker could not read the task: " + why.message());
+  }
+  if (salvaged.tasks.empty() && salvaged.refused.empty()) return std::nullopt;
+  return salvaged;
 }
 
 }  // namespace ingest

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "proto/fleet.pb.h"
@@ -11,7 +12,7 @@
 namespace ingest {
 
 // Bumped on any incompatible change of proto/fleet.proto semantics.
-inline constexpr uint32_t kProtocolVersion = 3;
+inline constexpr uint32_t kProtocolVersion = 4;
 
 // Largest frame either side accepts; larger ones are dropped unread.
 inline constexpr int64_t kMaxFrameBytes = int64_t{256} << 20;
@@ -23,10 +24,16 @@ std::string EncodeEnvelope(Envelope envelope);
 // FailedPrecondition when the protocol version differs (the caller REJECTs).
 Result<Envelope> DecodeEnvelope(std::string_view frame);
 
-// The answer to a frame that does not parse but still carries a TASK's id
-// (say a string field that is not UTF-8): a RESULT failing that attempt
-// permanently with kind "unreadable_task", so the coordinator need not wait
-// for the task's timeout. nullopt when no task id can be read from it.
-std::optional<Envelope> RefuseUnreadableTask(std::string_view frame, const Status& why);
+// What a worker makes of a frame that did not decode but carries tasks (a
+// TASK or TASKS body), say because one task's path is not UTF-8, which proto3
+// refuses: each task that parses on its own is kept to run, and each other
+// one whose id can be read is refused permanently (kind "unreadable_task"),
+// so the coordinator never waits out the timeout of a task that was dropped.
+// nullopt when the frame carries no task of this protocol version.
+struct SalvagedTasks {
+  std::vector<Task> tasks;
+  std::vector<TaskResult> refused;
+};
+std::optional<SalvagedTasks> SalvageTasks(std::string_view frame, const Status& why);
 
 }  // namespace ingest

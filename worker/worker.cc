@@ -31,24 +31,24 @@ constexpr char kMonitorEndpoint[] = "inproc://worker-monitor";
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 constexpr char kVersion[] = "ingestfleet-worker/" INGEST_VERSION;
 
-// Tasks accepted from the coordinator and not yet started.
+// Batches accepted from the coordinator and not yet started.
 // Guarded by its own mutex; shared by the main thread and the task threads.
 class TaskQueue {
  public:
-  void Push(Task task) {
+  void Push(std::vector<Task> batch) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      tasks_.push_back(std::move(task));
+      batches_.push_back(std::move(batch));
     }
     cv_.notify_one();
   }
-  // Blocks until a task or Close(); false after Close() with nothing left.
-  bool Pop(Task* task) {
+  // Blocks until a batch or Close(); false after Close() with nothing left.
+  bool Pop(std::vector<Task>* batch) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return closed_ || !tasks_.empty(); });
-    if (tasks_.empty()) return false;
-    *task = std::move(tasks_.front());
-    tasks_.pop_front();
+    cv_.wait(lock, [&] { return closed_ || !batches_.empty(); });
+    if (batches_.empty()) return false;
+    *batch = std::move(batches_.front());
+    batches_.pop_front();
     return true;
   }
   // Stops the queue and returns the ids of the tasks that never started.
@@ -57,8 +57,10 @@ class TaskQueue {
     {
       std::lock_guard<std::mutex> lock(mu_);
       closed_ = true;
-      for (const Task& t : tasks_) unstarted.push_back(t.task_id());
-      tasks_.clear();
+      for (const std::vector<Task>& batch : batches_) {
+        for (const Task& t : batch) unstarted.push_back(t.task_id());
+      }
+      batches_.clear();
     }
     cv_.notify_all();
     return unstarted;
@@ -67,21 +69,25 @@ class TaskQueue {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Task> tasks_;  // Guarded by mu_.
-  bool closed_ = false;     // Guarded by mu_.
+  std::deque<std::vector<Task>> batches_;  // Guarded by mu_.
+  bool closed_ = false;                    // Guarded by mu_.
 };
 
-// Runs tasks from the queue and pushes each serialized result to the main
-// thread over its own inproc PUSH socket (sockets never cross threads).
+// Runs batches from the queue, one task after the other, and pushes each
+// batch's results to the main thread as one RESULTS frame over its own
+// inproc PUSH socket (sockets never cross threads), preceded by a frame
+// with their count.
 void TaskThread(zmq::context_t& context, TaskQueue& queue, const ExtractLimits& limits) {
   zmq::socket_t push(context, zmq::socket_type::push);
   push.set(zmq::sockopt::linger, -1);
   push.connect(kResultsEndpoint);
-  Task task;
-  while (queue.Pop(&task)) {
+  std::vector<Task> batch;
+  while (queue.Pop(&batch)) {
     Envelope envelope;
-    *envelope.mutable_result() = RunTask(task, limits);
+    for (const Task& task : batch) *envelope.mutable_results()->add_results() = RunTask(task, limits);
+    const uint32_t count = static_cast<uint32_t>(batch.size());
     std::string frame = EncodeEnvelope(std::move(envelope));
+    push.send(zmq::buffer(&count, sizeof count), zmq::send_flags::sndmore);
     push.send(zmq::buffer(frame), zmq::send_flags::none);
   }
 }
@@ -166,9 +172,10 @@ class WorkerLoop {
         spdlog::info("worker {}: draining ({} running, {} handed back)", options_.id, running_,
                      drain.drain().unstarted_size());
       }
-      // A TASK the coordinator sent before it read our DRAIN is still on its
-      // way: stay one heartbeat to hand it back instead of losing it.
-      if (draining && running_ == 0 && Clock::now() >= drain_deadline) return 0;
+      // A TASK the coordinator sent before it read our DRAIN may still be on
+      // its way: stay until the coordinator says it sent nothing more (it
+      // answers the DRAIN), or one heartbeat, to hand it back, not lose it.
+      if (draining && running_ == 0 && (drain_acknowledged_ || Clock::now() >= drain_deadline)) return 0;
       if (rejected_) return 1;
 
       zmq::pollitem_t items[] = {{dealer_.handle(), 0, ZMQ_POLLIN, 0},
@@ -251,27 +258,36 @@ class WorkerLoop {
       Result<Envelope> envelope = DecodeEnvelope(message.to_string_view());
       if (!envelope.ok()) {
         spdlog::warn("worker {}: dropped a frame from the coordinator: {}", options_.id, envelope.status().message());
-        // Silence would leave the task to its timeout: answer it at once.
-        if (std::optional<Envelope> refusal = RefuseUnreadableTask(message.to_string_view(), envelope.status())) {
-          Send(*refusal);
+        // Silence would leave its tasks to their timeout: run what can be
+        // read, refuse the rest at once.
+        if (std::optional<SalvagedTasks> salvaged = SalvageTasks(message.to_string_view(), envelope.status())) {
+          Envelope refusals;
+          for (TaskResult& refused : salvaged->refused) *refusals.mutable_results()->add_results() = std::move(refused);
+          if (!salvaged->refused.empty()) Send(refusals);
+          if (!salvaged->tasks.empty()) Accept(std::move(salvaged->tasks), draining);
         }
         continue;
       }
       switch (envelope->body_case()) {
-        case Envelope::kTask:
-          if (draining) {
-            Envelope drain;
-            drain.mutable_drain()->add_unstarted(envelope->task().task_id());
-            Send(drain);
-          } else {
-            ++running_;
-            queue_.Push(std::move(*envelope->mutable_task()));
-          }
+        case Envelope::kTask: {
+          std::vector<Task> batch;
+          batch.push_back(std::move(*envelope->mutable_task()));
+          Accept(std::move(batch), draining);
           break;
+        }
+        case Envelope::kTasks: {
+          auto& tasks = *envelope->mutable_tasks()->mutable_tasks();
+          Accept(std::vector<Task>(std::make_move_iterator(tasks.begin()), std::make_move_iterator(tasks.end())),
+                 draining);
+          break;
+        }
         case Envelope::kAnnounce:
           if (draining) break;  // leaving: not to be counted as a worker again
           spdlog::info("worker {}: the coordinator does not know this worker; announcing it again", options_.id);
           SendReady();
+          break;
+        case Envelope::kDrain:
+          drain_acknowledged_ = draining;
           break;
         case Envelope::kReject:
           spdlog::error("worker {}: rejected by the coordinator: {}", options_.id, envelope->reject().reason());
@@ -281,6 +297,18 @@ class WorkerLoop {
           break;  // heartbeats only refresh last_heard_
       }
     }
+  }
+
+  // Queues a batch to run, or hands it back at once while draining.
+  void Accept(std::vector<Task> batch, bool draining) {
+    if (draining) {
+      Envelope drain;
+      for (const Task& task : batch) drain.mutable_drain()->add_unstarted(task.task_id());
+      Send(drain);
+      return;
+    }
+    running_ += static_cast<int>(batch.size());
+    queue_.Push(std::move(batch));
   }
 
   // Monitor events: a 6-byte frame (event, value), then the endpoint.
@@ -312,11 +340,15 @@ class WorkerLoop {
   }
 
   void ForwardResults() {
-    zmq::message_t message;
-    while (results_.recv(message, zmq::recv_flags::dontwait)) {
+    zmq::message_t count;
+    while (results_.recv(count, zmq::recv_flags::dontwait)) {
+      zmq::message_t message;
+      (void)results_.recv(message, zmq::recv_flags::none);  // the second part of an atomic message
+      uint32_t results = 0;
+      if (count.size() == sizeof results) std::memcpy(&results, count.data(), sizeof results);
       (void)dealer_.send(message, zmq::send_flags::none);
-      --running_;
-      ++completed_;
+      running_ -= static_cast<int>(results);
+      completed_ += results;
     }
   }
 
@@ -336,6 +368,7 @@ class WorkerLoop {
   bool health_warned_ = false;
   TaskQueue queue_;
   int running_ = 0;  // accepted and not yet answered
+  bool drain_acknowledged_ = false;
   uint64_t completed_ = 0;
   bool rejected_ = false;
   Clock::time_point last_heard_;

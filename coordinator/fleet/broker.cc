@@ -17,6 +17,9 @@ constexpr auto kMaxPollWait = milliseconds(100);
 constexpr auto kProgressEvery = std::chrono::seconds(5);
 constexpr auto kProgressHookEvery = milliseconds(500);
 constexpr auto kPublishEvery = milliseconds(250);
+// Input bytes one batch may carry (its first task may be heavier): a few
+// large documents go out one by one, so none waits behind another.
+constexpr uint64_t kBatchMaxWeight = uint64_t{4} << 20;
 
 // Where a peer's connection comes from, as ZeroMQ saw it; "" when it does
 // not say (inproc, or an old libzmq).
@@ -33,12 +36,13 @@ Broker::Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry, co
       fleet_(std::move(fleet)),
       clock_(clock),
       dispatcher_(retry, std::chrono::seconds(fleet_.task_timeout_s), clock,
-                  [this](const WorkerId& worker, Task task) {
+                  [this](const WorkerId& worker, std::vector<Task> tasks) {
                     Envelope envelope;
-                    *envelope.mutable_task() = std::move(task);
+                    for (Task& task : tasks) *envelope.mutable_tasks()->add_tasks() = std::move(task);
                     return SendTo(worker, envelope);
                   }),
       view_(view) {
+  dispatcher_.set_batching(fleet_.batch_max_tasks, kBatchMaxWeight);
   // Sends to a vanished worker fail instead of vanishing silently.
   router_->set(zmq::sockopt::router_mandatory, 1);
   // A restarted worker with the same id takes over its old identity.
@@ -149,6 +153,11 @@ void Broker::HandleEnvelope(const WorkerId& id, Envelope envelope, const zmq::me
     case Envelope::kResult:
       dispatcher_.OnResult(id, std::move(*envelope.mutable_result()));
       break;
+    case Envelope::kResults:
+      for (TaskResult& result : *envelope.mutable_results()->mutable_results()) {
+        dispatcher_.OnResult(id, std::move(result));
+      }
+      break;
     case Envelope::kDrain: {
       const WorkerLoad* load = dispatcher_.load(id);
       if (load != nullptr && !load->draining) spdlog::info("worker {} is draining", id.value);
@@ -177,6 +186,10 @@ void Broker::ReapDeadWorkers() {
     }
     if (drained && !silent && !peer.gone) {
       spdlog::info("worker {} left after draining", id.value);
+      // It holds nothing and will be sent nothing: it may exit now.
+      Envelope done;
+      done.mutable_drain();
+      SendTo(id, done);
     } else {
       spdlog::warn("worker {} is dead ({}); requeueing {} tasks", id.value,
                    peer.gone ? "disconnected" : "missed " + std::to_string(fleet_.liveness) + " heartbeats",

@@ -21,7 +21,7 @@ TaskResult FailedResult(const std::string& task_id, uint32_t attempt, ErrorClass
 
 }  // namespace
 
-Dispatcher::Dispatcher(RetryConfig retry, std::chrono::seconds task_timeout, const Clock& clock, SendTask send,
+Dispatcher::Dispatcher(RetryConfig retry, std::chrono::seconds task_timeout, const Clock& clock, SendTasks send,
                        uint32_t seed)
     : retry_(retry), task_timeout_(task_timeout), clock_(clock), send_(std::move(send)), rng_(seed) {}
 
@@ -47,8 +47,12 @@ void Dispatcher::DrainWorker(const WorkerId& worker, const std::vector<TaskId>& 
 void Dispatcher::RemoveWorker(const WorkerId& worker, const std::string& why) {
   auto it = workers_.find(worker);
   if (it == workers_.end()) return;
-  const std::set<TaskId> held = it->second.in_flight;
-  for (const TaskId& task : held) Requeue(task, true, why);
+  // Back to the front of the queue last sent first, so they go out again
+  // in the order they first did.
+  std::vector<std::pair<uint64_t, TaskId>> held;
+  for (const TaskId& task : it->second.in_flight) held.emplace_back(leases_.at(task).sent, task);
+  std::sort(held.rbegin(), held.rend());
+  for (const auto& [sent, task] : held) Requeue(task, true, why);
   workers_.erase(it);
 }
 
@@ -76,16 +80,33 @@ void Dispatcher::Begin(const std::vector<size_t>& order, TaskHandler& handler) {
   executed_ = retried_ = requeued_ = 0;
 }
 
+uint32_t Dispatcher::BatchCapacity(const WorkerLoad& worker) const {
+  return worker.slots + (max_batch_tasks_ > 1 ? 1 : 0);
+}
+
 Dispatcher::Workers::iterator Dispatcher::Pick() {
   auto best = workers_.end();
+  size_t best_free = 0;
   for (auto it = workers_.begin(); it != workers_.end(); ++it) {
     const WorkerLoad& w = it->second;
-    if (w.draining || w.unreachable || w.in_flight.size() >= w.slots) continue;
-    if (best == workers_.end() || w.slots - w.in_flight.size() > best->second.slots - best->second.in_flight.size()) {
+    const size_t capacity = BatchCapacity(w);
+    if (w.draining || w.unreachable || w.batches.size() >= capacity) continue;
+    if (capacity - w.batches.size() > best_free) {
       best = it;
+      best_free = capacity - w.batches.size();
     }
   }
   return best;
+}
+
+size_t Dispatcher::NextBatchSize() const {
+  if (max_batch_tasks_ <= 1) return 1;
+  size_t capacity = 0;
+  for (const auto& [id, w] : workers_) {
+    if (!w.draining && !w.unreachable) capacity += BatchCapacity(w);
+  }
+  const size_t spread = (pending_.size() + 2 * capacity - 1) / std::max<size_t>(1, 2 * capacity);
+  return std::clamp<size_t>(spread, 1, max_batch_tasks_);
 }
 
 void Dispatcher::Dispatch() {
@@ -98,27 +119,52 @@ void Dispatcher::Dispatch() {
   while (!pending_.empty()) {
     const auto best = Pick();
     if (best == workers_.end()) return;
-    const size_t index = pending_.front();
-    pending_.pop_front();
-    if (const Clock::TimePoint allowed = handler_->NotBefore(index, now); allowed > now) {
-      delayed_.emplace(allowed, index);
-      continue;
-    }
-    Result<Task> task = handler_->BuildTask(index);
-    if (!task.ok()) {
-      Finish(index, FailedResult("", attempt_[index], ERROR_CLASS_PERMANENT, "plan", task.status().message()));
-      continue;
-    }
-    task->set_attempt(++attempt_[index]);
-    const TaskId id{task->task_id()};
     const WorkerId& worker = best->first;
-    leases_[id] = Lease{index, task->attempt(), worker, now + task_timeout_};
-    best->second.in_flight.insert(id);
-    if (!send_(worker, std::move(*task))) {
+    const size_t size = NextBatchSize();
+    const uint64_t batch_id = ++next_batch_;
+    std::vector<Task> batch;
+    std::vector<TaskId> ids;
+    uint64_t weight = 0;
+    while (!pending_.empty() && batch.size() < size) {
+      const size_t index = pending_.front();
+      const uint64_t task_weight = handler_->Weight(index);
+      if (!batch.empty() && weight + task_weight > max_batch_weight_) break;
+      pending_.pop_front();
+      if (const Clock::TimePoint allowed = handler_->NotBefore(index, now); allowed > now) {
+        delayed_.emplace(allowed, index);
+        continue;
+      }
+      Result<Task> task = handler_->BuildTask(index);
+      if (!task.ok()) {
+        Finish(index, FailedResult("", attempt_[index], ERROR_CLASS_PERMANENT, "plan", task.status().message()));
+        continue;
+      }
+      task->set_attempt(++attempt_[index]);
+      const TaskId id{task->task_id()};
+      leases_[id] = Lease{index, task->attempt(), worker, now + task_timeout_, batch_id, ++next_sent_};
+      best->second.in_flight.insert(id);
+      weight += task_weight;
+      ids.push_back(id);
+      batch.push_back(std::move(*task));
+    }
+    if (batch.empty()) continue;
+    best->second.batches[batch_id] = static_cast<uint32_t>(batch.size());
+    if (!send_(worker, std::move(batch))) {
       best->second.unreachable = true;
-      Requeue(id, false, "worker " + worker.value + " unreachable");
+      // Back in reverse, so they go out again in the order they first did.
+      for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
+        Requeue(*id, false, "worker " + worker.value + " unreachable");
+      }
     }
   }
+}
+
+void Dispatcher::Release(const TaskId& task, const Lease& lease) {
+  auto w = workers_.find(lease.worker);
+  if (w == workers_.end()) return;
+  w->second.in_flight.erase(task);
+  auto batch = w->second.batches.find(lease.batch);
+  if (batch != w->second.batches.end() && --batch->second == 0) w->second.batches.erase(batch);
 }
 
 void Dispatcher::OnResult(const WorkerId& from, TaskResult result) {
@@ -130,10 +176,8 @@ void Dispatcher::OnResult(const WorkerId& from, TaskResult result) {
   }
   const Lease lease = it->second;
   leases_.erase(it);
-  if (auto w = workers_.find(from); w != workers_.end()) {
-    w->second.in_flight.erase(TaskId{result.task_id()});
-    ++w->second.tasks_done;
-  }
+  Release(TaskId{result.task_id()}, lease);
+  if (auto w = workers_.find(from); w != workers_.end()) ++w->second.tasks_done;
   handler_->OnAttemptEnded(lease.index);
   ++executed_;
   if (result.has_error() && result.error().error_class() == ERROR_CLASS_TRANSIENT &&
@@ -153,7 +197,7 @@ void Dispatcher::Requeue(const TaskId& task, bool counts_as_failure, const std::
   if (it == leases_.end()) return;
   const Lease lease = it->second;
   leases_.erase(it);
-  if (auto w = workers_.find(lease.worker); w != workers_.end()) w->second.in_flight.erase(task);
+  Release(task, lease);
   handler_->OnAttemptEnded(lease.index);
   ++requeued_;
   if (counts_as_failure && ++failures_[lease.index] >= retry_.attempts) {
@@ -189,7 +233,10 @@ void Dispatcher::End(PassMetrics* metrics) {
   metrics->set_tasks_executed(static_cast<uint32_t>(executed_));
   metrics->set_tasks_retried(static_cast<uint32_t>(retried_));
   metrics->set_tasks_requeued(static_cast<uint32_t>(requeued_));
-  for (auto& [id, w] : workers_) w.in_flight.clear();
+  for (auto& [id, w] : workers_) {
+    w.in_flight.clear();
+    w.batches.clear();
+  }
   leases_.clear();
   pending_.clear();
   delayed_.clear();

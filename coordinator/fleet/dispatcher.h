@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -26,6 +27,9 @@ struct WorkerLoad {
   // A send to it failed: no more tasks until it announces itself again.
   bool unreachable = false;
   std::set<TaskId> in_flight;
+  // Batches sent to it and not answered in full: batch number -> its tasks
+  // still out.
+  std::map<uint64_t, uint32_t> batches;
   uint64_t tasks_done = 0;  // results accepted from it
 };
 
@@ -33,8 +37,11 @@ struct WorkerLoad {
 // (a pass, or the page fetch before pass A), the lease of every dispatched
 // task with its attempt number and deadline, retries of transient failures
 // with exponential backoff and jitter, and requeues of tasks whose worker
-// died, timed out or drained. Workers get at most `slots` tasks, the one
-// with the most free slots first. Each task ends with exactly one call of
+// died, timed out or drained. Tasks go out in batches (set_batching): a
+// worker holds at most `slots` batches, plus one waiting behind them when
+// batches may hold more than one task, so it never idles for a round trip;
+// the worker with the most free slots is served first. A batch holds fewer
+// tasks as the queue shortens, so the last ones spread over the fleet. Each task ends with exactly one call of
 // TaskHandler::OnResult, and a result is accepted only from the worker that
 // holds the current attempt's lease, so a task is committed once.
 //
@@ -42,14 +49,22 @@ struct WorkerLoad {
 // the clock it is given. Not thread-safe: every call on one thread.
 class Dispatcher {
  public:
-  // Hands a task to a worker; false when the worker cannot be reached (the
-  // task goes back to the front of the queue at once).
-  using SendTask = std::function<bool(const WorkerId& worker, Task task)>;
+  // Hands a batch of tasks to a worker; false when the worker cannot be
+  // reached (the tasks go back to the front of the queue at once).
+  using SendTasks = std::function<bool(const WorkerId& worker, std::vector<Task> tasks)>;
 
   // `task_timeout`: a lease older than this is taken back. `seed` drives
   // the backoff jitter.
-  Dispatcher(RetryConfig retry, std::chrono::seconds task_timeout, const Clock& clock, SendTask send,
+  Dispatcher(RetryConfig retry, std::chrono::seconds task_timeout, const Clock& clock, SendTasks send,
              uint32_t seed = std::random_device{}());
+
+  // Batches of up to `max_tasks` tasks whose TaskHandler::Weight adds up to
+  // at most `max_weight` (a heavier task goes alone). One task at a time
+  // (1) until set.
+  void set_batching(uint32_t max_tasks, uint64_t max_weight) {
+    max_batch_tasks_ = std::max<uint32_t>(1, max_tasks);
+    max_batch_weight_ = max_weight;
+  }
 
   // ---- Workers; they stay known between executions.
 
@@ -106,10 +121,19 @@ class Dispatcher {
     uint32_t attempt = 0;
     WorkerId worker;
     Clock::TimePoint deadline;
+    uint64_t batch = 0;
+    uint64_t sent = 0;  // dispatch sequence, to requeue in the order sent
   };
 
-  // The worker with the most free slots; end() when none has one.
+  // Batches a worker may hold at once.
+  uint32_t BatchCapacity(const WorkerLoad& worker) const;
+  // The worker with the most free batch slots; end() when none has one.
   Workers::iterator Pick();
+  // Tasks for the next batch: the queue spread over twice the fleet's batch
+  // slots, within 1..max_batch_tasks_.
+  size_t NextBatchSize() const;
+  // The lease of `task` no longer holds a place at its worker.
+  void Release(const TaskId& task, const Lease& lease);
   // Takes a task back from its worker; `counts_as_failure` is false for a
   // task that never started (drained, or never delivered).
   void Requeue(const TaskId& task, bool counts_as_failure, const std::string& why);
@@ -119,8 +143,12 @@ class Dispatcher {
   RetryConfig retry_;
   std::chrono::seconds task_timeout_;
   const Clock& clock_;
-  SendTask send_;
+  SendTasks send_;
   std::mt19937 rng_;
+  uint32_t max_batch_tasks_ = 1;
+  uint64_t max_batch_weight_ = 0;
+  uint64_t next_batch_ = 0;
+  uint64_t next_sent_ = 0;
   Workers workers_;
   uint64_t stale_results_ = 0;
 

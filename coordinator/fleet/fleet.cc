@@ -13,6 +13,8 @@
 namespace ingest {
 namespace {
 
+constexpr auto kLocalDrainGrace = std::chrono::seconds(10);
+
 // With fleet.curve, --local-workers get a key pair of their own, authorized
 // alongside the configured ones; returns their extra flags.
 Result<std::vector<std::string>> PrepareLocalWorkerKeys(const std::filesystem::path& dir, FleetConfig& config) {
@@ -32,6 +34,8 @@ Result<std::vector<std::string>> PrepareLocalWorkerKeys(const std::filesystem::p
 // Declared in destruction order, last first: the local workers drain while
 // the broker still answers them; the context goes after every socket.
 struct Fleet::Parts {
+  explicit Parts(const Clock& c) : clock(c) {}
+  const Clock& clock;
   zmq::context_t context{1};
   std::unique_ptr<ZapAuthenticator> zap;  // with fleet.curve only
   std::unique_ptr<Broker> broker;
@@ -40,7 +44,14 @@ struct Fleet::Parts {
 
 Fleet::Fleet(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
-Fleet::~Fleet() = default;
+Fleet::~Fleet() {
+  // Local workers drain while the broker still answers them: it
+  // acknowledges each DRAIN at once, so none waits a heartbeat for a task
+  // that might still be on its way. What is left after the grace is killed.
+  if (parts_->local.Reap()) return;
+  parts_->local.Signal();
+  (void)parts_->broker->Idle(parts_->clock.Now() + kLocalDrainGrace, [this] { return parts_->local.Reap(); });
+}
 
 Result<std::unique_ptr<Fleet>> Fleet::Start(FleetConfig config, const RetryConfig& retry, const FleetOptions& options,
                                             const Clock& clock) {
@@ -48,7 +59,7 @@ Result<std::unique_ptr<Fleet>> Fleet::Start(FleetConfig config, const RetryConfi
   if (config.curve() && options.local_workers > 0) {
     INGEST_ASSIGN_OR_RETURN(local_args, PrepareLocalWorkerKeys(options.local_keys_dir, config));
   }
-  auto parts = std::make_unique<Parts>();
+  auto parts = std::make_unique<Parts>(clock);
   try {
     if (config.curve()) {
       // Bound before the fleet socket exists, so no handshake finds nobody

@@ -48,6 +48,15 @@ Status LocalWorkers::Start(int count, const std::string& endpoint, unsigned slot
   return Status::Ok();
 }
 
+void LocalWorkers::Signal() {
+  for (pid_t pid : pids_) ::kill(pid, SIGTERM);
+}
+
+bool LocalWorkers::Reap() {
+  std::erase_if(pids_, [](pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) == pid; });
+  return pids_.empty();
+}
+
 void LocalWorkers::Stop(int grace_ms) {
   if (pids_.empty()) return;
   for (pid_t pid : pids_) ::kill(pid, SIGTERM);

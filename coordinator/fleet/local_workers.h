@@ -23,6 +23,10 @@ class LocalWorkers {
   // and `extra_args`.
   Status Start(int count, const std::string& endpoint, unsigned slots, const std::vector<std::string>& extra_args = {});
 
+  // Asks every worker to drain (SIGTERM) without waiting.
+  void Signal();
+  // Reaps the workers that exited; true once none is left.
+  bool Reap();
   // SIGTERM (drain), then SIGKILL after `grace_ms`; reaps every child.
   void Stop(int grace_ms = 10000);
 

@@ -27,6 +27,9 @@ class TaskHandler {
   virtual std::chrono::steady_clock::time_point NotBefore(size_t /*index*/, std::chrono::steady_clock::time_point now) {
     return now;
   }
+  // How much work the task at `index` is, in bytes of input, to keep heavy
+  // tasks out of one batch; 0 when it does not matter.
+  virtual uint64_t Weight(size_t /*index*/) const { return 0; }
   // One dispatch of the task at `index` is over: a result (final or to be
   // retried) came back, or its worker was lost.
   virtual void OnAttemptEnded(size_t /*index*/) {}

@@ -81,6 +81,7 @@ class PassExecutor : public TaskHandler {
 
   Result<Task> BuildTask(size_t index) override;
   void OnResult(size_t index, TaskResult result) override;
+  uint64_t Weight(size_t index) const override { return tasks_[index].weight; }
 
   // Writes (validating every record) and commits the artifact. The journal
   // stays: it is what the next job carries forward.

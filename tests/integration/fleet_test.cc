@@ -403,7 +403,7 @@ TEST_F(FleetTest, ResultOfAReassignedAttemptIsRefused) {
     ASSERT_TRUE(slow.recv(message));
     Envelope envelope;
     ASSERT_TRUE(envelope.ParseFromString(message.to_string()));
-    if (envelope.has_task()) task = envelope.task();
+    if (envelope.has_tasks() && envelope.tasks().tasks_size() > 0) task = envelope.tasks().tasks(0);
   }
   ASSERT_FALSE(task.task_id().empty());
   auto worker = StartWorker(endpoint, "real");
@@ -501,13 +501,15 @@ TEST_F(FleetTest, AWorkerAnswersATaskItCannotParseAtOnce) {
   router.send(zmq::buffer(peer), zmq::send_flags::sndmore);
   router.send(zmq::buffer(frame), zmq::send_flags::none);
   Envelope answer;
-  while (!answer.has_result()) {
+  while (!answer.has_results()) {
     // Before the fix no answer ever came: the frame was dropped in silence.
     ASSERT_FALSE(receive(&answer).empty()) << "no answer: " << ReadAll(dir_.path() / "reader.err");
   }
-  EXPECT_EQ(answer.result().task_id(), "A-doc_00000000000000aa");
-  EXPECT_EQ(answer.result().error().kind(), "unreadable_task");
-  EXPECT_EQ(answer.result().error().error_class(), ERROR_CLASS_PERMANENT);
+  ASSERT_EQ(answer.results().results_size(), 1);
+  const TaskResult& refusal = answer.results().results(0);
+  EXPECT_EQ(refusal.task_id(), "A-doc_00000000000000aa");
+  EXPECT_EQ(refusal.error().kind(), "unreadable_task");
+  EXPECT_EQ(refusal.error().error_class(), ERROR_CLASS_PERMANENT);
   StopWorker(*worker, "reader");
 }
 

@@ -37,6 +37,10 @@ class Plan : public TaskHandler {
     return it == not_before.end() ? now : it->second;
   }
   void OnAttemptEnded(size_t index) override { ++attempts_ended[index]; }
+  uint64_t Weight(size_t index) const override {
+    auto it = weights.find(index);
+    return it == weights.end() ? 1 : it->second;
+  }
 
   std::vector<size_t> All() const {
     std::vector<size_t> order;
@@ -48,6 +52,7 @@ class Plan : public TaskHandler {
   std::map<size_t, Clock::TimePoint> not_before;
   std::map<size_t, int> attempts_ended;
   std::set<size_t> unbuildable;
+  std::map<size_t, uint64_t> weights;  // 1 when not given
 
  private:
   size_t size_;
@@ -63,8 +68,9 @@ class DispatcherTest : public ::testing::Test {
  protected:
   DispatcherTest()
       : dispatcher_({.attempts = 3, .backoff_initial_ms = 500, .backoff_max_ms = 60000, .jitter = false}, 600s, clock_,
-                    [this](const WorkerId& worker, const Task& task) {
-                      sent_.push_back({worker.value, task.task_id(), task.attempt()});
+                    [this](const WorkerId& worker, const std::vector<Task>& tasks) {
+                      for (const Task& task : tasks) sent_.push_back({worker.value, task.task_id(), task.attempt()});
+                      batches_.push_back(tasks.size());
                       return unreachable_.count(worker.value) == 0;
                     }) {}
 
@@ -89,6 +95,7 @@ class DispatcherTest : public ::testing::Test {
 
   FakeClock clock_;
   std::vector<Sent> sent_;
+  std::vector<size_t> batches_;  // tasks per send
   std::set<std::string> unreachable_;
   Dispatcher dispatcher_;
 };
@@ -299,6 +306,53 @@ TEST_F(DispatcherTest, ResultsAfterTheExecutionEndedAreStale) {
   dispatcher_.OnResult(WorkerId{"w"}, Ok(sent_.back()));
   EXPECT_EQ(dispatcher_.stale_results(), 1u);
   EXPECT_TRUE(dispatcher_.load(WorkerId{"w"})->in_flight.empty());
+}
+
+TEST_F(DispatcherTest, BatchesShrinkAsTheQueueShortensAndEachWorkerHoldsOneBatchMoreThanItsSlots) {
+  Plan plan(100);
+  dispatcher_.set_batching(16, 1 << 20);
+  dispatcher_.AdmitWorker(WorkerId{"w1"}, 1);
+  dispatcher_.AdmitWorker(WorkerId{"w2"}, 1);
+  dispatcher_.Begin(plan.All(), plan);
+  dispatcher_.Dispatch();
+  // Four batch slots (one running, one waiting per worker); 100 tasks over
+  // twice that is 13 per batch, then 9 and 7 of what is left.
+  EXPECT_THAT(batches_, ElementsAre(13, 11, 10, 9));
+  EXPECT_EQ(dispatcher_.in_flight(), 43u);
+  // Answering all of w1's first batch frees one of its batch slots.
+  std::vector<Sent> first(sent_.begin(), sent_.begin() + 13);
+  for (const Sent& sent : first) dispatcher_.OnResult(WorkerId{sent.worker}, Ok(sent));
+  dispatcher_.Dispatch();
+  ASSERT_EQ(batches_.size(), 5u);
+  EXPECT_EQ(batches_.back(), 8u);
+  // Everything else, answered as it comes: the last batches hold one task.
+  for (size_t next = 13; next < sent_.size(); ++next) {
+    dispatcher_.OnResult(WorkerId{sent_[next].worker}, Ok(sent_[next]));
+    dispatcher_.Dispatch();
+  }
+  EXPECT_TRUE(dispatcher_.done());
+  EXPECT_EQ(plan.results.size(), 100u);
+  EXPECT_EQ(batches_.back(), 1u);
+}
+
+TEST_F(DispatcherTest, AHeavyTaskGoesAloneAndALostWorkerRequeuesItsWholeBatch) {
+  Plan plan(40);
+  plan.weights[2] = 200;
+  dispatcher_.set_batching(64, 100);
+  dispatcher_.AdmitWorker(WorkerId{"w"}, 1);
+  dispatcher_.Begin(plan.All(), plan);
+  dispatcher_.Dispatch();
+  // t2 would take the first batch past 100 bytes: it ends it, and goes
+  // alone in the next however heavy it is.
+  EXPECT_THAT(batches_, ElementsAre(2, 1));
+  EXPECT_THAT(SentTasks(), ElementsAre("w:t0#1", "w:t1#1", "w:t2#1"));
+  dispatcher_.RemoveWorker(WorkerId{"w"}, "worker w lost");
+  EXPECT_EQ(dispatcher_.in_flight(), 0u);
+  EXPECT_EQ(dispatcher_.queued(), 40u);
+  dispatcher_.AdmitWorker(WorkerId{"v"}, 1);
+  dispatcher_.Dispatch();
+  EXPECT_EQ(sent_[3].task, "t0") << "requeued at the front, in their order";
+  EXPECT_EQ(sent_[3].attempt, 2u);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <regex>
 
+#include "common/fleet_protocol.h"
 #include "common/manifest.h"
 #include "coordinator/fleet/fleet.h"
 #include "coordinator/metrics/metrics_server.h"
@@ -43,7 +44,9 @@ TEST(MetricsTest, EverySeriesStartsAtZeroSoTheFirstFailureIsAnIncrease) {
   EXPECT_EQ(Value(text, "ingestfleet_tasks_total{outcome=\"requeued\",pass=\"F\"}"), 0);
   EXPECT_EQ(Value(text, "ingestfleet_notifications_total{channel=\"email\",outcome=\"failed\"}"), 0);
   EXPECT_EQ(Value(text, "ingestfleet_last_success_timestamp_seconds"), 0);
-  EXPECT_EQ(Value(text, "ingestfleet_build_info{protocol=\"3\",version=\"" INGEST_VERSION "\"}"), 1);
+  EXPECT_EQ(Value(text, "ingestfleet_build_info{protocol=\"" + std::to_string(kProtocolVersion) +
+                            "\",version=\"" INGEST_VERSION "\"}"),
+            1);
   EXPECT_THAT(text, HasSubstr("# TYPE ingestfleet_run_duration_seconds histogram"));
   EXPECT_THAT(text, HasSubstr("# TYPE ingestfleet_runs_total counter"));
 }
