@@ -1,5 +1,8 @@
 #include "common/utf8.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace ingest {
 
 size_t Utf8SequenceLength(std::string_view text, size_t i) {
@@ -30,14 +33,31 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
   return n;
 }
 
-bool IsValidUtf8(std::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) return false;
+namespace {
+
+// Where the valid UTF-8 that starts at `i` ends: text.size(), or the first
+// byte that starts no valid sequence.
+size_t ValidUntil(std::string_view text, size_t i) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  while (i < text.size()) {
+    // Most text is ASCII: eight bytes at a time while no byte has its high bit.
+    uint64_t word = 0;
+    while (i + sizeof word <= text.size()) {
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if ((word & kHighBits) != 0) break;
+      i += sizeof word;
+    }
+    if (i >= text.size()) break;
+    const size_t n = Utf8SequenceLength(text, i);
+    if (n == 0) break;
     i += n;
   }
-  return true;
+  return i;
 }
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view text) { return ValidUntil(text, 0) == text.size(); }
 
 size_t CountCodePoints(std::string_view text) {
   size_t count = 0;
@@ -55,15 +75,12 @@ size_t ReplaceInvalidBytes(std::string_view text, std::string* out, Replace repl
   out->reserve(text.size());
   size_t count = 0;
   for (size_t i = 0; i < text.size();) {
-    size_t n = Utf8SequenceLength(text, i);
-    if (n == 0) {
-      replace(static_cast<unsigned char>(text[i]), out);
-      ++count;
-      ++i;
-    } else {
-      out->append(text.substr(i, n));
-      i += n;
-    }
+    const size_t valid = ValidUntil(text, i);
+    out->append(text.substr(i, valid - i));
+    if (valid == text.size()) break;
+    replace(static_cast<unsigned char>(text[valid]), out);
+    ++count;
+    i = valid + 1;
   }
   return count;
 }

@@ -82,7 +82,7 @@ Status RunPassC(const Task& task, const ExtractLimits& limits, RecordBatch* out)
 
 Status RunPassD(const Task& task, const ExtractLimits&, RecordBatch* out) {
   const auto& terms = task.enrich().dictionary();
-  std::vector<std::string> dictionary(terms.begin(), terms.end());
+  const EnrichDictionary dictionary(std::vector<std::string>(terms.begin(), terms.end()));
   for (const ChunkRecord& c : task.inputs().chunks()) *out->add_enriched() = EnrichChunk(c, dictionary);
   return Status::Ok();
 }

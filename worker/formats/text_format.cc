@@ -91,13 +91,14 @@ std::string Utf16ToUtf8(std::string_view bytes, bool little_endian, uint64_t* re
 std::string NormalizeLineEnds(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r') {
-      out.push_back('\n');
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else {
-      out.push_back(text[i]);
-    }
+  // Copies the runs between carriage returns whole: most text has none.
+  for (size_t i = 0; i < text.size();) {
+    size_t cr = text.find('\r', i);
+    if (cr == std::string_view::npos) cr = text.size();
+    out.append(text.substr(i, cr - i));
+    if (cr == text.size()) break;
+    out.push_back('\n');
+    i = cr + (cr + 1 < text.size() && text[cr + 1] == '\n' ? 2 : 1);
   }
   return out;
 }

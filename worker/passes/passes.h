@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -73,6 +74,26 @@ std::vector<ChunkRecord> ChunkPart(std::string_view text, const SplitRecord& par
                                    const std::string& format, const ChunkerOptions& options);
 
 // ---- Pass D: enrichment of one document's chunks.
+// The corpus dictionary (pass A's terms) prepared for matching: each term
+// normalized once and indexed by its first word, so that a chunk's words are
+// each checked against few terms. Immutable once built.
+class EnrichDictionary {
+ public:
+  explicit EnrichDictionary(const std::vector<std::string>& terms);
+
+  struct Term {
+    std::vector<std::string> words;  // normalized
+    std::string key;                 // "term\x1f" + the normalized term
+    std::string name;                // as the dictionary gives it
+  };
+  // The terms whose first normalized word is `word`; null for none.
+  const std::vector<Term>* StartingWith(std::string_view word) const;
+
+ private:
+  std::unordered_map<std::string, std::vector<Term>> by_first_;
+};
+EnrichedRecord EnrichChunk(const ChunkRecord& chunk, const EnrichDictionary& dictionary);
+// The same with a dictionary prepared for this chunk alone.
 EnrichedRecord EnrichChunk(const ChunkRecord& chunk, const std::vector<std::string>& dictionary);
 // Unicode NFC, case folded (utf8proc), whitespace collapsed to single spaces
 // and trimmed.

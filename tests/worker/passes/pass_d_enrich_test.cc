@@ -29,6 +29,17 @@ TEST(NormalizeTextTest, CollapsesWhitespaceAndFoldsCase) {
   EXPECT_EQ(NormalizeText("Relevé"), "relevé");
 }
 
+TEST(NormalizeTextTest, AsciiTextFoldsAsUtf8procFoldsIt) {
+  // A leading "é " sends the text through utf8proc; without it, ASCII takes
+  // the shortcut. Both must agree on every ASCII byte.
+  std::string all = "x";
+  for (int c = 1; c < 0x80; ++c) all += static_cast<char>(c);
+  all += " The QUICK\tBrown\r\nFox x";
+  for (const std::string& text : {all, std::string("  MiXeD  Case\v\f"), std::string("A")}) {
+    EXPECT_EQ(NormalizeText("\xC3\xA9 " + text), "\xC3\xA9 " + NormalizeText(text)) << text;
+  }
+}
+
 TEST(EnrichChunkTest, FindsDictionaryTermsOnWordBoundaries) {
   EnrichedRecord r =
       EnrichChunk(Chunk("The worker  fleet grew. A Gate closed. Gates are plural."), {"Worker Fleet", "Gate"});
