@@ -1,5 +1,6 @@
 #include "common/artifact.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "common/pass.h"
@@ -61,15 +62,31 @@ Status ArtifactWriter::Add(const Message& record) {
   if (Status valid = ValidateRecord(pass_, record); !valid.ok()) {
     return valid.WithContext(file_.path().filename().string() + " record " + std::to_string(scan_.records + 1));
   }
-  const std::string& source_id = RecordSourceId(pass_, record);
+  line_.clear();
+  AppendJson(record, &line_);
+  return WriteRecords(RecordSourceId(pass_, record), line_, 1);
+}
+
+Status ArtifactWriter::AddRendered(const std::string& source_id, std::string_view json, uint32_t count) {
+  if (count == 0 && json.empty()) return Status::Ok();
+  // One record a line: its newlines are escaped, so lines count records.
+  const auto lines = static_cast<uint32_t>(std::count(json.begin(), json.end(), '\n')) + 1;
+  if (count == 0 || lines != count || json.front() != '{' || json.back() != '}') {
+    return DataLoss(file_.path().filename().string() + ": the records of " + source_id + " are not " +
+                    std::to_string(count) + " rendered records (" + std::to_string(lines) + " lines)");
+  }
+  return WriteRecords(source_id, json, count);
+}
+
+Status ArtifactWriter::WriteRecords(const std::string& source_id, std::string_view json, uint32_t count) {
   if (source_id < last_source_id_) {
     return Internal(file_.path().filename().string() + ": records out of order (" + source_id + " after " +
                     last_source_id_ + ")");
   }
-  line_.assign(scan_.records == 0 ? "\n" : ",\n");
-  const uint64_t json_offset = scan_.bytes + line_.size();
-  AppendJson(record, &line_);
-  INGEST_RETURN_IF_ERROR(Write(line_));
+  const std::string_view separator = scan_.records == 0 ? "\n" : ",\n";
+  INGEST_RETURN_IF_ERROR(Write(separator));
+  const uint64_t json_offset = scan_.bytes;
+  INGEST_RETURN_IF_ERROR(Write(json));
   // The same range ScanArtifact gives: from the first record's '{' to the
   // last one's '}', without the separators around them.
   if (range_ == nullptr || source_id != last_source_id_) {
@@ -78,8 +95,8 @@ Status ArtifactWriter::Add(const Message& record) {
     range_->offset = json_offset;
   }
   range_->length = scan_.bytes - range_->offset;
-  ++range_->records;
-  ++scan_.records;
+  range_->records += count;
+  scan_.records += count;
   return Status::Ok();
 }
 

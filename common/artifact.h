@@ -60,6 +60,12 @@ class ArtifactWriter {
   static Result<ArtifactWriter> Open(const std::filesystem::path& path, Pass pass);
 
   Status Add(const google::protobuf::Message& record);
+  // Appends `count` records that the worker which made them validated and
+  // rendered (TaskResult::artifact_json, see common/result_seal.h) as
+  // records of `source_id` ("" for corpus-wide ones), which must not sort
+  // before those written so far. Only checks that `json` holds `count` lines
+  // of objects: the bytes are written as they are.
+  Status AddRendered(const std::string& source_id, std::string_view json, uint32_t count);
   // Closes the array, commits the file and returns what the manifest records
   // (path is the file name, relative to the job directory).
   Result<ArtifactRecord> Commit();
@@ -69,6 +75,9 @@ class ArtifactWriter {
  private:
   ArtifactWriter(AtomicFileWriter file, Pass pass);
   Status Write(std::string_view bytes);
+  // Writes the separator and `json` (one or more records of `source_id`),
+  // and extends the document's range over them.
+  Status WriteRecords(const std::string& source_id, std::string_view json, uint32_t count);
 
   AtomicFileWriter file_;
   Pass pass_;
@@ -76,7 +85,7 @@ class ArtifactWriter {
   ArtifactScan scan_;
   std::string last_source_id_;
   RecordRange* range_ = nullptr;  // last_source_id_'s, in scan_.index
-  std::string line_;              // reused: one record's separator and JSON
+  std::string line_;              // reused: one record's JSON
 };
 
 // Reads an artifact once: checks the layout, parses every record strictly,

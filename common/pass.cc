@@ -33,6 +33,8 @@ const std::string& NoSourceId(const Message&) {
   return kCorpusWide;
 }
 
+const std::string& GraphNodeIdOf(const Message& record) { return static_cast<const GraphRecord&>(record).node().id(); }
+
 const std::string& GraphSourceIdOf(const Message& record) {
   return GraphSourceId(static_cast<const GraphRecord&>(record));
 }
@@ -125,7 +127,8 @@ std::array<PassInfo, 6> BuildTable() {
           .totals = {"entities", "graph_nodes", "graph_edges"},
           .tally = TallyGraph,
           .validate = ValidateAs<GraphRecord, ValidateGraph>,
-          .source_id = GraphSourceIdOf};
+          .source_id = GraphSourceIdOf,
+          .shared_key = GraphNodeIdOf};
   t[5] = {.pass = P::PASS_F,
           .letter = "F",
           .title = "cleanup / validate",
@@ -135,7 +138,6 @@ std::array<PassInfo, 6> BuildTable() {
           .planned_from = P::PASS_E,
           .task_inputs = {P::PASS_C, P::PASS_D, P::PASS_E},
           .merge = MergeKind::kCleanup,
-          .read_downstream = false,
           .tally = TallyNothing,
           .validate = ValidateAs<CleanupRecord, ValidateCleanup>,
           .source_id = NoSourceId};
@@ -161,6 +163,16 @@ void CopyTotals(Pass pass, const Metrics& from, Metrics* to) {
     const google::protobuf::FieldDescriptor* field = Metrics::descriptor()->FindFieldByName(name);
     INGEST_CHECK(field != nullptr && field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT32);
     to->GetReflection()->SetUInt32(to, field, from.GetReflection()->GetUInt32(from, field));
+  }
+}
+
+void AddTotals(const Metrics& from, Metrics* to) {
+  const google::protobuf::Reflection* reflection = Metrics::GetReflection();
+  const google::protobuf::Descriptor* descriptor = Metrics::descriptor();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* field = descriptor->field(i);
+    INGEST_CHECK(field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_UINT32);
+    reflection->SetUInt32(to, field, reflection->GetUInt32(*to, field) + reflection->GetUInt32(from, field));
   }
 }
 

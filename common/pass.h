@@ -66,8 +66,6 @@ struct PassInfo {
   // manifest's documents, and rerunning the pass rediscovers the sources.
   bool defines_documents = false;
   MergeKind merge = MergeKind::kConcatenate;
-  // Later passes read this artifact, so the run keeps a binary mirror of it.
-  bool read_downstream = true;
   // The job totals (Metrics fields) the artifact sets, and how one record
   // counts towards them. A pass carried forward copies these fields.
   std::vector<std::string> totals;
@@ -77,6 +75,10 @@ struct PassInfo {
   // The document a record belongs to; "" for corpus-wide records. Artifacts
   // are sorted by it.
   const std::string& (*source_id)(const google::protobuf::Message& record) = nullptr;
+  // What identifies a corpus-wide record a task makes (pass E's entity
+  // nodes: their id); the merge keeps one per key, in key order. Null for a
+  // pass whose tasks make none.
+  const std::string& (*shared_key)(const google::protobuf::Message& record) = nullptr;
 };
 
 // The description of `pass` (A..F; anything else is a bug).
@@ -94,5 +96,7 @@ const std::string& ArtifactFileName(Pass pass);
 const std::vector<Pass>& UpstreamPasses(Pass pass);
 // Sets the job totals that `pass` owns (PassInfo::totals) in `to` from `from`.
 void CopyTotals(Pass pass, const Metrics& from, Metrics* to);
+// Adds every figure of `from` to `to`.
+void AddTotals(const Metrics& from, Metrics* to);
 
 }  // namespace ingest

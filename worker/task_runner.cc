@@ -15,7 +15,7 @@
 namespace ingest {
 namespace {
 
-Status RunPassA(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
+Status RunPassA(const Task& task, const RecordBatch&, const ExtractLimits& limits, RecordBatch* out) {
   INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveDocumentPath(task.document()));
   INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc, ExtractDocument(task.document(), limits));
   INGEST_ASSIGN_OR_RETURN(std::string checksum, Sha256File(real));
@@ -24,14 +24,14 @@ Status RunPassA(const Task& task, const ExtractLimits& limits, RecordBatch* out)
   return Status::Ok();
 }
 
-Status RunPassB(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
+Status RunPassB(const Task& task, const RecordBatch& inputs, const ExtractLimits& limits, RecordBatch* out) {
   SplitInput input;
   INGEST_ASSIGN_OR_RETURN(input.file_bytes, DocumentSize(task.document()));
   ExtractedDocument doc;
-  if (task.inputs().toc_size() == 1 && task.inputs().toc(0).format() == kFormatPdf) {
+  if (inputs.toc_size() == 1 && inputs.toc(0).format() == kFormatPdf) {
     // Pass A recorded what a PDF split needs; extracting it again would
     // cost more than the rest of the pass.
-    const TocRecord& toc = task.inputs().toc(0);
+    const TocRecord& toc = inputs.toc(0);
     input.format = kFormatPdf;
     input.text_size = toc.text_bytes();
     input.page_starts.assign(toc.page_offsets().begin(), toc.page_offsets().end());
@@ -48,7 +48,7 @@ Status RunPassB(const Task& task, const ExtractLimits& limits, RecordBatch* out)
   return Status::Ok();
 }
 
-Status RunPassC(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
+Status RunPassC(const Task& task, const RecordBatch&, const ExtractLimits& limits, RecordBatch* out) {
   const ChunkParams& params = task.chunk();
   const SplitRecord& part = params.part();
   const bool pdf = params.format() == kFormatPdf;
@@ -80,18 +80,18 @@ Status RunPassC(const Task& task, const ExtractLimits& limits, RecordBatch* out)
   return Status::Ok();
 }
 
-Status RunPassD(const Task& task, const ExtractLimits&, RecordBatch* out) {
+Status RunPassD(const Task& task, const RecordBatch& inputs, const ExtractLimits&, RecordBatch* out) {
   const auto& terms = task.enrich().dictionary();
   const EnrichDictionary dictionary(std::vector<std::string>(terms.begin(), terms.end()));
-  for (const ChunkRecord& c : task.inputs().chunks()) *out->add_enriched() = EnrichChunk(c, dictionary);
+  for (const ChunkRecord& c : inputs.chunks()) *out->add_enriched() = EnrichChunk(c, dictionary);
   return Status::Ok();
 }
 
-Status RunPassE(const Task& task, const ExtractLimits&, RecordBatch* out) {
-  if (task.inputs().toc_size() != 1) return InvalidArgument("pass E task without its pass A record");
-  std::vector<ChunkRecord> chunks(task.inputs().chunks().begin(), task.inputs().chunks().end());
-  std::vector<EnrichedRecord> enriched(task.inputs().enriched().begin(), task.inputs().enriched().end());
-  for (GraphRecord& g : CompileGraph(task.inputs().toc(0), chunks, enriched)) *out->add_graph() = std::move(g);
+Status RunPassE(const Task&, const RecordBatch& inputs, const ExtractLimits&, RecordBatch* out) {
+  if (inputs.toc_size() != 1) return InvalidArgument("pass E task without its pass A record");
+  std::vector<ChunkRecord> chunks(inputs.chunks().begin(), inputs.chunks().end());
+  std::vector<EnrichedRecord> enriched(inputs.enriched().begin(), inputs.enriched().end());
+  for (GraphRecord& g : CompileGraph(inputs.toc(0), chunks, enriched)) *out->add_graph() = std::move(g);
   return Status::Ok();
 }
 
@@ -133,12 +133,12 @@ Status RunFetch(const Task& task, FetchResult* out) {
   return Status::Ok();
 }
 
-Status RunPassF(const Task& task, const ExtractLimits&, RecordBatch* out) {
-  ValidateDocument(task.inputs(), out);
+Status RunPassF(const Task&, const RecordBatch& inputs, const ExtractLimits&, RecordBatch* out) {
+  ValidateDocument(inputs, out);
   return Status::Ok();
 }
 
-using PassRunner = Status (*)(const Task&, const ExtractLimits&, RecordBatch*);
+using PassRunner = Status (*)(const Task&, const RecordBatch& inputs, const ExtractLimits&, RecordBatch*);
 // Indexed by Pass: what each pass's task does (its inputs: common/pass.h).
 constexpr PassRunner kRunners[] = {nullptr, RunPassA, RunPassB, RunPassC, RunPassD, RunPassE, RunPassF};
 
@@ -150,7 +150,11 @@ Status Run(const Task& task, const ExtractLimits& limits, RecordBatch* out) {
   if (info.params != Task::PARAMS_NOT_SET && task.params_case() != info.params) {
     return InvalidArgument("task " + task.task_id() + " of pass " + info.letter + " lacks its parameters");
   }
-  return kRunners[task.pass()](task, limits, out);
+  RecordBatch inputs;
+  if (!inputs.ParseFromString(task.inputs())) {
+    return InvalidArgument("task " + task.task_id() + ": its upstream records do not parse");
+  }
+  return kRunners[task.pass()](task, inputs, limits, out);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 
 #include "common/curve_keys.h"
 #include "common/fleet_protocol.h"
+#include "common/result_seal.h"
 #include "common/signals.h"
 #include "worker/health_file.h"
 #include "worker/task_runner.h"
@@ -84,7 +85,11 @@ void TaskThread(zmq::context_t& context, TaskQueue& queue, const ExtractLimits& 
   std::vector<Task> batch;
   while (queue.Pop(&batch)) {
     Envelope envelope;
-    for (const Task& task : batch) *envelope.mutable_results()->add_results() = RunTask(task, limits);
+    for (const Task& task : batch) {
+      TaskResult* result = envelope.mutable_results()->add_results();
+      *result = RunTask(task, limits);
+      SealResult(task, result);
+    }
     const uint32_t count = static_cast<uint32_t>(batch.size());
     std::string frame = EncodeEnvelope(std::move(envelope));
     push.send(zmq::buffer(&count, sizeof count), zmq::send_flags::sndmore);

@@ -7,6 +7,7 @@
 
 #include "common/manifest.h"
 #include "common/pass.h"
+#include "common/result_seal.h"
 #include "common/run_log.h"
 #include "common/sha256.h"
 #include "coordinator/sources/http_source.h"
@@ -21,7 +22,7 @@ constexpr size_t kMaxDictionaryTerms = 10000;
 }  // namespace
 
 PassExecutor::PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
-                           std::map<Pass, ArtifactScan> upstream, const std::map<Pass, RecordMirror>& mirrors)
+                           std::map<Pass, ArtifactScan> upstream, const std::map<Pass, PassResults>& results)
     : pass_(pass),
       info_(Describe(pass)),
       config_(config),
@@ -29,7 +30,7 @@ PassExecutor::PassExecutor(Pass pass, const Config& config, Manifest& manifest, 
       job_dir_(std::move(job_dir)),
       work_dir_(job_dir_ / ".work"),
       upstream_(std::move(upstream)),
-      mirrors_(mirrors) {
+      upstream_results_(results) {
   for (const SourceConfig& s : config_.sources) sources_[s.name] = &s;
 }
 
@@ -57,7 +58,7 @@ std::vector<std::string> PassExecutor::PlannableDocuments() const {
 
 void PassExecutor::AddTask(const std::string& source_id, uint32_t part) {
   PlannedTask t;
-  t.task_id = PassLetter(pass_) + "-" + source_id + "-" + std::to_string(part);
+  t.task_id = MakeTaskId(pass_, source_id, part);
   t.source_id = source_id;
   const DocumentRecord& doc = manifest_.documents().at(source_id);
   auto source = sources_.find(doc.source());
@@ -67,11 +68,38 @@ void PassExecutor::AddTask(const std::string& source_id, uint32_t part) {
 }
 
 Status PassExecutor::ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const {
-  if (auto mirror = mirrors_.find(upstream); mirror != mirrors_.end()) return mirror->second.Read(source_id, batch);
+  std::string bytes;
+  INGEST_RETURN_IF_ERROR(UpstreamRecords(upstream, source_id, &bytes, nullptr));
+  if (!batch->MergeFromString(bytes)) {
+    return DataLoss("pass " + PassLetter(upstream) + ": unreadable records of " + source_id);
+  }
+  return Status::Ok();
+}
+
+Status PassExecutor::UpstreamRecords(Pass upstream, const std::string& source_id, std::string* records,
+                                     std::string* digest) const {
   const ArtifactScan& scan = upstream_.at(upstream);
-  auto it = scan.index.find(source_id);
-  if (it == scan.index.end()) return Status::Ok();  // e.g. a document without chunks
-  return ReadRecords(job_dir_ / ArtifactFileName(upstream), upstream, it->second, batch);
+  auto range = scan.index.find(source_id);
+  const uint32_t in_artifact = range == scan.index.end() ? 0 : range->second.records;
+  if (auto results = upstream_results_.find(upstream); results != upstream_results_.end()) {
+    uint32_t count = 0;
+    INGEST_RETURN_IF_ERROR(results->second.Append(source_id, records, digest, &count));
+    // The journal must hold what the artifact, whose hash the gate checked, holds.
+    if (count != in_artifact) {
+      return DataLoss("pass " + PassLetter(upstream) + " journal: " + std::to_string(count) + " records of " +
+                      source_id + ", its artifact " + std::to_string(in_artifact));
+    }
+    return Status::Ok();
+  }
+  // Without a journal, from the artifact itself (checked by the gate): its
+  // records parsed, and named in digests by their bytes.
+  if (in_artifact == 0) return Status::Ok();  // e.g. a document without chunks
+  RecordBatch batch;
+  INGEST_RETURN_IF_ERROR(ReadRecords(job_dir_ / ArtifactFileName(upstream), upstream, range->second, &batch));
+  const std::string bytes = batch.SerializeAsString();
+  if (digest != nullptr) *digest += Sha256Hex(bytes);
+  records->append(bytes);
+  return Status::Ok();
 }
 
 Status PassExecutor::Plan() {
@@ -97,9 +125,7 @@ Status PassExecutor::Plan() {
   const std::filesystem::path journal_dir = job_dir_ / "journal";
   std::filesystem::create_directories(journal_dir, ec);
   if (ec) return ErrnoStatus(ec.value(), journal_dir.string());
-  INGEST_ASSIGN_OR_RETURN(
-      TaskJournal journal,
-      TaskJournal::Open(journal_dir / ("pass" + PassLetter(pass_) + ".journal"), !reuse_.own_journal));
+  INGEST_ASSIGN_OR_RETURN(TaskJournal journal, TaskJournal::Open(JournalPath(job_dir_, pass_), !reuse_.own_journal));
   INGEST_RETURN_IF_ERROR(SyncDirectory(journal_dir));
   if (journal.discarded_bytes() > 0) {
     LogEvent(spdlog::level::warn,
@@ -107,7 +133,7 @@ Status PassExecutor::Plan() {
              journal.path().string() + ": discarded a damaged or half-written tail of " +
                  std::to_string(journal.discarded_bytes()) + " bytes");
   }
-  journal_.emplace(std::move(journal));
+  journal_ = std::make_shared<TaskJournal>(std::move(journal));
   digests_.assign(tasks_.size(), "");
   results_.assign(tasks_.size(), std::nullopt);
   settled_.assign(tasks_.size(), false);
@@ -243,32 +269,21 @@ Result<Task> PassExecutor::PlanTask(size_t index, bool with_inputs) {
       break;
   }
   // The digest is of the task without its records, which `inputs` stands for.
-  RecordBatch records;
+  std::string records;
   INGEST_ASSIGN_OR_RETURN(std::string inputs, InputsDigest(planned.source_id, with_inputs ? &records : nullptr));
   digests_[index] = TaskDigest(task, inputs);
-  if (with_inputs) *task.mutable_inputs() = std::move(records);
+  if (with_inputs) task.set_inputs(std::move(records));
   return task;
 }
 
-Result<std::string> PassExecutor::InputsDigest(const std::string& source_id, RecordBatch* inputs) const {
+Result<std::string> PassExecutor::InputsDigest(const std::string& source_id, std::string* inputs) const {
   std::string digests;
+  std::string unused;
   for (Pass upstream : info_.task_inputs) {
-    std::string bytes;
-    if (auto mirror = mirrors_.find(upstream); mirror != mirrors_.end()) {
-      INGEST_ASSIGN_OR_RETURN(bytes, mirror->second.Bytes(source_id));
-      // Parsed only for a task that is sent: deciding reuse needs the digest alone.
-      if (inputs != nullptr && !inputs->MergeFromString(bytes)) {
-        return DataLoss("record mirror of pass " + PassLetter(upstream) + ": unreadable records of " + source_id);
-      }
-    } else {
-      // Read back from the artifact: the same records serialize to the same
-      // bytes as the mirror holds.
-      RecordBatch batch;
-      INGEST_RETURN_IF_ERROR(ReadUpstream(upstream, source_id, &batch));
-      bytes = batch.SerializeAsString();
-      if (inputs != nullptr) inputs->MergeFrom(batch);
-    }
-    digests += PassLetter(upstream) + ":" + Sha256Hex(bytes) + "\n";
+    digests += PassLetter(upstream) + ":";
+    INGEST_RETURN_IF_ERROR(UpstreamRecords(upstream, source_id, inputs != nullptr ? inputs : &unused, &digests));
+    digests += "\n";
+    unused.clear();
   }
   return digests;
 }
@@ -295,8 +310,9 @@ void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<J
   DocumentRecord& doc = (*manifest_.mutable_documents())[planned.source_id];
   settled_[index] = true;
   if (!result.has_error()) {
-    if (info_.defines_documents && result.records().toc_size() == 1) {
-      const TocRecord& toc = result.records().toc(0);
+    RecordBatch records;
+    if (info_.defines_documents && records.ParseFromString(result.record_bytes()) && records.toc_size() == 1) {
+      const TocRecord& toc = records.toc(0);
       doc.set_checksum(toc.checksum());
       doc.set_bytes(toc.bytes());
       (*manifest_.mutable_source_sha_map())[planned.source_id] = toc.checksum();
@@ -306,6 +322,7 @@ void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<J
   }
   const std::string& kind = result.error().kind();
   const std::string& message = result.error().message();
+  if (kind == kContractViolation && contract_violation_.empty()) contract_violation_ = message;
   if (doc.status() != kDocFailed) ++outcome_.documents_failed;
   doc.set_status(kDocFailed);
   doc.set_error_class(kind);
@@ -318,76 +335,64 @@ void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<J
            "document " + doc.source() + "/" + doc.path() + " failed in pass " + PassLetter(pass_) + ": " + message);
 }
 
-Result<RecordBatch> PassExecutor::Records(size_t index) const {
+Result<JournalEntry> PassExecutor::Entry(size_t index) const {
   if (!results_[index]) return Internal("no result for task " + tasks_[index].task_id);
-  INGEST_ASSIGN_OR_RETURN(JournalEntry entry, journal_->Read(*results_[index]));
-  return std::move(*entry.mutable_result()->mutable_records());
+  return journal_->Read(*results_[index]);
 }
 
-Status PassExecutor::Write(const google::protobuf::Message& record, PassOutcome* outcome) {
-  INGEST_RETURN_IF_ERROR(writer_->Add(record));
-  info_.tally(record, &outcome->totals);
+Result<RecordBatch> PassExecutor::Records(size_t index) const {
+  INGEST_ASSIGN_OR_RETURN(JournalEntry entry, Entry(index));
+  RecordBatch records;
+  if (!records.ParseFromString(entry.result().record_bytes())) {
+    return DataLoss(journal_->path().string() + ": unreadable records of task " + tasks_[index].task_id);
+  }
+  return records;
+}
+
+Status PassExecutor::WriteRendered(const std::string& source_id, const TaskResult& result, PassOutcome* outcome) {
+  INGEST_RETURN_IF_ERROR(writer_->AddRendered(source_id, result.artifact_json(), result.record_count()));
+  AddTotals(result.totals(), &outcome->totals);
   return Status::Ok();
-}
-
-Status PassExecutor::Emit(const google::protobuf::Message& record, PassOutcome* outcome) {
-  INGEST_RETURN_IF_ERROR(Write(record, outcome));
-  if (!info_.read_downstream) return Status::Ok();
-  return mirror_->Add(RecordSourceId(pass_, record), record);
 }
 
 Status PassExecutor::MergeDocuments(PassOutcome* outcome) {
   for (size_t i = 0; i < tasks_.size(); ++i) {
     const std::string& source_id = tasks_[i].source_id;
     if (DocumentFailed(source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
-    bool own_records = true;  // all of the task's document, as they should be
-    for (int r = 0; r < BatchSize(pass_, batch); ++r) {
-      const google::protobuf::Message& record = BatchRecord(pass_, batch, r);
-      INGEST_RETURN_IF_ERROR(Write(record, outcome));
-      own_records = own_records && RecordSourceId(pass_, record) == source_id;
-    }
-    if (!info_.read_downstream) continue;
-    if (own_records) {
-      KeepOnlyRecords(pass_, &batch);
-      INGEST_RETURN_IF_ERROR(mirror_->AddBatch(source_id, batch));
-      continue;
-    }
-    for (int r = 0; r < BatchSize(pass_, batch); ++r) {
-      const google::protobuf::Message& record = BatchRecord(pass_, batch, r);
-      INGEST_RETURN_IF_ERROR(mirror_->Add(RecordSourceId(pass_, record), record));
-    }
+    INGEST_ASSIGN_OR_RETURN(JournalEntry entry, Entry(i));
+    INGEST_RETURN_IF_ERROR(WriteRendered(source_id, entry.result(), outcome));
   }
   return Status::Ok();
 }
 
 Status PassExecutor::MergeGraph(PassOutcome* outcome) {
-  // Entity nodes are shared by documents: collect them once, write them
-  // first (their source_id "" sorts first), then each document's records.
-  std::map<std::string, GraphRecord> entities;
+  // Entity nodes are shared by documents: one of each id, written first
+  // (their source_id "" sorts first), then each document's own records.
+  std::map<std::string, SharedRecord> shared;
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
-    for (const GraphRecord& g : batch.graph()) {
-      if (g.has_node() && g.node().kind() == "entity") entities.emplace(g.node().id(), g);
+    INGEST_ASSIGN_OR_RETURN(JournalEntry entry, Entry(i));
+    for (SharedRecord& record : *entry.mutable_result()->mutable_shared()) {
+      std::string key = record.key();
+      shared.try_emplace(std::move(key), std::move(record));
     }
   }
-  for (const auto& [id, node] : entities) INGEST_RETURN_IF_ERROR(Emit(node, outcome));
-  for (size_t i = 0; i < tasks_.size(); ++i) {
-    if (DocumentFailed(tasks_[i].source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
-    for (const GraphRecord& g : batch.graph()) {
-      if (g.has_node() && g.node().kind() == "entity") continue;
-      INGEST_RETURN_IF_ERROR(Emit(g, outcome));
-    }
+  std::string lines;
+  for (const auto& [key, record] : shared) {
+    if (!lines.empty()) lines += ",\n";
+    lines += record.json();
+    AddTotals(record.totals(), &outcome->totals);
   }
-  return Status::Ok();
+  INGEST_RETURN_IF_ERROR(writer_->AddRendered("", lines, static_cast<uint32_t>(shared.size())));
+  for (const auto& [key, record] : shared) shared_keys_.push_back(key);
+  return MergeDocuments(outcome);
 }
 
 Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
   CleanupRecord cleanup;
   std::map<std::string, std::vector<std::string>> by_hash;
   uint32_t edges = 0;
+  INGEST_ASSIGN_OR_RETURN(const std::set<std::string> entity_ids, EntityIds());
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
     INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
@@ -396,20 +401,9 @@ Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
     cleanup.set_chunks_checked(cleanup.chunks_checked() + static_cast<uint32_t>(batch.digests_size()));
     for (const std::string& e : batch.integrity_errors()) cleanup.add_integrity_errors(e);
     edges += static_cast<uint32_t>(batch.edges_checked());
-  }
-  // Mentions point at corpus-wide entity nodes, which only the merged graph holds.
-  std::set<std::string> entity_ids;
-  RecordBatch shared;
-  INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, "", &shared));
-  for (const GraphRecord& g : shared.graph()) entity_ids.insert(g.node().id());
-  for (const auto& [id, range] : upstream_.at(Pass::PASS_E).index) {
-    if (id.empty() || DocumentFailed(id)) continue;
-    RecordBatch doc;
-    INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, id, &doc));
-    for (const GraphRecord& g : doc.graph()) {
-      if (g.has_edge() && g.edge().kind() == "mentions" && entity_ids.count(g.edge().to()) == 0) {
-        cleanup.add_integrity_errors("mentions edge to unknown entity " + g.edge().to());
-      }
+    // Mentions point at corpus-wide entity nodes, which only the merged graph holds.
+    for (const std::string& entity : batch.mentioned_entities()) {
+      if (!entity_ids.contains(entity)) cleanup.add_integrity_errors("mentions edge to unknown entity " + entity);
     }
   }
   cleanup.set_edges_checked(edges);
@@ -424,19 +418,33 @@ Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
     if (outcome->errors.size() < kMaxErrorsKept) outcome->errors.push_back("integrity: " + e);
   }
   cleanup.set_stale_deleted(stale_deleted_);
-  return Emit(cleanup, outcome);
+  INGEST_RETURN_IF_ERROR(writer_->Add(cleanup));
+  info_.tally(cleanup, &outcome->totals);
+  return Status::Ok();
+}
+
+Result<std::set<std::string>> PassExecutor::EntityIds() const {
+  if (auto results = upstream_results_.find(Pass::PASS_E); results != upstream_results_.end()) {
+    const std::vector<std::string>& keys = results->second.shared_keys();
+    return std::set<std::string>(keys.begin(), keys.end());
+  }
+  std::set<std::string> ids;
+  RecordBatch shared;
+  INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, "", &shared));
+  for (const GraphRecord& g : shared.graph()) ids.insert(g.node().id());
+  return ids;
 }
 
 Result<PassOutcome> PassExecutor::Merge() {
+  if (!contract_violation_.empty()) {
+    return InvalidArgument("contract invalid: " + contract_violation_);
+  }
   // Every result the artifact is built from is durable before it exists.
   INGEST_RETURN_IF_ERROR(journal_->Sync());
   PassOutcome outcome = outcome_;
   const std::filesystem::path path = job_dir_ / ArtifactFileName(pass_);
   INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(path, pass_));
   writer_.emplace(std::move(writer));
-  INGEST_ASSIGN_OR_RETURN(RecordMirrorWriter mirror,
-                          RecordMirrorWriter::Open(work_dir_ / ("pass" + PassLetter(pass_) + ".mirror"), pass_));
-  mirror_.emplace(std::move(mirror));
   switch (info_.merge) {
     case MergeKind::kConcatenate:
       INGEST_RETURN_IF_ERROR(MergeDocuments(&outcome));
@@ -449,11 +457,15 @@ Result<PassOutcome> PassExecutor::Merge() {
       break;
   }
   INGEST_ASSIGN_OR_RETURN(outcome.artifact, writer_->Commit());
-  INGEST_ASSIGN_OR_RETURN(outcome.mirror, mirror_->Finish());
-  // No read-back: each record was validated before its bytes were written,
-  // and the hash and index are of the bytes as written (see README, "Where
-  // records are validated").
+  // No read-back: each record was validated before it was rendered (by the
+  // worker that made it), and the hash and index are of the bytes as
+  // written (see README, "Where records are validated").
   outcome.scan = writer_->TakeScan();
+  std::map<std::string, std::vector<JournalLocation>> by_document;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (results_[i] && !DocumentFailed(tasks_[i].source_id)) by_document[tasks_[i].source_id].push_back(*results_[i]);
+  }
+  outcome.results.emplace(journal_, std::move(by_document), std::move(shared_keys_));
   return outcome;
 }
 

@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,7 +13,7 @@
 #include "common/config.h"
 #include "common/pass.h"
 #include "coordinator/fleet/task_handler.h"
-#include "coordinator/pass/record_mirror.h"
+#include "coordinator/pass/pass_results.h"
 #include "coordinator/pass/task_journal.h"
 #include "proto/manifest.pb.h"
 
@@ -24,25 +26,29 @@ struct PassOutcome {
   std::vector<std::string> errors;  // "doc path: kind: message", capped
   // The job totals the artifact sets (PassInfo::totals).
   Metrics totals;
-  // The artifact's index as written, and its binary mirror.
+  // The artifact's index as written, and the results it was merged from.
   ArtifactScan scan;
-  RecordMirror mirror;
+  std::optional<PassResults> results;
 };
 
 // Plans one pass into tasks, turns each into a Task for the fleet, commits
 // results to the pass's journal {job}/journal/pass{X}.journal and merges them
 // in (source_id, part) order into the artifact, so memory stays bounded by
 // one task's records (plus the corpus-wide entity and duplicate sets of E and
-// F). Results a killed run, or the previous job, committed for the very
-// same tasks are reused.
+// F). Workers send their results sealed (common/result_seal.h): validated,
+// serialized and rendered as the artifact's JSON, which the merge writes as
+// it is, so the coordinator neither parses nor prints a record on its way
+// into the artifact. Results a killed run, or the previous job, committed for
+// the very same tasks are reused.
 // Marks documents whose task failed as failed in the manifest; they are left
 // out of this artifact and of every later pass. Single-threaded.
 class PassExecutor : public TaskHandler {
  public:
-  // `mirrors` holds binary copies of upstream artifacts this run wrote; an
-  // upstream pass without one is read from its artifact.
+  // `results` holds the results the upstream artifacts were merged from,
+  // where their journals are; an upstream pass without them is read from
+  // its artifact.
   PassExecutor(Pass pass, const Config& config, Manifest& manifest, std::filesystem::path job_dir,
-               std::map<Pass, ArtifactScan> upstream, const std::map<Pass, RecordMirror>& mirrors);
+               std::map<Pass, ArtifactScan> upstream, const std::map<Pass, PassResults>& results);
 
   // Where results that need not be computed again may come from.
   struct Reuse {
@@ -65,6 +71,9 @@ class PassExecutor : public TaskHandler {
   // Makes every committed result durable (a cancelled pass keeps them for
   // --resume).
   Status SyncJournal() { return journal_->Sync(); }
+  // The first result whose records broke the pass's contract; the merge
+  // then fails the pass.
+  const std::string& contract_violation() const { return contract_violation_; }
 
   // Takes over the results an earlier, interrupted run of this pass
   // committed, and the previous job's results, for identical tasks (same
@@ -83,8 +92,8 @@ class PassExecutor : public TaskHandler {
   void OnResult(size_t index, TaskResult result) override;
   uint64_t Weight(size_t index) const override { return tasks_[index].weight; }
 
-  // Writes (validating every record) and commits the artifact. The journal
-  // stays: it is what the next job carries forward.
+  // Writes and commits the artifact from the sealed results. The journal
+  // stays: later passes read it, and the next job carries it forward.
   Result<PassOutcome> Merge();
 
  private:
@@ -102,9 +111,13 @@ class PassExecutor : public TaskHandler {
   // records (their digests stand for them), and its digest: enough to decide
   // reuse.
   Result<Task> PlanTask(size_t index, bool with_inputs = false);
-  // Digests of the upstream records a task of `source_id` is given, read
-  // once; with `inputs`, those records are merged into it too.
-  Result<std::string> InputsDigest(const std::string& source_id, RecordBatch* inputs) const;
+  // What names the upstream records a task of `source_id` is given in its
+  // digest (the digests of the tasks that made them); with `inputs`, those
+  // records serialized, as the task carries them.
+  Result<std::string> InputsDigest(const std::string& source_id, std::string* inputs) const;
+  // The serialized records `source_id` got from `upstream` appended to
+  // `records`, and what names them in a digest to `digest` (optional).
+  Status UpstreamRecords(Pass upstream, const std::string& source_id, std::string* records, std::string* digest) const;
   // Documents with records in the planning pass's artifact (the manifest's
   // for pass A) that have not failed, in source_id order.
   std::vector<std::string> PlannableDocuments() const;
@@ -115,14 +128,17 @@ class PassExecutor : public TaskHandler {
   // Records the final result of a task: the manifest's view of its document,
   // and where its records are for the merge.
   void Apply(size_t index, const TaskResult& result, std::optional<JournalLocation> at);
+  Result<JournalEntry> Entry(size_t index) const;
+  // The records of a task's result, parsed (pass F's checks).
   Result<RecordBatch> Records(size_t index) const;
-  // Adds a record to the artifact and the totals.
-  Status Write(const google::protobuf::Message& record, PassOutcome* outcome);
-  // Write, and the record to the mirror.
-  Status Emit(const google::protobuf::Message& record, PassOutcome* outcome);
+  // Writes a sealed result's records of its document and adds their totals.
+  Status WriteRendered(const std::string& source_id, const TaskResult& result, PassOutcome* outcome);
   Status MergeDocuments(PassOutcome* outcome);
   Status MergeGraph(PassOutcome* outcome);
   Status MergeCleanup(PassOutcome* outcome);
+  // Ids of pass E's entity nodes: those its journal keeps, else those its
+  // artifact holds.
+  Result<std::set<std::string>> EntityIds() const;
 
   Pass pass_;
   const PassInfo& info_;
@@ -130,13 +146,15 @@ class PassExecutor : public TaskHandler {
   Manifest& manifest_;
   std::filesystem::path job_dir_;
   std::filesystem::path work_dir_;
-  std::optional<TaskJournal> journal_;  // opened by Plan()
+  // Opened by Plan(); shared with the PassResults of Merge().
+  std::shared_ptr<TaskJournal> journal_;
   Reuse reuse_;
   std::map<Pass, ArtifactScan> upstream_;
-  const std::map<Pass, RecordMirror>& mirrors_;
+  const std::map<Pass, PassResults>& upstream_results_;
   std::optional<ArtifactWriter> writer_;                // during Merge()
-  std::optional<RecordMirrorWriter> mirror_;            // during Merge()
   std::map<std::string, const SourceConfig*> sources_;  // by name
+  std::string contract_violation_;
+  std::vector<std::string> shared_keys_;  // of the corpus-wide records Merge() wrote
   std::vector<PlannedTask> tasks_;
   std::vector<std::string> digests_;                     // of each task as PlanTask builds it
   std::vector<std::optional<JournalLocation>> results_;  // successful results

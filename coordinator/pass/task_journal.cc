@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "common/atomic_file.h"
+#include "common/pass.h"
 #include "common/positional_io.h"
 #include "common/sha256.h"
 
@@ -63,6 +64,10 @@ std::string Frame(std::string_view payload) {
 }
 
 }  // namespace
+
+std::filesystem::path JournalPath(const std::filesystem::path& job_dir, Pass pass) {
+  return job_dir / "journal" / ("pass" + PassLetter(pass) + ".journal");
+}
 
 std::string TaskDigest(const Task& task, std::string_view inputs) {
   // A planned task has attempt 0; a copy (the task may carry thousands of
@@ -207,8 +212,13 @@ Result<JournalLocation> TaskJournal::AppendFrame(std::string_view frame) {
 }
 
 Result<JournalEntry> TaskJournal::Read(JournalLocation at) const {
-  INGEST_ASSIGN_OR_RETURN(Framed framed, ReadFramed(at));
-  return std::move(framed.entry);
+  std::string payload(at.size, '\0');
+  INGEST_ASSIGN_OR_RETURN(bool complete, ReadAt(fd_, &payload, at.offset, path_));
+  JournalEntry entry;
+  if (!complete || !entry.ParseFromString(payload)) {
+    return DataLoss(path_.string() + ": entry at offset " + std::to_string(at.offset) + " is damaged");
+  }
+  return entry;
 }
 
 Result<TaskJournal::Framed> TaskJournal::ReadFramed(JournalLocation at) const {

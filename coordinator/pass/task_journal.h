@@ -42,6 +42,8 @@ class TaskJournal {
   // The last entry an earlier run committed for `task_id`.
   std::optional<JournalLocation> Earlier(const std::string& task_id) const;
   size_t earlier_entries() const { return earlier_.size(); }
+  // Every entry an earlier run committed, by task id (the last of each).
+  const std::map<std::string, JournalLocation>& entries() const { return earlier_; }
   // Bytes of a torn or damaged tail that Open cut off.
   uint64_t discarded_bytes() const { return discarded_bytes_; }
 
@@ -55,7 +57,10 @@ class TaskJournal {
 
   Result<JournalLocation> Append(const JournalEntry& entry);
   Result<JournalLocation> Append(const Framed& framed);
-  // DataLoss when the bytes no longer match their checksum.
+  // An entry found on open or appended since. Their checksums were checked
+  // on open (or they were written by this process), so they are not hashed
+  // again: the merge and later passes read every entry. DataLoss when it no
+  // longer parses.
   Result<JournalEntry> Read(JournalLocation at) const;
   Result<Framed> ReadFramed(JournalLocation at) const;
   // Makes every appended entry durable.
@@ -81,6 +86,9 @@ class TaskJournal {
   uint32_t unsynced_ = 0;
   std::chrono::steady_clock::time_point first_unsynced_;
 };
+
+// {job_dir}/journal/pass{X}.journal: where the results of a job's pass are.
+std::filesystem::path JournalPath(const std::filesystem::path& job_dir, Pass pass);
 
 // The digest a journal entry carries for `task` (its attempt number aside).
 // `inputs` stands for the upstream records the task is given when they are

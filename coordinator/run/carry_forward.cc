@@ -9,6 +9,7 @@
 #include "common/manifest.h"
 #include "common/pass.h"
 #include "common/sha256.h"
+#include "coordinator/pass/task_journal.h"
 
 namespace ingest {
 
@@ -65,7 +66,7 @@ Result<CarryForward> CarryForward::Find(RunContext& ctx) {
 
 std::filesystem::path CarryForward::PreviousJournal(Pass pass) const {
   if (previous_job_.empty()) return {};
-  return previous_job_ / "journal" / ("pass" + PassLetter(pass) + ".journal");
+  return JournalPath(previous_job_, pass);
 }
 
 Result<bool> CarryForward::Carry(RunContext& ctx, Pass pass, PassRecord& record, uint32_t stale_deleted) const {
@@ -108,11 +109,11 @@ Result<bool> CarryForward::Carry(RunContext& ctx, Pass pass, PassRecord& record,
   // The journal comes along: the next job carries its tasks forward from
   // here. A hard link, as the artifact: TaskJournal::Open unshares it before
   // this job appends to it.
-  const std::filesystem::path journal = "journal/pass" + info.letter + ".journal";
+  const std::filesystem::path journal = JournalPath(ctx.job_dir, pass);
   std::error_code ec;
-  std::filesystem::create_directories(ctx.job_dir / "journal", ec);
-  if (std::filesystem::exists(previous_job_ / journal, ec)) {
-    INGEST_RETURN_IF_ERROR(LinkOrCopyFileAtomic(previous_job_ / journal, ctx.job_dir / journal).status());
+  std::filesystem::create_directories(journal.parent_path(), ec);
+  if (std::filesystem::exists(JournalPath(previous_job_, pass), ec)) {
+    INGEST_RETURN_IF_ERROR(LinkOrCopyFileAtomic(JournalPath(previous_job_, pass), journal).status());
   }
   *record.add_artifacts() = artifact;
   *record.mutable_metrics() = before.metrics();

@@ -27,9 +27,10 @@ Status PassLoop::Run(Fleet* shared_fleet) {
   ReportFleetCounters();
   own_fleet_.reset();  // the local workers drain before the outcome is recorded
   fleet_ = nullptr;
+  ctx_.results.clear();  // their journals close
   INGEST_RETURN_IF_ERROR(status);
   std::error_code ec;
-  // Mirrors are only valid within this run; spills of a failed pass go too.
+  // What lives only as long as the run (local workers' keys).
   std::filesystem::remove_all(ctx_.job_dir / ".work", ec);
   return Status::Ok();
 }
@@ -136,7 +137,7 @@ Status PassLoop::RunPass(Pass pass) {
                  carried.status().message());
     record.clear_artifacts();
   } else if (*carried) {
-    ctx_.mirrors.erase(pass);
+    ctx_.results.erase(pass);
     ctx_.verified.erase(pass);
     record.set_status(kPassSuccess);
     record.set_ended(FormatTimestamp(std::chrono::system_clock::now()));
@@ -164,11 +165,21 @@ Status PassLoop::RunPass(Pass pass) {
   record.set_status(kPassRunning);
   INGEST_RETURN_IF_ERROR(ctx_.SaveManifest());
 
-  // A mirror is only as good as the artifact it copies: drop those of the
-  // passes this one rewrites.
-  ctx_.mirrors.erase(pass);
+  // This pass rewrites its journal and artifact; the upstream ones this run
+  // did not merge are found in their journals.
+  ctx_.results.erase(pass);
   ctx_.verified.erase(pass);
-  PassExecutor executor(pass, ctx_.config, ctx_.manifest, ctx_.job_dir, std::move(*gate), ctx_.mirrors);
+  for (Pass upstream : info.upstream) {
+    if (ctx_.results.contains(upstream)) continue;
+    Result<PassResults> opened = PassResults::Open(JournalPath(ctx_.job_dir, upstream), upstream);
+    if (opened.ok()) {
+      ctx_.results.emplace(upstream, std::move(*opened));
+    } else {
+      spdlog::info("pass {}: reading pass {}'s records from its artifact ({})", letter, PassLetter(upstream),
+                   opened.status().message());
+    }
+  }
+  PassExecutor executor(pass, ctx_.config, ctx_.manifest, ctx_.job_dir, std::move(*gate), ctx_.results);
   executor.set_reuse({.own_journal = !ctx_.explicit_rerun(), .previous_journal = carry_->PreviousJournal(pass)});
   executor.set_stale_deleted(stale_deleted);
   if (Status planned = executor.Plan(); !planned.ok()) return fail(planned);
@@ -222,7 +233,7 @@ Status PassLoop::RunPass(Pass pass) {
   if (!outcome.ok()) return fail(outcome.status().WithContext("pass " + letter + " artifact"));
   *record.add_artifacts() = outcome->artifact;
   ctx_.verified[pass] = std::move(outcome->scan);
-  ctx_.mirrors[pass] = std::move(outcome->mirror);
+  ctx_.results.emplace(pass, std::move(*outcome->results));
   metrics->set_documents_failed(outcome->documents_failed);
   metrics->set_duration_s(SecondsSince(start));
   for (const std::string& e : outcome->errors) {

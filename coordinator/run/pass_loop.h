@@ -21,7 +21,7 @@ namespace ingest {
 //
 // Reads: passes, options, config, store, manifest, discovery.
 // Writes: manifest (carried_from, pass records, documents, totals), tasks,
-// errors, pass_failed, verified, mirrors; the job's artifacts, journals and
+// errors, pass_failed, verified, results; the job's artifacts, journals and
 // its .work directory (removed at the end).
 class PassLoop {
  public:

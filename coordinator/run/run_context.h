@@ -15,7 +15,7 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/fleet/fleet.h"
 #include "coordinator/notify/notifications.h"
-#include "coordinator/pass/record_mirror.h"
+#include "coordinator/pass/pass_results.h"
 #include "coordinator/run/run_control.h"
 #include "coordinator/state/run_lock.h"
 #include "coordinator/state/state_store.h"
@@ -82,10 +82,10 @@ struct RunContext {
   // ---- Pass loop.
   TaskCounts tasks;
   bool pass_failed = false;
-  // Artifacts this run wrote and read back, for the gates of later passes,
-  // and their binary mirrors, for reading upstream records.
+  // Artifacts this run wrote or checked, for the gates of later passes, and
+  // the results they were merged from, for the tasks of later passes.
   std::map<Pass, ArtifactScan> verified;
-  std::map<Pass, RecordMirror> mirrors;
+  std::map<Pass, PassResults> results;
 
   // ---- Every stage: the run's errors, in order, for the summary.
   std::vector<std::string> errors;

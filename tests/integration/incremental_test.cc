@@ -74,10 +74,10 @@ TEST_F(IncrementalTest, ANoChangeRerunProcessesNothingAndYieldsTheSameArtifacts)
   EXPECT_EQ(Artifacts(second.job_dir()), Artifacts(first.job_dir()));
 }
 
-// A resumed run reads upstream records back from the artifacts, while the
-// interrupted one read them from its record mirrors: the task digests must
-// agree, or nothing of the journal would be reused.
-TEST_F(IncrementalTest, AResumedRunReusesResultsWhoseInputsItReadsFromTheArtifacts) {
+// A resumed run finds upstream records in the journals on disk, while the
+// interrupted one read them as it merged them: the task digests must agree,
+// or nothing of the journal would be reused.
+TEST_F(IncrementalTest, AResumedRunReusesResultsWhoseInputsItReadsFromTheJournals) {
   RunSummary first = RunOk({});
   const std::filesystem::path manifest_path = std::filesystem::path(first.job_dir()) / kManifestFileName;
   Result<Manifest> manifest = LoadManifest(manifest_path);
@@ -93,6 +93,15 @@ TEST_F(IncrementalTest, AResumedRunReusesResultsWhoseInputsItReadsFromTheArtifac
   RunSummary second = Summary(resumed);
   EXPECT_EQ(second.tasks().executed(), 0u);
   EXPECT_EQ(Artifacts(second.job_dir()), Artifacts(first.job_dir()));
+}
+
+TEST_F(IncrementalTest, WithoutJournalsLaterPassesReadTheirInputsFromTheArtifacts) {
+  RunSummary first = RunOk({});
+  std::filesystem::remove_all(std::filesystem::path(first.job_dir()) / "journal");
+  RunOutcome rerun = Run({"--job-dir", first.job_dir(), "--resume-from", "D"}, 1);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.stderr_text;
+  EXPECT_THAT(rerun.stderr_text, HasSubstr("reading pass C's records from its artifact"));
+  EXPECT_EQ(Artifacts(Summary(rerun).job_dir()), Artifacts(first.job_dir()));
 }
 
 TEST_F(IncrementalTest, ModifiedNewAndDeletedDocumentsAreExactlyWhatRunsAndMatchAFullRefresh) {

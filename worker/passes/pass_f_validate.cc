@@ -41,6 +41,7 @@ void ValidateDocument(const RecordBatch& inputs, RecordBatch* out) {
     if (chunk_ids.count(id) == 0) error("graph chunk node " + id + " is not in pass C");
   }
   uint32_t edges = 0;
+  std::set<std::string> mentioned;
   for (const GraphRecord& g : inputs.graph()) {
     if (!g.has_edge()) continue;
     ++edges;
@@ -48,9 +49,11 @@ void ValidateDocument(const RecordBatch& inputs, RecordBatch* out) {
     if (node_ids.count(e.from()) == 0) error(e.kind() + " edge from unknown node " + e.from());
     // Entity nodes are corpus-wide; the coordinator checks those targets.
     bool entity_target = e.kind() == "mentions";
+    if (entity_target) mentioned.insert(e.to());
     if (!entity_target && node_ids.count(e.to()) == 0) error(e.kind() + " edge to unknown node " + e.to());
   }
   out->set_edges_checked(edges);
+  for (const std::string& id : mentioned) out->add_mentioned_entities(id);
 }
 
 }  // namespace ingest

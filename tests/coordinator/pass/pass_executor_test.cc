@@ -1,6 +1,7 @@
 #include "coordinator/pass/pass_executor.h"
 
 #include "common/manifest.h"
+#include "common/result_seal.h"
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -34,16 +35,21 @@ class PassExecutorTest : public ::testing::Test {
 
   std::unique_ptr<PassExecutor> Executor() {
     return std::make_unique<PassExecutor>(Pass::PASS_A, config_, manifest_, dir_.path(), std::map<Pass, ArtifactScan>{},
-                                          mirrors_);
+                                          results_);
   }
 
+  // A worker's result, sealed as workers send them.
   static TaskResult TocResult(const Task& task) {
     TaskResult result;
     result.set_task_id(task.task_id());
     TocRecord* toc = result.mutable_records()->add_toc();
     toc->set_source_id(task.document().source_id());
+    toc->set_source(task.document().source());
     toc->set_path(task.document().path());
+    toc->set_format("markdown");
     toc->set_checksum(std::string(64, 'c'));
+    SealResult(task, &result);
+    EXPECT_FALSE(result.has_error()) << result.error().message();
     return result;
   }
 
@@ -57,7 +63,7 @@ class PassExecutorTest : public ::testing::Test {
   TempDir dir_;
   Config config_;
   Manifest manifest_;
-  std::map<Pass, RecordMirror> mirrors_;
+  std::map<Pass, PassResults> results_;
 };
 
 TEST_F(PassExecutorTest, DispatchesP0SourcesFirstThenTheLargestDocuments) {
@@ -98,6 +104,26 @@ TEST_F(PassExecutorTest, AResumedPassReusesCommittedResultsOfIdenticalTasksOnly)
   Result<PassOutcome> outcome = resumed->Merge();
   ASSERT_OK(outcome);
   EXPECT_EQ(outcome->artifact.records(), 5u);
+}
+
+TEST_F(PassExecutorTest, ARecordThatBreaksTheContractFailsThePassNamingIt) {
+  auto executor = Executor();
+  ASSERT_OK(executor->Plan());
+  for (size_t i : executor->DispatchOrder()) {
+    Result<Task> task = executor->BuildTask(i);
+    ASSERT_OK(task);
+    TaskResult result;
+    result.set_task_id(task->task_id());
+    TocRecord* toc = result.mutable_records()->add_toc();
+    toc->set_source_id(task->document().source_id());  // no path, format or checksum
+    SealResult(*task, &result);
+    executor->OnResult(i, std::move(result));
+  }
+  EXPECT_THAT(executor->contract_violation(), ::testing::HasSubstr("passA_toc.json record 1 of "));
+  Result<PassOutcome> outcome = executor->Merge();
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(outcome.status().message(), ::testing::HasSubstr("contract invalid: passA_toc.json record 1 of "));
 }
 
 }  // namespace
