@@ -19,16 +19,21 @@ Status WriteAt(int fd, std::string_view bytes, uint64_t offset, const std::files
   return Status::Ok();
 }
 
-Result<bool> ReadAt(int fd, std::string* bytes, uint64_t offset, const std::filesystem::path& path) {
+Result<uint64_t> ReadUpTo(int fd, std::string* bytes, uint64_t offset, const std::filesystem::path& path) {
   size_t done = 0;
   while (done < bytes->size()) {
     ssize_t n = ::pread(fd, bytes->data() + done, bytes->size() - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus(errno, path.string());
-    if (n == 0) return false;
+    if (n == 0) break;
     done += static_cast<size_t>(n);
   }
-  return true;
+  return done;
+}
+
+Result<bool> ReadAt(int fd, std::string* bytes, uint64_t offset, const std::filesystem::path& path) {
+  INGEST_ASSIGN_OR_RETURN(uint64_t done, ReadUpTo(fd, bytes, offset, path));
+  return done == bytes->size();
 }
 
 }  // namespace ingest

@@ -14,5 +14,8 @@ Status WriteAt(int fd, std::string_view bytes, uint64_t offset, const std::files
 // Fills `bytes` (sized by the caller) from `offset`; false when the file ends
 // inside the range.
 Result<bool> ReadAt(int fd, std::string* bytes, uint64_t offset, const std::filesystem::path& path);
+// Fills what it can of `bytes` from `offset`; returns how many bytes that
+// is (fewer when the file ends first).
+Result<uint64_t> ReadUpTo(int fd, std::string* bytes, uint64_t offset, const std::filesystem::path& path);
 
 }  // namespace ingest
