@@ -1,5 +1,7 @@
 #include "common/artifact.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 
@@ -100,9 +102,21 @@ Status ArtifactWriter::WriteRecords(const std::string& source_id, std::string_vi
   return Status::Ok();
 }
 
+Result<FileIdentity> IdentifyFile(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, path.string());
+  constexpr int64_t kNanos = 1000000000;
+  return FileIdentity{.device = static_cast<uint64_t>(st.st_dev),
+                      .inode = static_cast<uint64_t>(st.st_ino),
+                      .size = static_cast<uint64_t>(st.st_size),
+                      .modified_ns = st.st_mtim.tv_sec * kNanos + st.st_mtim.tv_nsec,
+                      .changed_ns = st.st_ctim.tv_sec * kNanos + st.st_ctim.tv_nsec};
+}
+
 Result<ArtifactRecord> ArtifactWriter::Commit() {
   INGEST_RETURN_IF_ERROR(Write("\n]\n"));
   INGEST_RETURN_IF_ERROR(file_.Commit());
+  INGEST_ASSIGN_OR_RETURN(scan_.written, IdentifyFile(file_.path()));
   scan_.sha256 = hash_->HexDigest();
   ArtifactRecord record;
   record.set_path(file_.path().filename().string());

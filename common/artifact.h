@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/atomic_file.h"
@@ -44,7 +45,23 @@ struct RecordRange {
   uint32_t records = 0;
 };
 
+// What stat says of a file. Two equal identities mean it was not written,
+// truncated or replaced in between: any of that moves its ctime, which no
+// unprivileged call sets back.
+struct FileIdentity {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  int64_t modified_ns = 0;
+  int64_t changed_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+Result<FileIdentity> IdentifyFile(const std::filesystem::path& path);
+
 struct ArtifactScan {
+  // Of the file as this process wrote it (ArtifactWriter); nullopt for a
+  // file it read.
+  std::optional<FileIdentity> written;
   std::string sha256;
   uint64_t bytes = 0;
   uint64_t records = 0;

@@ -1,6 +1,8 @@
 #include "common/manifest.h"
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 #include "common/atomic_file.h"
 #include "common/pass.h"
@@ -98,8 +100,60 @@ Result<std::string> ReadManifestStatus(const std::filesystem::path& path) {
   return malformed("no \"status\"");
 }
 
+namespace {
+
+// A map's entries in key order, as protobuf prints them.
+template <typename Map, typename Value>
+bool AppendSortedMap(const Map& map, Value value, std::string* out) {
+  std::vector<const typename Map::value_type*> entries;
+  entries.reserve(map.size());
+  for (const auto& entry : map) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  out->push_back('{');
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    if (!AppendJsonString(entries[i]->first, out)) return false;
+    out->push_back(':');
+    if (!value(entries[i]->second, out)) return false;
+  }
+  out->push_back('}');
+  return true;
+}
+
+bool AppendRecord(const google::protobuf::Message& record, std::string* out) {
+  AppendJson(record, out);
+  return true;
+}
+
+// The manifest's maps, through their typed accessors (see AppendJson).
+bool AppendManifestMap(const google::protobuf::Message& message, const google::protobuf::FieldDescriptor* field,
+                       std::string* out) {
+  if (message.GetDescriptor() != Manifest::descriptor()) return false;
+  const auto& manifest = static_cast<const Manifest&>(message);
+  switch (field->number()) {
+    case Manifest::kPassesFieldNumber:
+      return AppendSortedMap(manifest.passes(), AppendRecord, out);
+    case Manifest::kSourcesFieldNumber:
+      return AppendSortedMap(manifest.sources(), AppendRecord, out);
+    case Manifest::kDocumentsFieldNumber:
+      return AppendSortedMap(manifest.documents(), AppendRecord, out);
+    case Manifest::kSourceShaMapFieldNumber:
+      return AppendSortedMap(manifest.source_sha_map(), AppendJsonString, out);
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+std::string ManifestJson(const Manifest& manifest) {
+  std::string compact;
+  AppendJson(manifest, AppendManifestMap, &compact);
+  return IndentJson(compact);
+}
+
 Status SaveManifest(const std::filesystem::path& path, const Manifest& manifest) {
-  return WriteFileAtomic(path, ToPrettyJson(manifest));
+  return WriteFileAtomic(path, ManifestJson(manifest));
 }
 
 PassRecord& PassEntry(Manifest& manifest, Pass pass) { return (*manifest.mutable_passes())[PassLetter(pass)]; }

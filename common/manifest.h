@@ -50,6 +50,10 @@ Result<std::string> ReadManifestStatus(const std::filesystem::path& path);
 
 // Writes the manifest atomically (temp file, fsync, rename, fsync of the dir).
 Status SaveManifest(const std::filesystem::path& path, const Manifest& manifest);
+// The manifest as SaveManifest writes it: protobuf's indented JSON, byte
+// for byte, from our own printer (a job's manifest is saved at every pass
+// and holds every document).
+std::string ManifestJson(const Manifest& manifest);
 
 // The manifest entry of `pass`; it always exists in a loaded manifest.
 PassRecord& PassEntry(Manifest& manifest, Pass pass);

@@ -146,7 +146,7 @@ void AppendDouble(double value, std::string* out) {
   out->append(buffer, static_cast<size_t>(n));
 }
 
-bool AppendMessage(const Message& message, std::string* out);
+bool AppendMessage(const Message& message, MapFieldPrinter maps, std::string* out);
 
 // Text that needs no escaping (digits, enum names) in quotes.
 void AppendQuoted(std::string_view text, std::string* out) {
@@ -156,7 +156,8 @@ void AppendQuoted(std::string_view text, std::string* out) {
 }
 
 // One value of `field` (element `index` when repeated).
-bool AppendValue(const Message& message, const FieldDescriptor* field, int index, std::string* out) {
+bool AppendValue(const Message& message, const FieldDescriptor* field, int index, MapFieldPrinter maps,
+                 std::string* out) {
   const Reflection* r = message.GetReflection();
   const bool repeated = field->is_repeated();
   switch (field->cpp_type()) {
@@ -198,7 +199,7 @@ bool AppendValue(const Message& message, const FieldDescriptor* field, int index
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
       return AppendMessage(repeated ? r->GetRepeatedMessage(message, field, index) : r->GetMessage(message, field),
-                           out);
+                           maps, out);
     default:  // float: protobuf's own rounding
       return false;
   }
@@ -206,9 +207,9 @@ bool AppendValue(const Message& message, const FieldDescriptor* field, int index
 
 // Fields in declaration order, as protobuf prints them; a message field,
 // oneof member or proto3 optional only when set, every other field always.
-// False for what only protobuf's printer renders (maps, bytes, floats,
-// well-known types, proto2, unknown enum numbers).
-bool AppendMessage(const Message& message, std::string* out) {
+// False for what only protobuf's printer renders (maps `maps` does not
+// print, bytes, floats, well-known types, proto2, unknown enum numbers).
+bool AppendMessage(const Message& message, MapFieldPrinter maps, std::string* out) {
   const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
   if (descriptor->file()->syntax() != google::protobuf::FileDescriptor::SYNTAX_PROTO3 ||
       descriptor->file()->package() == "google.protobuf") {
@@ -219,22 +220,26 @@ bool AppendMessage(const Message& message, std::string* out) {
   bool first = true;
   for (int i = 0; i < descriptor->field_count(); ++i) {
     const FieldDescriptor* field = descriptor->field(i);
-    if (field->is_map()) return false;
+    if (field->is_map() && maps == nullptr) return false;
     if (!field->is_repeated() && field->has_presence() && !r->HasField(message, field)) continue;
     if (!first) out->push_back(',');
     first = false;
     out->push_back('"');
     out->append(field->name());
     out->append("\":");
+    if (field->is_map()) {
+      if (!maps(message, field, out)) return false;
+      continue;
+    }
     if (!field->is_repeated()) {
-      if (!AppendValue(message, field, 0, out)) return false;
+      if (!AppendValue(message, field, 0, maps, out)) return false;
       continue;
     }
     out->push_back('[');
     const int size = r->FieldSize(message, field);
     for (int k = 0; k < size; ++k) {
       if (k > 0) out->push_back(',');
-      if (!AppendValue(message, field, k, out)) return false;
+      if (!AppendValue(message, field, k, maps, out)) return false;
     }
     out->push_back(']');
   }
@@ -244,11 +249,65 @@ bool AppendMessage(const Message& message, std::string* out) {
 
 }  // namespace
 
-void AppendJson(const google::protobuf::Message& message, std::string* out) {
+void AppendJson(const google::protobuf::Message& message, std::string* out) { AppendJson(message, nullptr, out); }
+
+void AppendJson(const google::protobuf::Message& message, MapFieldPrinter maps, std::string* out) {
   const size_t start = out->size();
-  if (AppendMessage(message, out)) return;
+  if (AppendMessage(message, maps, out)) return;
   out->resize(start);
   out->append(Print(message, false));
+}
+
+bool AppendJsonString(std::string_view text, std::string* out) { return AppendString(text, out); }
+
+std::string IndentJson(std::string_view compact) {
+  std::string out;
+  out.reserve(compact.size() + compact.size() / 4);
+  int depth = 0;
+  auto newline = [&] {
+    out.push_back('\n');
+    out.append(static_cast<size_t>(depth), ' ');
+  };
+  for (size_t i = 0; i < compact.size(); ++i) {
+    const char c = compact[i];
+    switch (c) {
+      case '"': {
+        const size_t start = i;
+        for (++i; i < compact.size() && compact[i] != '"'; ++i) {
+          if (compact[i] == '\\') ++i;
+        }
+        out.append(compact.substr(start, i - start + 1));
+        break;
+      }
+      case '{':
+      case '[':
+        out.push_back(c);
+        if (i + 1 < compact.size() && compact[i + 1] == (c == '{' ? '}' : ']')) {
+          out.push_back(compact[++i]);  // empty: {} or []
+          break;
+        }
+        ++depth;
+        newline();
+        break;
+      case '}':
+      case ']':
+        --depth;
+        newline();
+        out.push_back(c);
+        break;
+      case ',':
+        out.push_back(c);
+        newline();
+        break;
+      case ':':
+        out.append(": ");
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  out.push_back('\n');
+  return out;
 }
 
 std::string ToJson(const google::protobuf::Message& message) {

@@ -20,6 +20,21 @@ namespace ingest {
 std::string ToJson(const google::protobuf::Message& message);
 // ToJson appended to `out`, without a temporary.
 void AppendJson(const google::protobuf::Message& message, std::string* out);
+// Appends the JSON object of map `field` of `message` (keys in order) to
+// `out`; false leaves the whole message to protobuf's printer.
+using MapFieldPrinter = bool (*)(const google::protobuf::Message& message,
+                                 const google::protobuf::FieldDescriptor* field, std::string* out);
+// AppendJson with `maps` printing map fields. Our printer reads no map by
+// reflection: that syncs the map's repeated view, a write inside a const
+// message (a race with any other reader); `maps` uses typed accessors.
+void AppendJson(const google::protobuf::Message& message, MapFieldPrinter maps, std::string* out);
+// `text` as a JSON string, escaped as protobuf escapes it; false when it is
+// not UTF-8.
+bool AppendJsonString(std::string_view text, std::string* out);
+// Compact JSON (ours or protobuf's) indented as protobuf's printer indents:
+// one space a level, `"key": value`, empty objects and arrays as {} and [],
+// a newline at the end. The same bytes as ToPrettyJson of the same message.
+std::string IndentJson(std::string_view compact);
 // The same JSON through protobuf's own printer: the reference ToJson is
 // tested against, and what it falls back to.
 std::string ReferenceJson(const google::protobuf::Message& message);

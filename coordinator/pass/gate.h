@@ -16,9 +16,11 @@ using RecordVisitor = std::function<Status(const google::protobuf::Message&)>;
 // One pass's recorded artifact against the manifest: present, its sha256,
 // size and record count as recorded, every record valid against the
 // contract and in order. `visit` (optional) sees each record. `verified`
-// (optional) is this process's index of the file it wrote: when the sha256
-// recomputed now equals it, the bytes are those checked before they were
-// written and are not parsed again (unless `visit` wants the records).
+// (optional) is this process's index of the file it wrote: when the file is
+// as it was written (same inode, size, mtime and ctime), it is not hashed
+// again; else when the sha256 recomputed now equals it, the bytes are those
+// checked before they were written and are not parsed again (unless
+// `visit` wants the records).
 // FailedPrecondition reads "pass X artifact FILE: what is wrong".
 Result<ArtifactScan> CheckPassArtifact(const Manifest& manifest, Pass pass, const std::filesystem::path& job_dir,
                                        const ArtifactScan* verified = nullptr, const RecordVisitor& visit = nullptr);
@@ -30,10 +32,7 @@ Result<ArtifactScan> CheckPassArtifact(const Manifest& manifest, Pass pass, cons
 // FailedPrecondition names the upstream pass and what is wrong.
 //
 // `verified` (optional) holds the indexes this process made of artifacts it
-// wrote, every record validated before it was written. The file's sha256 is
-// always recomputed; when it equals both the manifest and a verified index,
-// the bytes are those already checked against the contract and are not
-// parsed again.
+// wrote, every record validated before it was written: see CheckPassArtifact.
 Result<std::map<Pass, ArtifactScan>> EvaluateGate(const Manifest& manifest, Pass pass,
                                                   const std::filesystem::path& job_dir,
                                                   const std::map<Pass, ArtifactScan>* verified = nullptr);

@@ -89,6 +89,30 @@ TEST(ManifestTest, SerializesDeterministically) {
   EXPECT_EQ(ToPrettyJson(copy), ToPrettyJson(m));
 }
 
+TEST(ManifestTest, IsWrittenByteForByteAsProtobufsPrinterWritesIt) {
+  Manifest m = SampleManifest();
+  // Every member kind: maps of messages and of strings, empty and full,
+  // keys needing escapes, doubles, 64-bit numbers, repeated strings.
+  for (int i = 0; i < 30; ++i) {
+    DocumentRecord& doc = (*m.mutable_documents())["doc_" + std::to_string(i * 7919 % 1000)];
+    doc.set_source("s");
+    doc.set_path("dir/\"quoted\" \\ caf\xC3\xA9 \xE2\x80\xA8 " + std::to_string(i) + ".md");
+    doc.set_bytes(uint64_t{1} << (i + 20));
+    doc.set_status(i % 3 == 0 ? kDocFailed : kDocProcessed);
+    (*m.mutable_source_sha_map())["doc_" + std::to_string(i)] = std::string(64, 'f');
+  }
+  PassRecord& c = PassEntry(m, Pass::PASS_C);
+  c.mutable_metrics()->set_duration_s(0.1 + 1.0 / 3.0);
+  c.add_errors("a: corrupt: \x01 control");
+  (*m.mutable_sources())["rules"].set_status("processed");
+  (*m.mutable_sources())["empty"];
+  m.mutable_runs(0)->add_flags("--config");
+  m.mutable_runs(0)->add_flags("x.yaml");
+  EXPECT_EQ(ManifestJson(m), ToPrettyJson(m));
+  Manifest bare = NewManifest("job_2026-11-22T02-00-00", "dev");
+  EXPECT_EQ(ManifestJson(bare), ToPrettyJson(bare));
+}
+
 TEST(ManifestTest, RefusesUnknownFields) {
   TempDir dir;
   std::string json = ToJson(SampleManifest());

@@ -40,10 +40,12 @@ class GateTest : public ::testing::Test {
     PassRecord& entry = PassEntry(manifest_, pass);
     entry.set_status(kPassSuccess);
     *entry.add_artifacts() = *artifact;
+    written_[pass] = writer->TakeScan();
   }
 
   TempDir dir_;
   Manifest manifest_;
+  std::map<Pass, ArtifactScan> written_;  // as this process wrote them
 };
 
 TEST_F(GateTest, OpensWhenUpstreamIsSuccessAndIntact) {
@@ -68,6 +70,18 @@ TEST_F(GateTest, ClosedWhenAnArtifactChangedOnDisk) {
   text.replace(text.find("\"byte_end\":\"10\""), 15, "\"byte_end\":\"11\"");
   std::ofstream(path, std::ios::trunc) << text;
   Result<std::map<Pass, ArtifactScan>> gate = EvaluateGate(manifest_, Pass::PASS_C, dir_.path());
+  ASSERT_FALSE(gate.ok());
+  EXPECT_THAT(gate.status().message(), HasSubstr("pass B artifact passB_splits.json: sha256"));
+}
+
+TEST_F(GateTest, AFileThisProcessWroteIsTrustedOnlyWhileUntouched) {
+  ASSERT_OK(EvaluateGate(manifest_, Pass::PASS_C, dir_.path(), &written_));
+  // Same size, new bytes: the file's ctime moved, so it is hashed again.
+  auto path = dir_.path() / "passB_splits.json";
+  std::string text = ReadAll(path);
+  text.replace(text.find("\"byte_end\":\"10\""), 15, "\"byte_end\":\"11\"");
+  std::ofstream(path, std::ios::trunc) << text;
+  Result<std::map<Pass, ArtifactScan>> gate = EvaluateGate(manifest_, Pass::PASS_C, dir_.path(), &written_);
   ASSERT_FALSE(gate.ok());
   EXPECT_THAT(gate.status().message(), HasSubstr("pass B artifact passB_splits.json: sha256"));
 }
