@@ -18,6 +18,9 @@ namespace {
 constexpr size_t kMaxErrorsKept = 50;
 // Bounds the dictionary sent with every pass D task.
 constexpr size_t kMaxDictionaryTerms = 10000;
+// A task over this many bytes goes out before the others of its priority,
+// largest first, so that it does not form the tail of the pass.
+constexpr uint64_t kHeavyTaskBytes = 1 << 20;
 
 }  // namespace
 
@@ -203,11 +206,16 @@ std::vector<size_t> PassExecutor::DispatchOrder() const {
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (!settled_[i]) order.push_back(i);
   }
+  // Plan order is merge order: results then land in the journal about as
+  // the merge and the next pass read them, a block at a time.
   std::stable_sort(order.begin(), order.end(), [this](size_t a, size_t b) {
     const PlannedTask& x = tasks_[a];
     const PlannedTask& y = tasks_[b];
     if (x.priority != y.priority) return x.priority < y.priority;
-    return x.weight > y.weight;
+    const bool x_heavy = x.weight >= kHeavyTaskBytes;
+    const bool y_heavy = y.weight >= kHeavyTaskBytes;
+    if (x_heavy != y_heavy) return x_heavy;
+    return x_heavy && x.weight > y.weight;
   });
   return order;
 }

@@ -84,8 +84,9 @@ class PassExecutor : public TaskHandler {
   };
   Result<Reused> ReuseCommitted();
   // The tasks still without a result, in dispatch order: sources by
-  // priority (P0 first), then the largest documents (or parts) first so the
-  // longest tasks do not form the tail. Merge order is unaffected.
+  // priority (P0 first); within one, documents (or parts) of 1 MiB or more
+  // first, largest first, so the longest tasks do not form the tail; then
+  // the others in merge order. Merge order is unaffected.
   std::vector<size_t> DispatchOrder() const;
 
   Result<Task> BuildTask(size_t index) override;

@@ -34,6 +34,7 @@ constexpr size_t kWriteBytes = 256 << 10;
 constexpr uint32_t kSyncEveryEntries = 1024;
 constexpr auto kSyncEvery = std::chrono::milliseconds(250);
 constexpr uint64_t kReadWindow = 1 << 20;
+constexpr uint64_t kReadAhead = 4 << 20;
 
 std::string Check(std::string_view payload) {
   const auto crc = static_cast<uint32_t>(::crc32(::crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(payload.data()),
@@ -124,10 +125,12 @@ TaskJournal::~TaskJournal() {
 Result<std::string_view> TaskJournal::View(uint64_t offset, uint64_t size, bool in_order) const {
   if (offset + size > end_ - pending_.size()) INGEST_RETURN_IF_ERROR(Flush());
   if (offset < window_start_ || offset + size > window_start_ + window_.size()) {
-    // Indexing reads the file in order, a megabyte at a time; other reads
-    // take what they need.
+    // Indexing reads the file in order, and so, roughly, do the merge and
+    // the next pass (results land about in merge order): a read just ahead
+    // of the last one takes a megabyte, any other what it needs.
+    const bool ahead = offset >= window_start_ && offset < window_start_ + window_.size() + kReadAhead;
     window_start_ = offset;
-    window_.resize(in_order ? std::max<uint64_t>(size, kReadWindow) : size);
+    window_.resize(in_order || ahead ? std::max<uint64_t>(size, kReadWindow) : size);
     INGEST_ASSIGN_OR_RETURN(uint64_t read, ReadUpTo(fd_, &window_, offset, path_));
     window_.resize(read);
     if (read < size) return std::string_view();

@@ -56,9 +56,13 @@ SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDo
     }
     auto previous = stored.find(doc.source_id);
     const bool known = previous != stored.end() && previous->second.last_status != "deleted";
-    Result<std::filesystem::path> real = ResolveInsideRoot(source.root, doc.path);
+    // Discovery stat'ed every file but symlinks, whose targets are resolved
+    // and kept inside the root here.
+    Result<std::filesystem::path> real =
+        doc.symlink ? ResolveInsideRoot(source.root, doc.path) : Result<std::filesystem::path>(source.root / doc.path);
+    detected.mtime_ns = doc.mtime_ns;
     struct stat st {};
-    if (real.ok() && ::stat(real->c_str(), &st) == 0) {
+    if (doc.symlink && real.ok() && ::stat(real->c_str(), &st) == 0) {
       detected.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     }
     const bool same_stat = known && !previous->second.checksum.empty() && previous->second.size == doc.bytes &&

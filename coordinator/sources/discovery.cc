@@ -1,5 +1,7 @@
 #include "coordinator/sources/discovery.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <filesystem>
 
@@ -46,8 +48,12 @@ Result<std::vector<DiscoveredDocument>> DiscoverDocuments(const SourceConfig& so
       doc.path = EscapeInvalidUtf8(rel);
       doc.name_error = "the file name is not valid UTF-8 (its bad bytes shown as \\xNN); rename it to ingest it";
     }
-    uintmax_t size = is_link ? 0 : entry.file_size(kind_ec);
-    doc.bytes = kind_ec ? 0 : static_cast<uint64_t>(size);
+    doc.symlink = is_link;
+    struct stat st {};
+    if (!is_link && ::stat(entry.path().c_str(), &st) == 0) {
+      doc.bytes = static_cast<uint64_t>(st.st_size);
+      doc.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    }
     docs.push_back(std::move(doc));
   }
   // recursive_directory_iterator does not descend into symlinked directories

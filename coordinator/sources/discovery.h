@@ -15,6 +15,12 @@ struct DiscoveredDocument {
   std::string source;
   std::string path;  // relative to the source root, '/'-separated
   uint64_t bytes = 0;
+  // Of the file (0 for a symlink, whose target the reader checks).
+  int64_t mtime_ns = 0;
+  // A symlink: where it leads is resolved, and checked to stay inside the
+  // root, whenever it is read. Any other document lies inside the root: the
+  // walk does not follow symlinked directories.
+  bool symlink = false;
   // Set when the name cannot be carried to the workers (it is not UTF-8,
   // which every record and the manifest are): `path` is then its escaped
   // form, the document fails at once with kind "invalid_name", and

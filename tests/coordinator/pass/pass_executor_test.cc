@@ -19,10 +19,11 @@ class PassExecutorTest : public ::testing::Test {
     config_.sources.push_back(SourceConfig{.name = "rules", .kind = "files", .root = dir_.path(), .priority = "P0"});
     manifest_ = NewManifest("job_2026-11-22T02-00-00", "dev");
     AddDocument("doc_1", "bulk", "small.md", 10);
-    AddDocument("doc_2", "bulk", "large.md", 5000);
+    AddDocument("doc_2", "bulk", "large.md", 5 << 20);
     AddDocument("doc_3", "rules", "rule-small.md", 20);
-    AddDocument("doc_4", "rules", "rule-large.md", 900);
+    AddDocument("doc_4", "rules", "rule-large.md", 2 << 20);
     AddDocument("doc_5", "bulk", "medium.md", 700);
+    AddDocument("doc_6", "bulk", "larger.md", 7 << 20);
   }
 
   void AddDocument(const std::string& id, const std::string& source, const std::string& path, uint64_t bytes) {
@@ -66,11 +67,11 @@ class PassExecutorTest : public ::testing::Test {
   std::map<Pass, PassResults> results_;
 };
 
-TEST_F(PassExecutorTest, DispatchesP0SourcesFirstThenTheLargestDocuments) {
+TEST_F(PassExecutorTest, DispatchesP0SourcesFirstEachsHeavyDocumentsFirstThenInMergeOrder) {
   auto executor = Executor();
   ASSERT_OK(executor->Plan());
-  ASSERT_EQ(executor->task_count(), 5u);  // planned in source_id order: doc_1 .. doc_5
-  EXPECT_THAT(Order(*executor), ElementsAre("doc_4", "doc_3", "doc_2", "doc_5", "doc_1"));
+  ASSERT_EQ(executor->task_count(), 6u);  // planned in source_id order: doc_1 .. doc_6
+  EXPECT_THAT(Order(*executor), ElementsAre("doc_4", "doc_3", "doc_6", "doc_2", "doc_1", "doc_5"));
 }
 
 TEST_F(PassExecutorTest, AResumedPassReusesCommittedResultsOfIdenticalTasksOnly) {
@@ -94,7 +95,7 @@ TEST_F(PassExecutorTest, AResumedPassReusesCommittedResultsOfIdenticalTasksOnly)
   ASSERT_OK(reused);
   EXPECT_EQ(reused->resumed, 2u);
   EXPECT_EQ(reused->carried, 0u);
-  EXPECT_THAT(Order(*resumed), ElementsAre("doc_4", "doc_2", "doc_5"));
+  EXPECT_THAT(Order(*resumed), ElementsAre("doc_4", "doc_6", "doc_2", "doc_5"));
   EXPECT_EQ(manifest_.documents().at("doc_1").checksum(), std::string(64, 'c'));  // applied as if it just ran
   for (size_t i : resumed->DispatchOrder()) {
     Result<Task> task = resumed->BuildTask(i);
@@ -103,7 +104,7 @@ TEST_F(PassExecutorTest, AResumedPassReusesCommittedResultsOfIdenticalTasksOnly)
   }
   Result<PassOutcome> outcome = resumed->Merge();
   ASSERT_OK(outcome);
-  EXPECT_EQ(outcome->artifact.records(), 5u);
+  EXPECT_EQ(outcome->artifact.records(), 6u);
 }
 
 TEST_F(PassExecutorTest, ARecordThatBreaksTheContractFailsThePassNamingIt) {
