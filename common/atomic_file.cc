@@ -131,20 +131,26 @@ Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std:
   return hash.HexDigest();
 }
 
-Result<std::string> LinkOrCopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to) {
-  INGEST_ASSIGN_OR_RETURN(std::string sha, Sha256File(from));
+Status LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to) {
   const std::filesystem::path temp = to.string() + ".link." + std::to_string(::getpid());
   ::unlink(temp.c_str());  // left by a killed run of the same pid
   if (::link(from.c_str(), temp.c_str()) != 0) {
-    if (errno == EXDEV || errno == EPERM || errno == EMLINK || errno == EOPNOTSUPP) return CopyFileAtomic(from, to);
-    return ErrnoStatus(errno, to.string());
+    if (errno == EXDEV || errno == EPERM || errno == EMLINK || errno == EOPNOTSUPP) {
+      return CopyFileAtomic(from, to).status();
+    }
+    return ErrnoStatus(errno, errno == ENOENT ? from.string() : to.string());
   }
   if (::rename(temp.c_str(), to.c_str()) != 0) {
     Status error = ErrnoStatus(errno, to.string());
     ::unlink(temp.c_str());
     return error;
   }
-  INGEST_RETURN_IF_ERROR(SyncDirectory(to.parent_path()));
+  return SyncDirectory(to.parent_path());
+}
+
+Result<std::string> LinkOrCopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to) {
+  INGEST_ASSIGN_OR_RETURN(std::string sha, Sha256File(from));
+  INGEST_RETURN_IF_ERROR(LinkOrCopyFile(from, to));
   return sha;
 }
 

@@ -49,9 +49,12 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view conte
 Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // Gives `to` the content of `from` by a hard link where the file system
-// allows it (nothing written), otherwise by CopyFileAtomic; returns the
-// sha256 of the content. For files that are replaced by rename, never
-// changed in place (artifacts), or unshared before they are (UnshareFile).
+// allows it (nothing written), otherwise by CopyFileAtomic. For files that
+// are replaced by rename, never changed in place (artifacts), or unshared
+// before they are (UnshareFile).
+Status LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to);
+// LinkOrCopyFile, returning the sha256 of the content, to be checked
+// against a record.
 Result<std::string> LinkOrCopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // Before `path` is changed in place: when it is one of several hard links,

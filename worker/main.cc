@@ -3,6 +3,7 @@
 
 #include "common/curve_keys.h"
 #include "common/run_log.h"
+#include "common/signals.h"
 #include "worker/health_file.h"
 #include "worker/worker.h"
 
@@ -99,6 +100,9 @@ int Main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First: a SIGTERM that comes while the worker starts (a scale-down right
+  // after a scale-up) drains it, rather than killing it.
+  ingest::CatchStopSignals();
   // Errors are returned, not thrown; anything that still escapes (a library
   // that throws) ends the process with a message rather than an abort.
   try {

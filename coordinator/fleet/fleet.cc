@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
 #include <zmq.hpp>
 
 #include "common/atomic_file.h"
@@ -40,6 +41,10 @@ struct Fleet::Parts {
   std::unique_ptr<ZapAuthenticator> zap;  // with fleet.curve only
   std::unique_ptr<Broker> broker;
   LocalWorkers local;
+  // Local workers not started yet (FleetOptions::local_workers_on_demand).
+  int local_pending = 0;
+  unsigned local_slots = 0;
+  std::vector<std::string> local_args;
 };
 
 Fleet::Fleet(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
@@ -74,16 +79,25 @@ Result<std::unique_ptr<Fleet>> Fleet::Start(FleetConfig config, const RetryConfi
   }
   INGEST_RETURN_IF_ERROR(parts->broker->Bind(options.bind.empty() ? config.bind : options.bind));
   spdlog::info("fleet: listening on {}", parts->broker->endpoint());
-  if (options.local_workers > 0) {
-    INGEST_RETURN_IF_ERROR(parts->local.Start(options.local_workers, LoopbackEndpoint(parts->broker->endpoint()),
-                                              options.local_worker_slots, local_args));
-  }
-  return std::unique_ptr<Fleet>(new Fleet(std::move(parts)));
+  parts->local_pending = options.local_workers;
+  parts->local_slots = options.local_worker_slots;
+  parts->local_args = std::move(local_args);
+  auto fleet = std::unique_ptr<Fleet>(new Fleet(std::move(parts)));
+  if (!options.local_workers_on_demand) INGEST_RETURN_IF_ERROR(fleet->StartLocalWorkers());
+  return fleet;
+}
+
+Status Fleet::StartLocalWorkers() {
+  if (parts_->local_pending == 0) return Status::Ok();
+  const int count = std::exchange(parts_->local_pending, 0);
+  return parts_->local.Start(count, LoopbackEndpoint(parts_->broker->endpoint()), parts_->local_slots,
+                             parts_->local_args);
 }
 
 const std::string& Fleet::endpoint() const { return parts_->broker->endpoint(); }
 
 Status Fleet::WaitForWorkers(uint32_t count, std::chrono::seconds timeout, const std::function<bool()>& cancelled) {
+  INGEST_RETURN_IF_ERROR(StartLocalWorkers());
   return parts_->broker->WaitForWorkers(count, timeout, cancelled);
 }
 

@@ -54,6 +54,9 @@ struct FleetOptions {
   // `local_worker_slots` slots each (0: one per core).
   int local_workers = 0;
   unsigned local_worker_slots = 0;
+  // Start the local workers when workers are first waited for, not at once:
+  // a run whose passes are all carried forward then starts none.
+  bool local_workers_on_demand = false;
   // With fleet.curve and local workers: where their key pair is written.
   // They are authorized for this fleet only.
   std::filesystem::path local_keys_dir;
@@ -105,6 +108,8 @@ class Fleet {
  private:
   struct Parts;
   explicit Fleet(std::unique_ptr<Parts> parts);
+  // Starts the local workers not started yet.
+  Status StartLocalWorkers();
   std::unique_ptr<Parts> parts_;
 };
 

@@ -50,6 +50,7 @@ Status PassLoop::StartFleet(Fleet* shared_fleet) {
                                                      {.bind = options.bind,
                                                       .local_workers = options.local_workers,
                                                       .local_worker_slots = options.local_worker_slots,
+                                                      .local_workers_on_demand = true,
                                                       .local_keys_dir = ctx_.job_dir / ".work",
                                                       .view = ctx_.fleet_view}));
     fleet_ = own_fleet_.get();
@@ -150,7 +151,9 @@ Status PassLoop::RunPass(Pass pass) {
              {.status = kPassSuccess, .count = record.artifacts(0).records(), .duration_s = SecondsSince(start)},
              "pass " + letter + " SUCCESS: inputs unchanged, " + record.artifacts(0).path() + " copied from job " +
                  record.carried_from() + " (" + std::to_string(record.artifacts(0).records()) + " records)");
-    return ctx_.SaveManifest();
+    // Saved with the next pass that runs, or the outcome: a crash before
+    // then only copies it again.
+    return Status::Ok();
   }
   // Only now is there work for the fleet: a run whose passes are all copied
   // never waits for workers.

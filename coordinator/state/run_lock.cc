@@ -6,8 +6,6 @@ namespace ingest {
 namespace {
 
 constexpr std::chrono::seconds kHeartbeatEvery{15};
-// How often the heartbeat thread looks at its stop flag.
-constexpr std::chrono::milliseconds kStopCheck{100};
 
 }  // namespace
 
@@ -24,19 +22,22 @@ RunLock::RunLock(StateStore& store, std::string env, RunId holder)
   // its own.
   heartbeat_ = std::thread([this, db = store_.path()] {
     Result<StateStore> own = StateStore::Open(db);
-    auto next = std::chrono::steady_clock::now() + kHeartbeatEvery;
-    while (!stop_) {
-      std::this_thread::sleep_for(kStopCheck);
-      if (std::chrono::steady_clock::now() < next) continue;
-      next += kHeartbeatEvery;
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopped_.wait_for(lock, kHeartbeatEvery, [this] { return stop_; })) {
+      lock.unlock();
       Status beat = own.ok() ? own->HeartbeatLock(env_, holder_) : own.status();
       if (!beat.ok()) spdlog::warn("run lock heartbeat: {}", beat.message());
+      lock.lock();
     }
   });
 }
 
 RunLock::~RunLock() {
-  stop_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  stopped_.notify_all();
   heartbeat_.join();
   if (Status released = store_.ReleaseLock(env_, holder_); !released.ok()) spdlog::warn("{}", released.message());
 }

@@ -1,9 +1,10 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -40,7 +41,11 @@ class RunLock {
   StateStore& store_;
   std::string env_;
   RunId holder_;
-  std::atomic<bool> stop_{false};
+  // The heartbeat thread waits on stopped_ between beats, so the lock is
+  // released as soon as the run ends.
+  std::mutex mu_;
+  std::condition_variable stopped_;
+  bool stop_ = false;  // Guarded by mu_.
   std::thread heartbeat_;
 };
 

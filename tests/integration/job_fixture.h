@@ -106,8 +106,13 @@ class JobTest : public ::testing::Test {
     outcome.exit_code = coordinator.Wait(Scaled(kRunTimeout));
     outcome.stdout_text = coordinator.Stdout();
     outcome.stderr_text = coordinator.Stderr();
-    // All at once: each may hold its exit up to its 5 s linger for frames the
-    // gone coordinator will not read.
+    // Signalled once running (a process signalled before it installs its
+    // handlers dies of the signal), all at once: each may hold its exit up
+    // to its 5 s linger for frames the gone coordinator will not read.
+    for (int i = 0; i < static_cast<int>(fleet.size()); ++i) {
+      const std::string id = "w" + tag + "-" + std::to_string(i);
+      EXPECT_FALSE(testing::WaitForLine(dir_.path() / (id + ".err"), "connecting to", Scaled(10s)).empty());
+    }
     for (auto& w : fleet) w->Signal(SIGTERM);
     for (auto& w : fleet) EXPECT_EQ(w->Wait(testing::Scaled(10s)), 0) << "worker should drain and exit 0 on SIGTERM";
     return outcome;
