@@ -88,7 +88,7 @@ Status PassExecutor::UpstreamRecords(Pass upstream, const std::string& source_id
     uint32_t count = 0;
     INGEST_RETURN_IF_ERROR(results->second.Append(source_id, records, digest, &count));
     // The journal must hold what the artifact, whose hash the gate checked, holds.
-    if (count != in_artifact) {
+    if (records != nullptr && count != in_artifact) {
       return DataLoss("pass " + PassLetter(upstream) + " journal: " + std::to_string(count) + " records of " +
                       source_id + ", its artifact " + std::to_string(in_artifact));
     }
@@ -101,7 +101,7 @@ Status PassExecutor::UpstreamRecords(Pass upstream, const std::string& source_id
   INGEST_RETURN_IF_ERROR(ReadRecords(job_dir_ / ArtifactFileName(upstream), upstream, range->second, &batch));
   const std::string bytes = batch.SerializeAsString();
   if (digest != nullptr) *digest += Sha256Hex(bytes);
-  records->append(bytes);
+  if (records != nullptr) records->append(bytes);
   return Status::Ok();
 }
 
@@ -173,25 +173,30 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
   }
   Reused reused;
   if (journal_->earlier_entries() == 0 && (!previous || previous->earlier_entries() == 0)) return reused;
+  // The last entry of a task id, if it was committed for the very same task.
+  const auto same_task = [this](const TaskJournal* journal, size_t i) -> std::optional<JournalLocation> {
+    if (journal == nullptr) return std::nullopt;
+    auto it = journal->entries().find(tasks_[i].task_id);
+    if (it == journal->entries().end() || it->second.digest != digests_[i]) return std::nullopt;
+    return it->second.at;
+  };
   for (size_t i = 0; i < tasks_.size(); ++i) {
     const std::string& id = tasks_[i].task_id;
-    std::optional<JournalLocation> own = journal_->Earlier(id);
-    std::optional<JournalLocation> carried = previous ? previous->Earlier(id) : std::nullopt;
-    if (!own && !carried) continue;
+    if (journal_->Earlier(id) == std::nullopt && (!previous || previous->Earlier(id) == std::nullopt)) continue;
     // A task whose inputs changed since (or that cannot be built) runs again.
     Result<Task> task = PlanTask(i);
     if (!task.ok()) continue;
-    if (own) {
+    if (std::optional<JournalLocation> own = same_task(journal_.get(), i)) {
       Result<JournalEntry> entry = journal_->Read(*own);
-      if (entry.ok() && entry->task_digest() == digests_[i]) {
+      if (entry.ok()) {
         Apply(i, entry->result(), own);
         ++reused.resumed;
         continue;
       }
     }
-    if (carried) {
+    if (std::optional<JournalLocation> carried = same_task(previous ? &*previous : nullptr, i)) {
       Result<TaskJournal::Framed> entry = previous->ReadFramed(*carried);
-      if (!entry.ok() || entry->entry.task_digest() != digests_[i] || entry->entry.result().has_error()) continue;
+      if (!entry.ok() || entry->entry.result().has_error()) continue;
       // Copied as it is stored: every job's journal holds all of its results.
       INGEST_ASSIGN_OR_RETURN(JournalLocation at, journal_->Append(*entry));
       Apply(i, entry->entry.result(), at);
@@ -286,12 +291,10 @@ Result<Task> PassExecutor::PlanTask(size_t index, bool with_inputs) {
 
 Result<std::string> PassExecutor::InputsDigest(const std::string& source_id, std::string* inputs) const {
   std::string digests;
-  std::string unused;
   for (Pass upstream : info_.task_inputs) {
     digests += PassLetter(upstream) + ":";
-    INGEST_RETURN_IF_ERROR(UpstreamRecords(upstream, source_id, inputs != nullptr ? inputs : &unused, &digests));
+    INGEST_RETURN_IF_ERROR(UpstreamRecords(upstream, source_id, inputs, &digests));
     digests += "\n";
-    unused.clear();
   }
   return digests;
 }
@@ -469,9 +472,11 @@ Result<PassOutcome> PassExecutor::Merge() {
   // worker that made it), and the hash and index are of the bytes as
   // written (see README, "Where records are validated").
   outcome.scan = writer_->TakeScan();
-  std::map<std::string, std::vector<JournalLocation>> by_document;
+  std::map<std::string, std::vector<PassResults::Located>> by_document;
   for (size_t i = 0; i < tasks_.size(); ++i) {
-    if (results_[i] && !DocumentFailed(tasks_[i].source_id)) by_document[tasks_[i].source_id].push_back(*results_[i]);
+    if (results_[i] && !DocumentFailed(tasks_[i].source_id)) {
+      by_document[tasks_[i].source_id].push_back({.at = *results_[i], .digest = digests_[i]});
+    }
   }
   outcome.results.emplace(journal_, std::move(by_document), std::move(shared_keys_));
   return outcome;

@@ -22,10 +22,12 @@ namespace ingest {
 // thread-compatible.
 class PassResults {
  public:
-  // Each document's result locations in `journal` (in part order), and the
-  // keys of the pass's corpus-wide records (pass E's entity node ids).
-  PassResults(std::shared_ptr<const TaskJournal> journal,
-              std::map<std::string, std::vector<JournalLocation>> by_document, std::vector<std::string> shared_keys);
+  // Each document's results in `journal` (in part order) with their task
+  // digests, and the keys of the pass's corpus-wide records (pass E's entity
+  // node ids).
+  using Located = TaskJournal::Indexed;
+  PassResults(std::shared_ptr<const TaskJournal> journal, std::map<std::string, std::vector<Located>> by_document,
+              std::vector<std::string> shared_keys);
 
   // The results of `pass` in the journal an earlier run left at `path`,
   // found by their task ids ("C-doc_0123456789abcdef-2"; the last entry of
@@ -33,11 +35,11 @@ class PassResults {
   // is no journal.
   static Result<PassResults> Open(const std::filesystem::path& path, Pass pass);
 
-  // Appends the serialized records of `source_id` to `records` (concatenated
-  // RecordBatch bytes parse as their merge), the digests of the tasks that
-  // made them to `digests` (optional) and their number to `count`
-  // (optional). Nothing for a document without results. DataLoss when an
-  // entry is damaged or is an error.
+  // Appends the serialized records of `source_id` to `records` (optional;
+  // concatenated RecordBatch bytes parse as their merge), the digests of the
+  // tasks that made them to `digests` (optional; read from no entry) and
+  // their number to `count` (with `records` only). Nothing for a document
+  // without results. DataLoss when an entry is damaged or is an error.
   Status Append(const std::string& source_id, std::string* records, std::string* digests = nullptr,
                 uint32_t* count = nullptr) const;
 
@@ -46,7 +48,7 @@ class PassResults {
 
  private:
   std::shared_ptr<const TaskJournal> journal_;
-  std::map<std::string, std::vector<JournalLocation>> by_document_;
+  std::map<std::string, std::vector<Located>> by_document_;
   std::vector<std::string> shared_keys_;
 };
 

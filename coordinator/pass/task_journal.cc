@@ -44,22 +44,27 @@ std::string Check(std::string_view payload) {
   return check;
 }
 
-// The task id of a serialized JournalEntry, read from its first field
-// (task_id is field 1, and protobuf writes fields in number order) without
-// parsing the result: the index of a journal needs nothing else. Parses the
-// whole entry when the first field is something else (an empty task id).
-std::optional<std::string> EntryTaskId(std::string_view payload) {
+// The task id and digest of a serialized JournalEntry, read from its first
+// two fields (protobuf writes fields in number order) without parsing the
+// result: the index of a journal needs nothing else. Parses the whole entry
+// when they are not where they should be (an empty id or digest).
+std::optional<TaskJournal::Indexed> EntryHead(std::string_view payload, JournalLocation at, std::string* task_id) {
   google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(payload.data()),
                                             static_cast<int>(payload.size()));
   constexpr uint32_t kTaskIdTag = (JournalEntry::kTaskIdFieldNumber << 3) | 2;  // length-delimited
-  std::string id;
+  constexpr uint32_t kDigestTag = (JournalEntry::kTaskDigestFieldNumber << 3) | 2;
+  TaskJournal::Indexed indexed{.at = at};
   uint32_t length = 0;
-  if (in.ReadTag() == kTaskIdTag && in.ReadVarint32(&length) && in.ReadString(&id, static_cast<int>(length))) {
-    return id;
+  if (in.ReadTag() == kTaskIdTag && in.ReadVarint32(&length) && in.ReadString(task_id, static_cast<int>(length)) &&
+      in.ReadTag() == kDigestTag && in.ReadVarint32(&length) &&
+      in.ReadString(&indexed.digest, static_cast<int>(length))) {
+    return indexed;
   }
   JournalEntry entry;
   if (!entry.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return std::nullopt;
-  return entry.task_id();
+  *task_id = entry.task_id();
+  indexed.digest = entry.task_digest();
+  return indexed;
 }
 
 // The frame of `payload` with its length and checksum in front.
@@ -177,9 +182,10 @@ Status TaskJournal::Recover() {
       if (frame.size() != kFrameHeader + length) break;
       const std::string_view payload = frame.substr(kFrameHeader);
       if (frame.substr(4, kCheckBytes) != Check(payload)) break;
-      std::optional<std::string> task_id = EntryTaskId(payload);
-      if (!task_id) break;
-      earlier_[std::move(*task_id)] = JournalLocation{good + kFrameHeader, length};
+      std::string task_id;
+      std::optional<Indexed> indexed = EntryHead(payload, JournalLocation{good + kFrameHeader, length}, &task_id);
+      if (!indexed) break;
+      earlier_[std::move(task_id)] = std::move(*indexed);
       good += kFrameHeader + length;
     }
   }
@@ -204,7 +210,7 @@ Status TaskJournal::Recover() {
 std::optional<JournalLocation> TaskJournal::Earlier(const std::string& task_id) const {
   auto it = earlier_.find(task_id);
   if (it == earlier_.end()) return std::nullopt;
-  return it->second;
+  return it->second.at;
 }
 
 Result<JournalLocation> TaskJournal::Append(const JournalEntry& entry) {

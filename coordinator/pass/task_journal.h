@@ -43,8 +43,13 @@ class TaskJournal {
   // The last entry an earlier run committed for `task_id`.
   std::optional<JournalLocation> Earlier(const std::string& task_id) const;
   size_t earlier_entries() const { return earlier_.size(); }
-  // Every entry an earlier run committed, by task id (the last of each).
-  const std::map<std::string, JournalLocation>& entries() const { return earlier_; }
+  // Every entry an earlier run committed, by task id (the last of each),
+  // with its task digest.
+  struct Indexed {
+    JournalLocation at;
+    std::string digest;
+  };
+  const std::map<std::string, Indexed>& entries() const { return earlier_; }
   // Bytes of a torn or damaged tail that Open cut off.
   uint64_t discarded_bytes() const { return discarded_bytes_; }
 
@@ -92,7 +97,7 @@ class TaskJournal {
   // The bytes read last, from window_start_: the next read is often inside.
   mutable std::string window_;
   mutable uint64_t window_start_ = 0;
-  std::map<std::string, JournalLocation> earlier_;
+  std::map<std::string, Indexed> earlier_;
   uint64_t discarded_bytes_ = 0;
   bool read_only_ = false;
   uint32_t unsynced_ = 0;
