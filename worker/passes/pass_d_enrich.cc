@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "worker/passes/passes.h"
 
@@ -35,8 +36,8 @@ std::vector<std::string_view> Words(std::string_view text) {
   return words;
 }
 
-const std::set<std::string_view>& StopWords() {
-  static const std::set<std::string_view> kWords = {
+const std::unordered_set<std::string_view>& StopWords() {
+  static const std::unordered_set<std::string_view> kWords = {
       "about", "above", "anything", "else",   "every",   "everything", "nothing", "something", "after",
       "again", "also",  "been",     "before", "being",   "below",      "between", "both",      "could",
       "does",  "doing", "down",     "during", "each",    "from",       "further", "have",      "having",
@@ -57,8 +58,9 @@ bool IsLeadingFiller(std::string_view w) {
          w == "All" || w == "Any" || w == "It" || w == "We" || w == "You";
 }
 bool IsCapitalized(std::string_view w) {
-  return w.size() >= 2 && std::isupper(static_cast<unsigned char>(w[0])) &&
-         std::any_of(w.begin() + 1, w.end(), [](unsigned char c) { return std::islower(c); });
+  return w.size() >= 2 && w[0] >= 'A' && w[0] <= 'Z' && std::any_of(w.begin() + 1, w.end(), [](char c) {
+           return c >= 'a' && c <= 'z';
+         });
 }
 
 // True when only one space separates two words of `text`: a phrase never
@@ -110,15 +112,15 @@ std::string CollapseSpaces(std::string_view text, Fold fold) {
   std::string out;
   out.reserve(text.size());
   bool pending_space = false;
-  for (char ch : text) {
-    unsigned char c = static_cast<unsigned char>(ch);
-    if (std::isspace(c)) {
+  for (char c : text) {
+    // std::isspace of the "C" locale, inline: it runs for every byte.
+    if (c == ' ' || (c >= '\t' && c <= '\r')) {
       pending_space = !out.empty();
       continue;
     }
     if (pending_space) out.push_back(' ');
     pending_space = false;
-    out.push_back(fold(ch));
+    out.push_back(fold(c));
   }
   return out;
 }
@@ -200,15 +202,18 @@ EnrichedRecord EnrichChunk(const ChunkRecord& chunk, const EnrichDictionary& dic
   AddCapitalizedPhrases(chunk.text(), &entities);
   for (auto& [key, entity] : entities) *r.add_entities() = std::move(entity);
 
-  std::map<std::string_view, uint32_t> counts;
+  std::unordered_map<std::string_view, uint32_t> counts;
   for (std::string_view w : words) {
     if (w.size() < 4 || StopWords().count(w) == 1) continue;
-    if (std::all_of(w.begin(), w.end(), [](unsigned char c) { return std::isdigit(c) || c == '-'; })) continue;
+    if (std::all_of(w.begin(), w.end(), [](unsigned char c) { return (c >= '0' && c <= '9') || c == '-'; })) continue;
     ++counts[w];
   }
+  // The most frequent first, ties in word order: deterministic.
   std::vector<std::pair<std::string_view, uint32_t>> ranked(counts.begin(), counts.end());
-  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-  for (size_t i = 0; i < ranked.size() && i < kMaxKeywords; ++i) r.add_keywords(std::string(ranked[i].first));
+  const size_t keep = std::min(ranked.size(), kMaxKeywords);
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(),
+                    [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  for (size_t i = 0; i < keep; ++i) r.add_keywords(std::string(ranked[i].first));
   return r;
 }
 
