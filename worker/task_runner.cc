@@ -27,23 +27,25 @@ Status RunPassA(const Task& task, const RecordBatch&, const ExtractLimits& limit
 Status RunPassB(const Task& task, const RecordBatch& inputs, const ExtractLimits& limits, RecordBatch* out) {
   SplitInput input;
   INGEST_ASSIGN_OR_RETURN(input.file_bytes, DocumentSize(task.document()));
+  SplitOptions options{task.split().split_threshold_mb(), task.split().split_pages()};
   ExtractedDocument doc;
-  if (inputs.toc_size() == 1 && inputs.toc(0).format() == kFormatPdf) {
-    // Pass A recorded what a PDF split needs; extracting it again would
-    // cost more than the rest of the pass.
+  if (inputs.toc_size() == 1) {
+    // What pass A recorded of the extracted text (its size, a PDF's page
+    // offsets) is enough unless a text document must be cut at line ends:
+    // extracting it again would cost more than the rest of the pass.
     const TocRecord& toc = inputs.toc(0);
-    input.format = kFormatPdf;
+    input.format = toc.format();
     input.text_size = toc.text_bytes();
     input.page_starts.assign(toc.page_offsets().begin(), toc.page_offsets().end());
     if (input.page_starts.empty()) input.page_starts = {0};
-  } else {
+  }
+  if (inputs.toc_size() != 1 || SplitNeedsText(input, options)) {
     INGEST_ASSIGN_OR_RETURN(doc, ExtractDocument(task.document(), limits));
     input.format = doc.format;
     input.text = doc.text;
     input.text_size = doc.text.size();
     input.page_starts = doc.page_starts;
   }
-  SplitOptions options{task.split().split_threshold_mb(), task.split().split_pages()};
   for (SplitRecord& p : SplitDocument(task.document().source_id(), input, options)) *out->add_splits() = std::move(p);
   return Status::Ok();
 }

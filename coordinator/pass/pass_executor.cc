@@ -21,6 +21,9 @@ constexpr size_t kMaxDictionaryTerms = 10000;
 // A task over this many bytes goes out before the others of its priority,
 // largest first, so that it does not form the tail of the pass.
 constexpr uint64_t kHeavyTaskBytes = 1 << 20;
+// Results kept in memory until their document's turn in the artifact; more
+// are read back from the journal when it comes.
+constexpr uint64_t kHeldBytes = 64 << 20;
 
 }  // namespace
 
@@ -190,6 +193,7 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
       Result<JournalEntry> entry = journal_->Read(*own);
       if (entry.ok()) {
         Apply(i, entry->result(), own);
+        Offer(i, std::move(*entry->mutable_result()));
         ++reused.resumed;
         continue;
       }
@@ -200,6 +204,7 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
       // Copied as it is stored: every job's journal holds all of its results.
       INGEST_ASSIGN_OR_RETURN(JournalLocation at, journal_->Append(*entry));
       Apply(i, entry->entry.result(), at);
+      Offer(i, std::move(*entry->entry.mutable_result()));
       ++reused.carried;
     }
   }
@@ -314,6 +319,51 @@ void PassExecutor::OnResult(size_t index, TaskResult result) {
     return;
   }
   Apply(index, entry.result(), *at);
+  Offer(index, std::move(*entry.mutable_result()));
+}
+
+void PassExecutor::Offer(size_t index, TaskResult result) {
+  if (info_.merge != MergeKind::kConcatenate) return;  // merged when all are in
+  if (results_[index] && index > written_ && held_bytes_ + result.ByteSizeLong() <= kHeldBytes) {
+    held_bytes_ += result.ByteSizeLong();
+    held_.emplace(index, std::move(result));
+  }
+  if (!write_error_.ok()) return;
+  write_error_ = WriteReady();
+  if (!write_error_.ok()) spdlog::warn("pass {}: {}", PassLetter(pass_), write_error_.message());
+}
+
+Status PassExecutor::WriteReady() {
+  while (written_ < tasks_.size()) {
+    // A document's tasks are consecutive in the plan; it is written once
+    // every one of them has its final result.
+    const std::string& source_id = tasks_[written_].source_id;
+    size_t end = written_;
+    for (; end < tasks_.size() && tasks_[end].source_id == source_id; ++end) {
+      if (!settled_[end]) return Status::Ok();
+    }
+    if (!DocumentFailed(source_id)) {
+      if (!writer_) {
+        INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(job_dir_ / ArtifactFileName(pass_), pass_));
+        writer_.emplace(std::move(writer));
+      }
+      for (size_t i = written_; i < end; ++i) {
+        if (auto held = held_.find(i); held != held_.end()) {
+          INGEST_RETURN_IF_ERROR(WriteRendered(source_id, held->second, &outcome_));
+          continue;
+        }
+        INGEST_ASSIGN_OR_RETURN(JournalEntry entry, Entry(i));
+        INGEST_RETURN_IF_ERROR(WriteRendered(source_id, entry.result(), &outcome_));
+      }
+    }
+    for (; written_ < end; ++written_) {
+      if (auto held = held_.find(written_); held != held_.end()) {
+        held_bytes_ -= held->second.ByteSizeLong();
+        held_.erase(held);
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<JournalLocation> at) {
@@ -452,13 +502,18 @@ Result<PassOutcome> PassExecutor::Merge() {
   }
   // Every result the artifact is built from is durable before it exists.
   INGEST_RETURN_IF_ERROR(journal_->Sync());
+  INGEST_RETURN_IF_ERROR(write_error_);
+  if (!writer_) {
+    INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(job_dir_ / ArtifactFileName(pass_), pass_));
+    writer_.emplace(std::move(writer));
+  }
   PassOutcome outcome = outcome_;
-  const std::filesystem::path path = job_dir_ / ArtifactFileName(pass_);
-  INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(path, pass_));
-  writer_.emplace(std::move(writer));
   switch (info_.merge) {
     case MergeKind::kConcatenate:
-      INGEST_RETURN_IF_ERROR(MergeDocuments(&outcome));
+      // Written while the pass ran: what is left, if anything.
+      INGEST_RETURN_IF_ERROR(WriteReady());
+      if (written_ != tasks_.size()) return Internal("task " + tasks_[written_].task_id + " has no final result");
+      outcome.totals = outcome_.totals;
       break;
     case MergeKind::kGraph:
       INGEST_RETURN_IF_ERROR(MergeGraph(&outcome));

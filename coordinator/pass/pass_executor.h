@@ -134,6 +134,13 @@ class PassExecutor : public TaskHandler {
   Result<RecordBatch> Records(size_t index) const;
   // Writes a sealed result's records of its document and adds their totals.
   Status WriteRendered(const std::string& source_id, const TaskResult& result, PassOutcome* outcome);
+  // The final result of the task at `index` (applied already): a
+  // concatenating pass writes, in merge order, every document whose tasks
+  // all have one, so its artifact is written while the pass runs and its
+  // merge has little left to do. `result` is kept until its document's turn
+  // when memory allows.
+  void Offer(size_t index, TaskResult result);
+  Status WriteReady();
   Status MergeDocuments(PassOutcome* outcome);
   Status MergeGraph(PassOutcome* outcome);
   Status MergeCleanup(PassOutcome* outcome);
@@ -155,6 +162,12 @@ class PassExecutor : public TaskHandler {
   std::optional<ArtifactWriter> writer_;                // during Merge()
   std::map<std::string, const SourceConfig*> sources_;  // by name
   std::string contract_violation_;
+  // Writing while the pass runs (Offer): tasks before written_ are in the
+  // artifact (or their document failed).
+  size_t written_ = 0;
+  std::map<size_t, TaskResult> held_;
+  uint64_t held_bytes_ = 0;
+  Status write_error_;
   std::vector<std::string> shared_keys_;  // of the corpus-wide records Merge() wrote
   std::vector<PlannedTask> tasks_;
   std::vector<std::string> digests_;                     // of each task as PlanTask builds it

@@ -59,12 +59,8 @@ Status PassResults::Append(const std::string& source_id, std::string* records, s
       digests->append(one.digest);
     }
     if (records == nullptr) continue;
-    INGEST_ASSIGN_OR_RETURN(JournalEntry entry, journal_->Read(one.at));
-    if (entry.result().has_error()) {
-      return DataLoss(journal_->path().string() + ": the result of " + entry.task_id() + " is an error");
-    }
-    records->append(entry.result().record_bytes());
-    if (count != nullptr) *count += entry.result().record_count();
+    uint32_t unused = 0;
+    INGEST_RETURN_IF_ERROR(journal_->ReadRecords(one.at, records, count != nullptr ? count : &unused));
   }
   return Status::Ok();
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -249,6 +250,58 @@ Result<JournalEntry> TaskJournal::Read(JournalLocation at) const {
     return DataLoss(path_.string() + ": entry at offset " + std::to_string(at.offset) + " is damaged");
   }
   return entry;
+}
+
+Status TaskJournal::ReadRecords(JournalLocation at, std::string* records, uint32_t* count) const {
+  INGEST_ASSIGN_OR_RETURN(std::string_view payload, View(at.offset, at.size));
+  using google::protobuf::internal::WireFormatLite;
+  const auto damaged = [&](const std::string& what) {
+    return DataLoss(path_.string() + ": entry at offset " + std::to_string(at.offset) + " " + what);
+  };
+  google::protobuf::io::CodedInputStream entry(reinterpret_cast<const uint8_t*>(payload.data()),
+                                               static_cast<int>(payload.size()));
+  bool found = false;
+  for (uint32_t tag = entry.ReadTag(); tag != 0; tag = entry.ReadTag()) {
+    if (WireFormatLite::GetTagFieldNumber(tag) != JournalEntry::kResultFieldNumber) {
+      if (!WireFormatLite::SkipField(&entry, tag)) return damaged("is damaged");
+      continue;
+    }
+    uint32_t length = 0;
+    if (!entry.ReadVarint32(&length)) return damaged("is damaged");
+    const auto limit = entry.PushLimit(static_cast<int>(length));
+    for (uint32_t field = entry.ReadTag(); field != 0; field = entry.ReadTag()) {
+      switch (WireFormatLite::GetTagFieldNumber(field)) {
+        case TaskResult::kErrorFieldNumber:
+          return damaged("holds an error, not records");
+        case TaskResult::kRecordBytesFieldNumber: {
+          uint32_t size = 0;
+          const void* data = nullptr;
+          int available = 0;
+          if (!entry.ReadVarint32(&size)) return damaged("is damaged");
+          // Straight from the read buffer: the bytes are contiguous in it.
+          if (!entry.GetDirectBufferPointer(&data, &available) || available < static_cast<int>(size)) {
+            return damaged("is damaged");
+          }
+          records->append(static_cast<const char*>(data), size);
+          entry.Skip(static_cast<int>(size));
+          break;
+        }
+        case TaskResult::kRecordCountFieldNumber: {
+          uint32_t n = 0;
+          if (!entry.ReadVarint32(&n)) return damaged("is damaged");
+          *count += n;
+          break;
+        }
+        default:
+          if (!WireFormatLite::SkipField(&entry, field)) return damaged("is damaged");
+      }
+    }
+    if (!entry.ConsumedEntireMessage()) return damaged("is damaged");
+    entry.PopLimit(limit);
+    found = true;
+  }
+  if (!found) return damaged("has no result");
+  return Status::Ok();
 }
 
 Result<TaskJournal::Framed> TaskJournal::ReadFramed(JournalLocation at) const {

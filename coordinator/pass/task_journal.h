@@ -68,6 +68,11 @@ class TaskJournal {
   // again: the merge and later passes read every entry. DataLoss when it no
   // longer parses.
   Result<JournalEntry> Read(JournalLocation at) const;
+  // The records of an entry's result (TaskResult::record_bytes) appended to
+  // `records`, and their count added to `count`, without parsing the rest
+  // (the artifact's lines are half of an entry): what later passes read.
+  // DataLoss when it does not parse or holds an error instead.
+  Status ReadRecords(JournalLocation at, std::string* records, uint32_t* count) const;
   Result<Framed> ReadFramed(JournalLocation at) const;
   // Makes every appended entry durable.
   Status Sync();

@@ -8,13 +8,25 @@
 
 namespace ingest {
 
+namespace {
+
+uint64_t ThresholdBytes(const SplitOptions& options) {
+  return std::max<uint64_t>(1, static_cast<uint64_t>(options.threshold_mb * 1024.0 * 1024.0));
+}
+
+}  // namespace
+
+bool SplitNeedsText(const SplitInput& input, const SplitOptions& options) {
+  return input.format != kFormatPdf && input.text_size > ThresholdBytes(options);
+}
+
 std::vector<SplitRecord> SplitDocument(const std::string& source_id, const SplitInput& doc,
                                        const SplitOptions& options) {
   const uint64_t file_bytes = doc.file_bytes;
   const double size_mb = static_cast<double>(file_bytes) / (1024.0 * 1024.0);
   const uint64_t size = doc.text_size;
   constexpr uint32_t kFirstPage = 1;
-  const uint64_t threshold = std::max<uint64_t>(1, static_cast<uint64_t>(options.threshold_mb * 1024.0 * 1024.0));
+  const uint64_t threshold = ThresholdBytes(options);
   // Cut points in the extracted text, with the page each part starts on.
   std::vector<std::pair<uint64_t, uint32_t>> cuts = {{0, kFirstPage}};
   const uint32_t pages = static_cast<uint32_t>(doc.page_starts.size());

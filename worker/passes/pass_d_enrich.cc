@@ -58,9 +58,8 @@ bool IsLeadingFiller(std::string_view w) {
          w == "All" || w == "Any" || w == "It" || w == "We" || w == "You";
 }
 bool IsCapitalized(std::string_view w) {
-  return w.size() >= 2 && w[0] >= 'A' && w[0] <= 'Z' && std::any_of(w.begin() + 1, w.end(), [](char c) {
-           return c >= 'a' && c <= 'z';
-         });
+  return w.size() >= 2 && w[0] >= 'A' && w[0] <= 'Z' &&
+         std::any_of(w.begin() + 1, w.end(), [](char c) { return c >= 'a' && c <= 'z'; });
 }
 
 // True when only one space separates two words of `text`: a phrase never
@@ -211,8 +210,9 @@ EnrichedRecord EnrichChunk(const ChunkRecord& chunk, const EnrichDictionary& dic
   // The most frequent first, ties in word order: deterministic.
   std::vector<std::pair<std::string_view, uint32_t>> ranked(counts.begin(), counts.end());
   const size_t keep = std::min(ranked.size(), kMaxKeywords);
-  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(),
-                    [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  std::partial_sort(
+      ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(),
+      [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
   for (size_t i = 0; i < keep; ++i) r.add_keywords(std::string(ranked[i].first));
   return r;
 }

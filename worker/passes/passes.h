@@ -44,6 +44,9 @@ struct SplitInput {
 };
 std::vector<SplitRecord> SplitDocument(const std::string& source_id, const SplitInput& input,
                                        const SplitOptions& options);
+// Whether SplitDocument needs `input.text` (a text document over the
+// threshold is cut at line ends), or its size and page starts suffice.
+bool SplitNeedsText(const SplitInput& input, const SplitOptions& options);
 
 // ---- Pass C: chunking.
 struct ChunkerOptions {
