@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <set>
+#include <unordered_map>
 
 #include "common/manifest.h"
 #include "common/pass.h"
@@ -24,6 +27,8 @@ constexpr uint64_t kHeavyTaskBytes = 1 << 20;
 // Results kept in memory until their document's turn in the artifact; more
 // are read back from the journal when it comes.
 constexpr uint64_t kHeldBytes = 64 << 20;
+// Pass E's entity ids and lines are kept in blocks of this size.
+constexpr size_t kEntityBlockBytes = 1 << 20;
 
 }  // namespace
 
@@ -429,45 +434,83 @@ Status PassExecutor::MergeDocuments(PassOutcome* outcome) {
 Status PassExecutor::MergeGraph(PassOutcome* outcome) {
   // Entity nodes are shared by documents: one of each id, written first
   // (their source_id "" sorts first), then each document's own records.
-  std::map<std::string, SharedRecord> shared;
+  // Their ids and lines are copied once into blocks that never move, and
+  // found by views: a map of messages cost several allocations an entity.
+  std::vector<std::unique_ptr<char[]>> blocks;
+  size_t block_size = 0;
+  size_t block_used = 0;
+  const auto keep = [&](std::string_view bytes) {
+    if (blocks.empty() || block_used + bytes.size() > block_size) {
+      block_size = std::max(bytes.size(), kEntityBlockBytes);
+      blocks.push_back(std::make_unique<char[]>(block_size));
+      block_used = 0;
+    }
+    char* start = blocks.back().get() + block_used;
+    std::memcpy(start, bytes.data(), bytes.size());
+    block_used += bytes.size();
+    return std::string_view(start, bytes.size());
+  };
+  std::unordered_map<std::string_view, std::string_view> shared;  // id -> line
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
     INGEST_ASSIGN_OR_RETURN(JournalEntry entry, Entry(i));
-    for (SharedRecord& record : *entry.mutable_result()->mutable_shared()) {
-      std::string key = record.key();
-      shared.try_emplace(std::move(key), std::move(record));
+    for (const SharedRecord& record : entry.result().shared()) {
+      if (shared.contains(record.key())) continue;
+      shared.emplace(keep(record.key()), keep(record.json()));
+      AddTotals(record.totals(), &outcome->totals);
     }
   }
-  std::string lines;
-  for (const auto& [key, record] : shared) {
-    if (!lines.empty()) lines += ",\n";
-    lines += record.json();
-    AddTotals(record.totals(), &outcome->totals);
+  std::vector<std::pair<std::string_view, std::string_view>> sorted(shared.begin(), shared.end());
+  shared = {};
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [key, line] : sorted) {
+    INGEST_RETURN_IF_ERROR(writer_->AddRendered("", line, 1));
+    shared_keys_.emplace_back(key);
   }
-  INGEST_RETURN_IF_ERROR(writer_->AddRendered("", lines, static_cast<uint32_t>(shared.size())));
-  for (const auto& [key, record] : shared) shared_keys_.push_back(key);
   return MergeDocuments(outcome);
 }
 
 Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
   CleanupRecord cleanup;
-  std::map<std::string, std::vector<std::string>> by_hash;
   uint32_t edges = 0;
-  INGEST_ASSIGN_OR_RETURN(const std::set<std::string> entity_ids, EntityIds());
+  INGEST_ASSIGN_OR_RETURN(const std::vector<std::string> entity_ids, EntityIds());
+  // Duplicates in two rounds, so memory holds eight bytes per chunk and not
+  // its hash and id: first every chunk's hash, hashed again to 64 bits;
+  // then the ids of the chunks whose 64 bits came up more than once.
+  std::vector<uint64_t> hashed;
+  const auto hash64 = [](const std::string& text_hash) { return std::hash<std::string_view>{}(text_hash); };
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
     INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
     cleanup.set_documents_checked(cleanup.documents_checked() + 1);
-    for (const ChunkDigest& d : batch.digests()) by_hash[d.text_hash()].push_back(d.chunk_id());
+    for (const ChunkDigest& d : batch.digests()) hashed.push_back(hash64(d.text_hash()));
     cleanup.set_chunks_checked(cleanup.chunks_checked() + static_cast<uint32_t>(batch.digests_size()));
     for (const std::string& e : batch.integrity_errors()) cleanup.add_integrity_errors(e);
     edges += static_cast<uint32_t>(batch.edges_checked());
     // Mentions point at corpus-wide entity nodes, which only the merged graph holds.
     for (const std::string& entity : batch.mentioned_entities()) {
-      if (!entity_ids.contains(entity)) cleanup.add_integrity_errors("mentions edge to unknown entity " + entity);
+      if (!std::binary_search(entity_ids.begin(), entity_ids.end(), entity)) {
+        cleanup.add_integrity_errors("mentions edge to unknown entity " + entity);
+      }
     }
   }
   cleanup.set_edges_checked(edges);
+  std::sort(hashed.begin(), hashed.end());
+  std::vector<uint64_t> repeated;
+  for (size_t k = 1; k < hashed.size(); ++k) {
+    if (hashed[k] == hashed[k - 1] && (repeated.empty() || repeated.back() != hashed[k])) repeated.push_back(hashed[k]);
+  }
+  hashed = {};
+  std::map<std::string, std::vector<std::string>> by_hash;  // only chunks that may be duplicates
+  for (size_t i = 0; i < tasks_.size() && !repeated.empty(); ++i) {
+    if (DocumentFailed(tasks_[i].source_id)) continue;
+    INGEST_ASSIGN_OR_RETURN(RecordBatch batch, Records(i));
+    for (const ChunkDigest& d : batch.digests()) {
+      if (std::binary_search(repeated.begin(), repeated.end(), hash64(d.text_hash()))) {
+        by_hash[d.text_hash()].push_back(d.chunk_id());
+      }
+    }
+  }
   for (auto& [hash, ids] : by_hash) {
     if (ids.size() < 2) continue;
     DuplicateGroup* group = cleanup.add_duplicates();
@@ -484,15 +527,15 @@ Status PassExecutor::MergeCleanup(PassOutcome* outcome) {
   return Status::Ok();
 }
 
-Result<std::set<std::string>> PassExecutor::EntityIds() const {
+Result<std::vector<std::string>> PassExecutor::EntityIds() const {
   if (auto results = upstream_results_.find(Pass::PASS_E); results != upstream_results_.end()) {
-    const std::vector<std::string>& keys = results->second.shared_keys();
-    return std::set<std::string>(keys.begin(), keys.end());
+    return results->second.shared_keys();
   }
-  std::set<std::string> ids;
+  std::vector<std::string> ids;
   RecordBatch shared;
   INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_E, "", &shared));
-  for (const GraphRecord& g : shared.graph()) ids.insert(g.node().id());
+  for (const GraphRecord& g : shared.graph()) ids.push_back(g.node().id());
+  std::sort(ids.begin(), ids.end());
   return ids;
 }
 

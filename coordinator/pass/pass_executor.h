@@ -144,9 +144,9 @@ class PassExecutor : public TaskHandler {
   Status MergeDocuments(PassOutcome* outcome);
   Status MergeGraph(PassOutcome* outcome);
   Status MergeCleanup(PassOutcome* outcome);
-  // Ids of pass E's entity nodes: those its journal keeps, else those its
-  // artifact holds.
-  Result<std::set<std::string>> EntityIds() const;
+  // Ids of pass E's entity nodes, sorted: those its journal keeps, else
+  // those its artifact holds.
+  Result<std::vector<std::string>> EntityIds() const;
 
   Pass pass_;
   const PassInfo& info_;

@@ -253,7 +253,19 @@ Status PassLoop::RunPass(Pass pass) {
                " documents failed; tasks " + fmt::format("{:.2f}", dispatch_s) + " s, merge " +
                fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) + " s");
   ctx_.PassEnded(pass, record, "");
+  ForgetWhatNoLaterPassReads(pass);
   return ctx_.SaveManifest();
+}
+
+void PassLoop::ForgetWhatNoLaterPassReads(Pass done) {
+  const auto read_later = [&](Pass upstream) {
+    return std::any_of(ctx_.passes.begin(), ctx_.passes.end(), [&](Pass later) {
+      const std::vector<Pass>& reads = UpstreamPasses(later);
+      return later > done && std::find(reads.begin(), reads.end(), upstream) != reads.end();
+    });
+  };
+  std::erase_if(ctx_.results, [&](const auto& entry) { return !read_later(entry.first); });
+  std::erase_if(ctx_.verified, [&](const auto& entry) { return !read_later(entry.first); });
 }
 
 }  // namespace ingest

@@ -48,6 +48,9 @@ class PassLoop {
   Status RunPass(Pass pass);
   // Logs the frames the fleet dropped and the handshakes it refused.
   void ReportFleetCounters();
+  // Drops the results and artifact indexes of the passes that no pass of
+  // this run after `done` reads: memory holds what is still to be read.
+  void ForgetWhatNoLaterPassReads(Pass done);
 
   RunContext& ctx_;
   RetentionStage& retention_;

@@ -2,6 +2,8 @@
 // over loopback ZeroMQ. Every process is owned by a Subprocess, which kills it
 // if a test fails midway.
 
+#include <algorithm>
+
 #include "common/artifact.h"
 #include "common/ids.h"
 #include "common/manifest.h"
@@ -112,6 +114,30 @@ TEST_F(RunTest, VerifyAcceptsAFinishedJobAndNamesWhatWasChangedInIt) {
   RunOutcome gone = Verify(job);
   EXPECT_EQ(gone.exit_code, 1);
   EXPECT_THAT(gone.stdout_text, HasSubstr("manifest.json"));
+}
+
+TEST_F(RunTest, TheSameTextInTwoDocumentsIsReportedAsDuplicateChunks) {
+  const std::string text =
+      "# Shared\n\nThis paragraph is copied word for word into two documents of the corpus, so pass F finds "
+      "every chunk of one again in the other and reports them as duplicates.\n";
+  std::ofstream(corpus_ / "copy-a.md") << text;
+  std::ofstream(corpus_ / "copy-b.md") << text;
+  RunOutcome run = Run({}, 1);
+  ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
+  CleanupRecord cleanup;
+  ASSERT_OK(ScanArtifact(std::filesystem::path(Summary(run).job_dir()) / "passF_cleanup.json", Pass::PASS_F,
+                         [&cleanup](const google::protobuf::Message& m) {
+                           cleanup.CopyFrom(m);
+                           return Status::Ok();
+                         }));
+  ASSERT_GE(cleanup.duplicates_size(), 1);
+  for (const DuplicateGroup& group : cleanup.duplicates()) {
+    EXPECT_EQ(group.chunk_ids_size(), 2) << group.text_hash();
+    EXPECT_TRUE(std::is_sorted(group.chunk_ids().begin(), group.chunk_ids().end()));
+  }
+  EXPECT_TRUE(
+      std::is_sorted(cleanup.duplicates().begin(), cleanup.duplicates().end(),
+                     [](const DuplicateGroup& a, const DuplicateGroup& b) { return a.text_hash() < b.text_hash(); }));
 }
 
 TEST_F(RunTest, CorruptedChunksCloseTheGateOfDUntilCIsRerun) {
