@@ -1,6 +1,7 @@
 #include "common/manifest.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <vector>
 
@@ -102,9 +103,10 @@ Result<std::string> ReadManifestStatus(const std::filesystem::path& path) {
 
 namespace {
 
-// A map's entries in key order, as protobuf prints them.
+// A map's entries in key order, as protobuf prints them; `drained` is
+// called after each entry.
 template <typename Map, typename Value>
-bool AppendSortedMap(const Map& map, Value value, std::string* out) {
+bool AppendSortedMap(const Map& map, Value value, std::string* out, const std::function<void()>& drained) {
   std::vector<const typename Map::value_type*> entries;
   entries.reserve(map.size());
   for (const auto& entry : map) entries.push_back(&entry);
@@ -115,6 +117,7 @@ bool AppendSortedMap(const Map& map, Value value, std::string* out) {
     if (!AppendJsonString(entries[i]->first, out)) return false;
     out->push_back(':');
     if (!value(entries[i]->second, out)) return false;
+    if (drained) drained();
   }
   out->push_back('}');
   return true;
@@ -126,33 +129,59 @@ bool AppendRecord(const google::protobuf::Message& record, std::string* out) {
 }
 
 // The manifest's maps, through their typed accessors (see AppendJson).
-bool AppendManifestMap(const google::protobuf::Message& message, const google::protobuf::FieldDescriptor* field,
-                       std::string* out) {
-  if (message.GetDescriptor() != Manifest::descriptor()) return false;
-  const auto& manifest = static_cast<const Manifest&>(message);
-  switch (field->number()) {
-    case Manifest::kPassesFieldNumber:
-      return AppendSortedMap(manifest.passes(), AppendRecord, out);
-    case Manifest::kSourcesFieldNumber:
-      return AppendSortedMap(manifest.sources(), AppendRecord, out);
-    case Manifest::kDocumentsFieldNumber:
-      return AppendSortedMap(manifest.documents(), AppendRecord, out);
-    case Manifest::kSourceShaMapFieldNumber:
-      return AppendSortedMap(manifest.source_sha_map(), AppendJsonString, out);
-    default:
-      return false;
-  }
+MapFieldPrinter ManifestMaps(const std::function<void()>& drained = {}) {
+  return [drained](const google::protobuf::Message& message, const google::protobuf::FieldDescriptor* field,
+                   std::string* out) {
+    if (message.GetDescriptor() != Manifest::descriptor()) return false;
+    const auto& manifest = static_cast<const Manifest&>(message);
+    switch (field->number()) {
+      case Manifest::kPassesFieldNumber:
+        return AppendSortedMap(manifest.passes(), AppendRecord, out, drained);
+      case Manifest::kSourcesFieldNumber:
+        return AppendSortedMap(manifest.sources(), AppendRecord, out, drained);
+      case Manifest::kDocumentsFieldNumber:
+        return AppendSortedMap(manifest.documents(), AppendRecord, out, drained);
+      case Manifest::kSourceShaMapFieldNumber:
+        return AppendSortedMap(manifest.source_sha_map(), AppendJsonString, out, drained);
+      default:
+        return false;
+    }
+  };
+}
+
+// Writes the manifest as it is printed, a block at a time: its documents
+// are most of it, and a large job's would otherwise be held twice (compact
+// and indented). False when our printer cannot print it.
+Result<bool> StreamManifest(const std::filesystem::path& path, const Manifest& manifest) {
+  constexpr size_t kFeedBytes = 1 << 20;
+  INGEST_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
+  JsonIndenter indenter([&file](std::string_view bytes) { return file.Append(bytes); });
+  std::string compact;
+  Status fed;
+  const MapFieldPrinter maps = ManifestMaps([&] {
+    if (compact.size() < kFeedBytes || !fed.ok()) return;
+    fed = indenter.Feed(compact);
+    compact.clear();
+  });
+  if (!AppendOwnJson(manifest, maps, &compact)) return false;
+  INGEST_RETURN_IF_ERROR(fed);
+  INGEST_RETURN_IF_ERROR(indenter.Feed(compact));
+  INGEST_RETURN_IF_ERROR(indenter.Finish());
+  INGEST_RETURN_IF_ERROR(file.Commit());
+  return true;
 }
 
 }  // namespace
 
 std::string ManifestJson(const Manifest& manifest) {
   std::string compact;
-  AppendJson(manifest, AppendManifestMap, &compact);
+  AppendJson(manifest, ManifestMaps(), &compact);
   return IndentJson(compact);
 }
 
 Status SaveManifest(const std::filesystem::path& path, const Manifest& manifest) {
+  INGEST_ASSIGN_OR_RETURN(bool streamed, StreamManifest(path, manifest));
+  if (streamed) return Status::Ok();
   return WriteFileAtomic(path, ManifestJson(manifest));
 }
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 
 #include "common/utf8.h"
 
@@ -146,7 +147,7 @@ void AppendDouble(double value, std::string* out) {
   out->append(buffer, static_cast<size_t>(n));
 }
 
-bool AppendMessage(const Message& message, MapFieldPrinter maps, std::string* out);
+bool AppendMessage(const Message& message, const MapFieldPrinter& maps, std::string* out);
 
 // Text that needs no escaping (digits, enum names) in quotes.
 void AppendQuoted(std::string_view text, std::string* out) {
@@ -156,7 +157,7 @@ void AppendQuoted(std::string_view text, std::string* out) {
 }
 
 // One value of `field` (element `index` when repeated).
-bool AppendValue(const Message& message, const FieldDescriptor* field, int index, MapFieldPrinter maps,
+bool AppendValue(const Message& message, const FieldDescriptor* field, int index, const MapFieldPrinter& maps,
                  std::string* out) {
   const Reflection* r = message.GetReflection();
   const bool repeated = field->is_repeated();
@@ -209,7 +210,7 @@ bool AppendValue(const Message& message, const FieldDescriptor* field, int index
 // oneof member or proto3 optional only when set, every other field always.
 // False for what only protobuf's printer renders (maps `maps` does not
 // print, bytes, floats, well-known types, proto2, unknown enum numbers).
-bool AppendMessage(const Message& message, MapFieldPrinter maps, std::string* out) {
+bool AppendMessage(const Message& message, const MapFieldPrinter& maps, std::string* out) {
   const google::protobuf::Descriptor* descriptor = message.GetDescriptor();
   if (descriptor->file()->syntax() != google::protobuf::FileDescriptor::SYNTAX_PROTO3 ||
       descriptor->file()->package() == "google.protobuf") {
@@ -251,62 +252,98 @@ bool AppendMessage(const Message& message, MapFieldPrinter maps, std::string* ou
 
 void AppendJson(const google::protobuf::Message& message, std::string* out) { AppendJson(message, nullptr, out); }
 
-void AppendJson(const google::protobuf::Message& message, MapFieldPrinter maps, std::string* out) {
+void AppendJson(const google::protobuf::Message& message, const MapFieldPrinter& maps, std::string* out) {
   const size_t start = out->size();
   if (AppendMessage(message, maps, out)) return;
   out->resize(start);
   out->append(Print(message, false));
 }
 
+bool AppendOwnJson(const google::protobuf::Message& message, const MapFieldPrinter& maps, std::string* out) {
+  return AppendMessage(message, maps, out);
+}
+
 bool AppendJsonString(std::string_view text, std::string* out) { return AppendString(text, out); }
 
-std::string IndentJson(std::string_view compact) {
-  std::string out;
-  out.reserve(compact.size() + compact.size() / 4);
-  int depth = 0;
-  auto newline = [&] {
-    out.push_back('\n');
-    out.append(static_cast<size_t>(depth), ' ');
-  };
-  for (size_t i = 0; i < compact.size(); ++i) {
-    const char c = compact[i];
-    switch (c) {
-      case '"': {
-        const size_t start = i;
-        for (++i; i < compact.size() && compact[i] != '"'; ++i) {
-          if (compact[i] == '\\') ++i;
-        }
-        out.append(compact.substr(start, i - start + 1));
-        break;
+JsonIndenter::JsonIndenter(std::function<Status(std::string_view)> sink) : sink_(std::move(sink)) {}
+
+void JsonIndenter::Newline() {
+  out_.push_back('\n');
+  out_.append(static_cast<size_t>(depth_), ' ');
+}
+
+Status JsonIndenter::Feed(std::string_view compact) {
+  for (const char c : compact) {
+    if (in_string_) {
+      out_.push_back(c);
+      if (escaped_) {
+        escaped_ = false;
+      } else if (c == '\\') {
+        escaped_ = true;
+      } else if (c == '"') {
+        in_string_ = false;
       }
+      continue;
+    }
+    if (open_ != 0) {
+      // An object or array opened: empty ones stay on their line.
+      const char open = std::exchange(open_, 0);
+      out_.push_back(open);
+      if (c == (open == '{' ? '}' : ']')) {
+        out_.push_back(c);
+        continue;
+      }
+      ++depth_;
+      Newline();
+    }
+    switch (c) {
+      case '"':
+        in_string_ = true;
+        out_.push_back(c);
+        break;
       case '{':
       case '[':
-        out.push_back(c);
-        if (i + 1 < compact.size() && compact[i + 1] == (c == '{' ? '}' : ']')) {
-          out.push_back(compact[++i]);  // empty: {} or []
-          break;
-        }
-        ++depth;
-        newline();
+        open_ = c;
         break;
       case '}':
       case ']':
-        --depth;
-        newline();
-        out.push_back(c);
+        --depth_;
+        Newline();
+        out_.push_back(c);
         break;
       case ',':
-        out.push_back(c);
-        newline();
+        out_.push_back(c);
+        Newline();
         break;
       case ':':
-        out.append(": ");
+        out_.append(": ");
         break;
       default:
-        out.push_back(c);
+        out_.push_back(c);
     }
   }
-  out.push_back('\n');
+  if (out_.size() < kBlockBytes) return Status::Ok();
+  Status sent = sink_(out_);
+  out_.clear();
+  return sent;
+}
+
+Status JsonIndenter::Finish() {
+  if (open_ != 0) out_.push_back(std::exchange(open_, 0));
+  out_.push_back('\n');
+  Status sent = sink_(out_);
+  out_.clear();
+  return sent;
+}
+
+std::string IndentJson(std::string_view compact) {
+  std::string out;
+  JsonIndenter indenter([&out](std::string_view bytes) {
+    out.append(bytes);
+    return Status::Ok();
+  });
+  (void)indenter.Feed(compact);
+  (void)indenter.Finish();
   return out;
 }
 

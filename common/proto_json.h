@@ -2,6 +2,7 @@
 
 #include <google/protobuf/message.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,12 +23,16 @@ std::string ToJson(const google::protobuf::Message& message);
 void AppendJson(const google::protobuf::Message& message, std::string* out);
 // Appends the JSON object of map `field` of `message` (keys in order) to
 // `out`; false leaves the whole message to protobuf's printer.
-using MapFieldPrinter = bool (*)(const google::protobuf::Message& message,
-                                 const google::protobuf::FieldDescriptor* field, std::string* out);
+using MapFieldPrinter = std::function<bool(const google::protobuf::Message& message,
+                                           const google::protobuf::FieldDescriptor* field, std::string* out)>;
 // AppendJson with `maps` printing map fields. Our printer reads no map by
 // reflection: that syncs the map's repeated view, a write inside a const
 // message (a race with any other reader); `maps` uses typed accessors.
-void AppendJson(const google::protobuf::Message& message, MapFieldPrinter maps, std::string* out);
+void AppendJson(const google::protobuf::Message& message, const MapFieldPrinter& maps, std::string* out);
+// The same without protobuf's printer to fall back on: false (and `out`
+// half-written) for what only protobuf's printer renders. For callers that
+// take `out` away while it is written (a map printer may).
+bool AppendOwnJson(const google::protobuf::Message& message, const MapFieldPrinter& maps, std::string* out);
 // `text` as a JSON string, escaped as protobuf escapes it; false when it is
 // not UTF-8.
 bool AppendJsonString(std::string_view text, std::string* out);
@@ -35,6 +40,28 @@ bool AppendJsonString(std::string_view text, std::string* out);
 // one space a level, `"key": value`, empty objects and arrays as {} and [],
 // a newline at the end. The same bytes as ToPrettyJson of the same message.
 std::string IndentJson(std::string_view compact);
+// IndentJson for JSON fed in pieces (cut anywhere), handing the indented
+// text to `sink` about a megabyte at a time: a large document need not be
+// held twice. Not thread-safe.
+class JsonIndenter {
+ public:
+  explicit JsonIndenter(std::function<Status(std::string_view)> sink);
+  // The sink's error, if it gives one.
+  Status Feed(std::string_view compact);
+  // The final newline and what is still held.
+  Status Finish();
+
+ private:
+  static constexpr size_t kBlockBytes = 1 << 20;
+  void Newline();
+
+  std::function<Status(std::string_view)> sink_;
+  std::string out_;
+  int depth_ = 0;
+  bool in_string_ = false;
+  bool escaped_ = false;
+  char open_ = 0;  // a '{' or '[' not written yet: {} and [] stay on one line
+};
 // The same JSON through protobuf's own printer: the reference ToJson is
 // tested against, and what it falls back to.
 std::string ReferenceJson(const google::protobuf::Message& message);

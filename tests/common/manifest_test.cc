@@ -113,6 +113,23 @@ TEST(ManifestTest, IsWrittenByteForByteAsProtobufsPrinterWritesIt) {
   EXPECT_EQ(ManifestJson(bare), ToPrettyJson(bare));
 }
 
+TEST(ManifestTest, ALargeManifestIsWrittenInBlocksAsTheSameBytes) {
+  Manifest m = SampleManifest();
+  for (int i = 0; i < 6000; ++i) {  // a few megabytes: fed to the file in several blocks
+    DocumentRecord& doc = (*m.mutable_documents())["doc_" + std::to_string(i)];
+    doc.set_source("corpus");
+    doc.set_path("dir/{\"braces\": [1]} " + std::to_string(i) + ".md");
+    doc.set_checksum(std::string(64, 'c'));
+    doc.set_status(kDocProcessed);
+  }
+  TempDir dir;
+  ASSERT_OK(SaveManifest(dir.path() / "manifest.json", m));
+  Result<std::string> written = ReadFile(dir.path() / "manifest.json");
+  ASSERT_OK(written);
+  EXPECT_GT(written->size(), 1u << 20);
+  EXPECT_TRUE(*written == ToPrettyJson(m)) << "differs from protobuf's printer";
+}
+
 TEST(ManifestTest, RefusesUnknownFields) {
   TempDir dir;
   std::string json = ToJson(SampleManifest());

@@ -240,5 +240,24 @@ TEST(ProtoJsonTest, GoldenArtifactLinesReprintToTheSameBytes) {
   }
 }
 
+TEST(ProtoJsonTest, JsonFedInPiecesIsIndentedAsWhole) {
+  const std::string compact =
+      R"({"a":"x \"{[,:]}\" y","b":[],"c":{},"d":[{"e":1,"f":[2,3]},{}],"g":{"h":{"i":"\\"}},"j":""})";
+  const std::string whole = IndentJson(compact);
+  EXPECT_TRUE(whole.starts_with("{\n \"a\": \"x \\\"{[,:]}\\\" y\",\n \"b\": [],\n \"c\": {},\n \"d\": [\n  {\n"))
+      << whole;
+  for (size_t cut = 1; cut < compact.size(); ++cut) {
+    std::string out;
+    JsonIndenter indenter([&out](std::string_view bytes) {
+      out.append(bytes);
+      return Status::Ok();
+    });
+    ASSERT_OK(indenter.Feed(compact.substr(0, cut)));
+    ASSERT_OK(indenter.Feed(compact.substr(cut)));
+    ASSERT_OK(indenter.Finish());
+    EXPECT_EQ(out, whole) << "cut at " << cut;
+  }
+}
+
 }  // namespace
 }  // namespace ingest
