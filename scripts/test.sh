@@ -40,7 +40,4 @@ export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 sanitized build-asan address,undefined 3 "$@"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"
-# Under TSan the formats test (50 MB line, 70 MB file, every parser, one
-# document per task) runs past ten minutes; its memory safety is covered by the
-# ASan run, and the thread interplay by the fleet and run tests kept here.
-sanitized build-tsan thread 8 -E '^FormatsTest\.' "$@"
+sanitized build-tsan thread 8 "$@"

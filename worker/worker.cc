@@ -30,6 +30,8 @@ using Clock = std::chrono::steady_clock;
 constexpr char kResultsEndpoint[] = "inproc://worker-results";
 constexpr char kMonitorEndpoint[] = "inproc://worker-monitor";
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
+// How long a draining worker waits for the coordinator to answer its DRAIN.
+constexpr auto kDrainAnswerWait = std::chrono::seconds(5);
 constexpr char kVersion[] = "ingestfleet-worker/" INGEST_VERSION;
 
 // Batches accepted from the coordinator and not yet started.
@@ -166,7 +168,9 @@ class WorkerLoop {
     while (true) {
       if (CaughtStopSignal() != 0 && !draining) {
         draining = true;
-        drain_deadline = Clock::now() + heartbeat;
+        // The coordinator answers at once when it is up; a gone one is
+        // waited for a while, not forever.
+        drain_deadline = Clock::now() + std::max<Clock::duration>(5 * heartbeat, kDrainAnswerWait);
         Envelope drain;
         drain.mutable_drain();  // a body even with nothing to hand back: it is the drain itself
         for (std::string& id : queue_.Close()) {
@@ -178,9 +182,12 @@ class WorkerLoop {
                      drain.drain().unstarted_size());
       }
       // A TASK the coordinator sent before it read our DRAIN may still be on
-      // its way: stay until the coordinator says it sent nothing more (it
-      // answers the DRAIN), or one heartbeat, to hand it back, not lose it.
-      if (draining && running_ == 0 && (drain_acknowledged_ || Clock::now() >= drain_deadline)) return 0;
+      // its way: stay until the coordinator says it holds nothing of ours
+      // (it answers the DRAIN then), to hand such a task back, not lose it.
+      // Nothing more can come from a coordinator that is not connected.
+      if (draining && running_ == 0 && (drain_acknowledged_ || !connected_ || Clock::now() >= drain_deadline)) {
+        return 0;
+      }
       if (rejected_) return 1;
 
       zmq::pollitem_t items[] = {{dealer_.handle(), 0, ZMQ_POLLIN, 0},

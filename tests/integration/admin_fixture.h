@@ -47,7 +47,9 @@ class AdminTest : public ::testing::Test {
   std::string Config(const std::string& admin_extra = "", bool tokens = true) const {
     return "env: atest\n"
            "artifact_root: ./artifacts\n"
-           "fleet: { bind: \"tcp://127.0.0.1:*\", heartbeat_ms: 200, liveness: 10, wait_for_workers_s: 30 }\n"
+           "fleet: { bind: \"tcp://127.0.0.1:*\", heartbeat_ms: 200, liveness: " +
+           std::to_string(FleetLiveness()) +
+           ", wait_for_workers_s: 30 }\n"
            "schedule: { cron: \"0 2 1 1 *\" }\n"
            "run: { cancel_grace_s: 20 }\n"
            "sources:\n"

@@ -431,9 +431,9 @@ TEST_F(FleetTest, WorkersDrainedBetweenTasksLoseNothingAndAreNotDeclaredDead) {
   // Many small tasks on 1-slot workers: SIGTERM mostly lands while a worker
   // has nothing queued, when its DRAIN once went out without a body.
   WriteCorpus(1500);
-  WriteConfig(1, 60);
+  WriteConfig(4, 60);  // pass A starts with every worker in
   std::string endpoint;
-  auto coordinator = StartCoordinator("drains", &endpoint, {"--full-refresh"});
+  auto coordinator = StartCoordinator("drains", &endpoint, {"--passes", "A"});
   ASSERT_FALSE(endpoint.empty()) << Err("drains");
   auto steady = StartWorker(endpoint, "steady");
   std::vector<std::unique_ptr<Subprocess>> drained;
@@ -446,7 +446,7 @@ TEST_F(FleetTest, WorkersDrainedBetweenTasksLoseNothingAndAreNotDeclaredDead) {
     ASSERT_FALSE(
         testing::WaitForLine(dir_.path() / "drains.err", "worker " + id + " joined", testing::Scaled(10s)).empty());
   }
-  // All three at once, while the run has five passes still to go.
+  // All three at once, early in the pass.
   std::this_thread::sleep_for(100ms);
   for (auto& worker : drained) worker->Signal(SIGTERM);
   for (int i = 0; i < 3; ++i) {

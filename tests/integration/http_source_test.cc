@@ -28,7 +28,7 @@ class HttpSourceTest : public testing::JobTest {
     config << "env: itest\n"
               "artifact_root: ./artifacts\n"
               "fleet: { bind: \"tcp://127.0.0.1:*\", heartbeat_ms: 200, liveness: "
-           << Liveness()
+           << testing::FleetLiveness()
            << ", min_workers: 1, wait_for_workers_s: 20 }\n"
               "retry: { attempts: 3, backoff_initial_ms: 50 }\n"
               "sources:\n"

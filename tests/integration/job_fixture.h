@@ -45,7 +45,7 @@ class JobTest : public ::testing::Test {
                                                   "  bind: tcp://127.0.0.1:*\n"
                                                   "  heartbeat_ms: 200\n"
                                                   "  liveness: "
-                                               << Liveness()
+                                               << testing::FleetLiveness()
                                                << "\n"
                                                   "  min_workers: "
                                                << min_workers << "\n  wait_for_workers_s: " << wait_s
@@ -60,10 +60,6 @@ class JobTest : public ::testing::Test {
                                                << chunk_chars_ << ", overlap_chars: 60 }\n"
                                                << extra_config_;
   }
-
-  // Two seconds of silence at 200 ms heartbeats, longer where sanitizers
-  // slow every process down.
-  static int64_t Liveness() { return testing::Scaled(2000ms).count() / 200; }
 
   // Appended to every config WriteConfig writes.
   std::string extra_config_;

@@ -90,11 +90,13 @@ class MetricsTest : public ::testing::Test {
     dir_.Write("ingest.yaml",
                "env: mtest\n"
                "artifact_root: ./artifacts\n"
-               "fleet: { bind: \"tcp://127.0.0.1:*\", heartbeat_ms: 200, liveness: 10, wait_for_workers_s: 30 }\n"
-               "schedule: { cron: \"0 2 1 1 *\" }\n"
-               "sources:\n"
-               "  - { name: notes, kind: files, root: ./corpus }\n"
-               "metrics: " +
+               "fleet: { bind: \"tcp://127.0.0.1:*\", heartbeat_ms: 200, liveness: " +
+                   std::to_string(testing::FleetLiveness()) +
+                   ", wait_for_workers_s: 30 }\n"
+                   "schedule: { cron: \"0 2 1 1 *\" }\n"
+                   "sources:\n"
+                   "  - { name: notes, kind: files, root: ./corpus }\n"
+                   "metrics: " +
                    metrics + "\n");
   }
 

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -28,6 +29,12 @@ TempDir::TempDir() {
 
 TempDir::~TempDir() {
   std::error_code ec;
+  // INGEST_KEEP_TEST_DIRS=1 keeps the logs of every process a test started,
+  // for a failure that only shows under load or a sanitizer.
+  if (const char* keep = std::getenv("INGEST_KEEP_TEST_DIRS"); keep != nullptr && std::string(keep) == "1") {
+    std::fprintf(stderr, "kept test directory %s\n", path_.c_str());
+    return;
+  }
   // Restore permissions a test may have removed so cleanup can proceed.
   for (auto it = std::filesystem::recursive_directory_iterator(path_, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
@@ -125,6 +132,8 @@ std::chrono::milliseconds Scaled(std::chrono::milliseconds d) {
   }();
   return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(d.count()) * scale));
 }
+
+int64_t FleetLiveness() { return Scaled(std::chrono::milliseconds(2000)).count() / 200; }
 
 uint16_t FreeLoopbackPort() {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

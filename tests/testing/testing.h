@@ -83,6 +83,10 @@ std::string WaitForLine(const std::filesystem::path& file, const std::string& ma
 // waits several times slower, so scripts/test.sh scales them there.
 std::chrono::milliseconds Scaled(std::chrono::milliseconds d);
 
+// `fleet.liveness` for the tests' fleets at heartbeat_ms 200: two seconds
+// of silence, scaled like every other wait.
+int64_t FleetLiveness();
+
 // HMAC-SHA256 with OpenSSL's one-shot HMAC(), not through the code under
 // test: signatures are checked independently.
 std::string IndependentHmacSha256(const std::string& key, const std::string& data);
