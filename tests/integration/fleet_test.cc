@@ -471,6 +471,47 @@ TEST_F(FleetTest, WorkersDrainedBetweenTasksLoseNothingAndAreNotDeclaredDead) {
   StopWorker(*steady, "steady");
 }
 
+TEST_F(FleetTest, AZombieWorkerStoppedPastItsLeaseHasEveryLateResultRefused) {
+  WriteCorpus(200);
+  RunOutcome clean = Run({"--full-refresh"}, 1);
+  ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  const std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
+
+  // Pass A starts once both are in; the zombie is stopped as soon as it
+  // joined, so its first batch reaches a process that cannot answer.
+  WriteConfig(2, 60);
+  std::string endpoint;
+  auto coordinator = StartCoordinator("lease", &endpoint, {"--full-refresh"});
+  ASSERT_FALSE(endpoint.empty()) << Err("lease");
+  auto zombie = StartWorker(endpoint, "zombie", {"--slots", "1"});
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "lease.err", "worker zombie joined", testing::Scaled(20s)).empty())
+      << Err("lease");
+  zombie->Signal(SIGSTOP);
+  auto steady = StartWorker(endpoint, "steady");
+  // Silent past fleet.liveness: declared dead, its tasks go to steady.
+  const std::string dead =
+      testing::WaitForLine(dir_.path() / "lease.err", "worker zombie is dead", testing::Scaled(60s));
+  zombie->Signal(SIGCONT);
+  ASSERT_FALSE(dead.empty()) << Err("lease");
+  EXPECT_THAT(dead, ::testing::Not(HasSubstr("requeueing 0 tasks")));
+
+  ASSERT_EQ(coordinator->Wait(testing::Scaled(120s)), 0) << Err("lease");
+  const std::string log = Err("lease");
+  // Its late results came from a peer the coordinator had let go, or for
+  // attempts that were no longer its: refused either way.
+  EXPECT_TRUE(log.find("dropped a frame from unknown peer 'zombie'") != std::string::npos ||
+              log.find("from zombie") != std::string::npos)
+      << log;
+  RunSummary summary = SummaryOf(*coordinator);
+  EXPECT_GE(summary.tasks().requeued(), 1u);
+  // One committed result per task: a late one taken as well would count twice.
+  EXPECT_EQ(summary.tasks().executed(), summary.tasks().total());
+  EXPECT_EQ(summary.documents().failed(), 0u);
+  EXPECT_EQ(Artifacts(summary.job_dir()), expected);
+  StopWorker(*steady, "steady");
+  StopWorker(*zombie, "zombie");
+}
+
 TEST_F(FleetTest, AWorkerAnswersATaskItCannotParseAtOnce) {
   // The test is the coordinator: a ROUTER that sends a TASK whose path is
   // not UTF-8, which proto3 refuses to parse.
