@@ -36,7 +36,8 @@ class MapReader {
   void Finish() {
     if (!node_ || !node_.IsMap()) return;
     for (const auto& item : node_) {
-      std::string key = item.first.as<std::string>();
+      if (!item.first.IsScalar()) continue;  // refused when the reader was made
+      const std::string& key = item.first.Scalar();
       if (known_.count(key) == 0) Fail(item.first, "unknown key '" + Key(key) + "'");
     }
   }
@@ -140,7 +141,12 @@ class MapReader {
     if (!node_ || !node_.IsMap()) return;
     std::map<std::string, int> first_line;
     for (const auto& item : node_) {
-      if (!item.first.IsScalar()) continue;
+      // `? [a, b]: x` is valid YAML; a complex key is not one of ours.
+      if (!item.first.IsScalar()) {
+        Fail(item.first,
+             (prefix_.empty() ? std::string("a key") : "a key of '" + prefix_ + "'") + " is not a plain string");
+        continue;
+      }
       const std::string key = item.first.Scalar();
       auto [at, inserted] = first_line.emplace(key, item.first.Mark().line + 1);
       if (!inserted) {

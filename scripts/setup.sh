@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang-format clang-tidy              # scripts/lint.sh
+  clang libclang-rt-14-dev             # scripts/fuzz.sh: libFuzzer and clang's sanitizer runtimes
   libzmq3-dev cppzmq-dev               # fleet transport (ROUTER/DEALER)
   libprotobuf-dev protobuf-compiler    # fleet envelope, pass contracts, manifest
   libgrpc++-dev protobuf-compiler-grpc # the admin API (gRPC server and ingestctl)

@@ -3,8 +3,10 @@
 # every file, clang-tidy on the changed tree), and runs every test suite with
 # ctest: the Release build first, then the same suite built with
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/) and with
-# ThreadSanitizer (build-tsan/). INGEST_SANITIZERS=0 skips the sanitizer
-# builds; INGEST_LINT=0 skips the lint.
+# ThreadSanitizer (build-tsan/), then every libFuzzer target for
+# INGEST_FUZZ_SECONDS each (scripts/fuzz.sh, 15 by default, 0 skips).
+# INGEST_SANITIZERS=0 skips the sanitizer builds and the fuzzing;
+# INGEST_LINT=0 skips the lint.
 # Usage: ./scripts/test.sh [ctest args...], e.g. ./scripts/test.sh -L unit
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,3 +43,10 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 sanitized build-asan address,undefined 3 "$@"
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp"
 sanitized build-tsan thread 8 "$@"
+
+# The fuzz targets, briefly: seeds and what a short run finds (the long runs
+# are scripts/fuzz.sh with a bigger budget).
+fuzz_seconds=${INGEST_FUZZ_SECONDS:-15}
+if [[ "$fuzz_seconds" != "0" ]]; then
+  ./scripts/fuzz.sh "$fuzz_seconds"
+fi

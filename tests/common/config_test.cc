@@ -190,6 +190,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"DuplicateSource",
                   "env: dev\nsources: [{name: a, kind: files, root: .}, {name: a, kind: files, root: .}]\n",
                   "source name 'a' is used twice"},
+        // Found by scripts/fuzz.sh: a complex key once threw out of LoadConfig.
+        BadConfig{"ComplexKey",
+                  "env: dev\nsources: [{name: a, kind: files, root: .}]\nnotifications:\n  ? [a, b]\n  : x\n",
+                  ":4: a key of 'notifications' is not a plain string"},
         BadConfig{"DuplicateTopKey", "env: dev\nsources: [{name: a, kind: files, root: .}]\nenv: prod\n",
                   ":3: duplicate key 'env' (first given at line 1)"},
         BadConfig{"DuplicateNestedKey",

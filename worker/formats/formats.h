@@ -13,6 +13,7 @@
 #include "common/status.h"
 #include "proto/contracts.pb.h"
 #include "proto/fleet.pb.h"
+#include "proto/pdf_extract.pb.h"
 #include "worker/document.h"
 
 namespace ingest {
@@ -86,5 +87,12 @@ Result<ExtractedDocument> ExtractPdf(const std::string& path, const ExtractLimit
 
 // The number of pages of a PDF, without its text.
 Result<uint32_t> PdfPageCount(const std::string& path, const ExtractLimits& limits);
+
+// What the worker makes of the PDF helper's stdout: the helper parses files
+// nobody checked, so its answer is read as untrusted too (scripts/fuzz.sh
+// feeds these two anything). `name` goes into errors.
+Result<PdfExtract> ParsePdfAnswer(std::string_view answer, const std::string& name);
+Result<ExtractedDocument> DocumentFromPdfAnswer(const PdfExtract& extract, const ExtractLimits& limits,
+                                                const std::string& path);
 
 }  // namespace ingest

@@ -123,12 +123,18 @@ Result<PdfExtract> RunHelper(const std::vector<std::string>& args, const Extract
     while (!err.empty() && err.back() == '\n') err.pop_back();
     return DataLoss(name + ": corrupt or unreadable PDF: " + SanitizeUtf8(err.substr(0, 300)));
   }
-  PdfExtract extract;
-  if (!extract.ParseFromString(out)) return DataLoss(name + ": unreadable answer from the PDF helper");
-  return extract;
+  return ParsePdfAnswer(out, name);
 }
 
 }  // namespace
+
+Result<PdfExtract> ParsePdfAnswer(std::string_view answer, const std::string& name) {
+  PdfExtract extract;
+  if (!extract.ParseFromArray(answer.data(), static_cast<int>(std::min<size_t>(answer.size(), INT32_MAX)))) {
+    return DataLoss(name + ": unreadable answer from the PDF helper");
+  }
+  return extract;
+}
 
 Result<uint32_t> PdfPageCount(const std::string& path, const ExtractLimits& limits) {
   INGEST_ASSIGN_OR_RETURN(PdfExtract extract, RunHelper({"--info", path}, limits, path));
@@ -142,6 +148,11 @@ Result<ExtractedDocument> ExtractPdf(const std::string& path, const ExtractLimit
   if (last > 0) args.insert(args.end(), {"--last", std::to_string(last)});
   args.push_back(path);
   INGEST_ASSIGN_OR_RETURN(PdfExtract extract, RunHelper(args, limits, std::filesystem::path(path).filename()));
+  return DocumentFromPdfAnswer(extract, limits, path);
+}
+
+Result<ExtractedDocument> DocumentFromPdfAnswer(const PdfExtract& extract, const ExtractLimits& limits,
+                                                const std::string& path) {
   if (extract.page_count() == 0) return InvalidArgument(path + ": PDF without pages");
 
   ExtractedDocument doc;

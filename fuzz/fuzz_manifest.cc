@@ -1,0 +1,21 @@
+// The manifest loader: a job directory's manifest.json is read back by
+// --resume, carry-forward, verify and the admin API. What loads must print
+// and load again to the same manifest.
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include "common/manifest.h"
+#include "fuzz/fuzz_scratch.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace ingest;
+  Result<Manifest> manifest = LoadManifest(fuzz::WriteScratch("manifest.json", fuzz::AsText(data, size)));
+  (void)ReadManifestStatus(fuzz::WriteScratch("manifest.json", fuzz::AsText(data, size)));
+  if (!manifest.ok()) return 0;
+  const std::string printed = ManifestJson(*manifest);
+  Result<Manifest> again = LoadManifest(fuzz::WriteScratch("again.json", printed));
+  fuzz::Require(again.ok());
+  fuzz::Require(google::protobuf::util::MessageDifferencer::Equals(*manifest, *again));
+  fuzz::Require(ManifestJson(*again) == printed);
+  return 0;
+}
