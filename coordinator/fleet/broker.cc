@@ -70,7 +70,12 @@ Status Broker::Bind(const std::string& endpoint) {
 bool Broker::SendTo(const WorkerId& peer, const Envelope& envelope) {
   std::string frame = EncodeEnvelope(envelope);
   try {
-    router_->send(zmq::buffer(peer.value), zmq::send_flags::sndmore);
+    // A peer whose queue is full (it stopped reading: a stuck worker, or a
+    // stranger that floods and never reads its answers) is not waited for.
+    if (!router_->send(zmq::buffer(peer.value), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      spdlog::debug("send to {}: its queue is full", peer.value);
+      return false;
+    }
     router_->send(zmq::buffer(frame), zmq::send_flags::none);
     return true;
   } catch (const zmq::error_t& e) {
@@ -104,20 +109,18 @@ void Broker::Receive() {
     }
     const WorkerId peer{identity.to_string()};
     if (frames.size() != 1) {
-      ++dropped_frames_;
-      spdlog::warn("dropped a message of {} frames from peer '{}'", frames.size(), peer.value);
+      Drop(DropReason::kMultipart, peer, "a message of " + std::to_string(frames.size()) + " frames");
       continue;
     }
     Result<Envelope> envelope = DecodeEnvelope(frames[0].to_string_view());
     if (!envelope.ok()) {
-      ++dropped_frames_;
       if (envelope.status().code() == StatusCode::kFailedPrecondition) {
-        spdlog::error("rejected peer '{}': {}", peer.value, envelope.status().message());
+        Drop(DropReason::kProtocolVersion, peer, envelope.status().message());
         Envelope reject;
         reject.mutable_reject()->set_reason("coordinator speaks fleet " + envelope.status().message());
         SendTo(peer, reject);
       } else {
-        spdlog::warn("dropped a frame from peer '{}': {}", peer.value, envelope.status().message());
+        Drop(DropReason::kUnparsable, peer, envelope.status().message());
       }
       continue;
     }
@@ -141,8 +144,7 @@ void Broker::HandleEnvelope(const WorkerId& id, Envelope envelope, const zmq::me
     // Not introduced by READY: nothing from it is trusted, but a worker of
     // a coordinator that restarted is asked to introduce itself (the answer
     // is one small frame to the sender, so a flood gains nothing).
-    ++dropped_frames_;
-    spdlog::warn("dropped a frame from unknown peer '{}' (no READY); asked it to announce itself", id.value);
+    Drop(DropReason::kUnknownPeer, id, "no READY; asked it to announce itself");
     Envelope announce;
     announce.mutable_announce();
     SendTo(id, announce);
@@ -168,6 +170,26 @@ void Broker::HandleEnvelope(const WorkerId& id, Envelope envelope, const zmq::me
     }
     default:
       break;  // READY, HEARTBEAT and PROGRESS only refresh last_seen
+  }
+}
+
+void Broker::Drop(DropReason reason, const WorkerId& peer, const std::string& why) {
+  constexpr uint64_t kLoggedFirst = 5;
+  constexpr uint64_t kLoggedEvery = 10000;
+  const uint64_t count = ++dropped_[static_cast<size_t>(reason)];
+  if (count > kLoggedFirst && count % kLoggedEvery != 0) return;
+  if (count > kLoggedFirst) {
+    spdlog::warn("dropped {} {} frames so far, the last from peer '{}': {}", count, DropReasonName(reason), peer.value,
+                 why);
+    return;
+  }
+  const std::string more = count == kLoggedFirst ? " (more of these are counted, and logged every 10,000th)" : "";
+  if (reason == DropReason::kProtocolVersion) {
+    spdlog::error("rejected peer '{}': {}{}", peer.value, why, more);
+  } else if (reason == DropReason::kUnknownPeer) {
+    spdlog::warn("dropped a frame from unknown peer '{}' ({}){}", peer.value, why, more);
+  } else {
+    spdlog::warn("dropped a frame from peer '{}': {}{}", peer.value, why, more);
   }
 }
 

@@ -65,9 +65,9 @@ class Broker {
                  const ExecuteHooks& hooks = {});
 
   size_t ready_workers() const { return dispatcher_.ready_workers(); }
-  // Frames dropped because they did not parse, were too large, came from an
-  // unknown peer or spoke another protocol version.
-  uint64_t dropped_frames() const { return dropped_frames_; }
+  // Frames dropped, by why: they did not parse, came in several parts, from
+  // an unknown peer or spoke another protocol version.
+  const DroppedFrames& dropped_frames() const { return dropped_; }
   // Results refused because their attempt was no longer the current one.
   uint64_t stale_results() const { return dispatcher_.stale_results(); }
 
@@ -88,8 +88,12 @@ class Broker {
   void Receive();
   // `frame` is the one it came in (it knows the peer's address).
   void HandleEnvelope(const WorkerId& peer, Envelope envelope, const zmq::message_t& frame);
-  // False when the peer's connection is gone (it is reaped next).
+  // False when the peer's connection is gone (it is reaped next) or its
+  // queue is full: the broker never blocks on a peer that does not read.
   bool SendTo(const WorkerId& peer, const Envelope& envelope);
+  // Counts a dropped frame; logs the first few of each reason and then
+  // every 10,000th, so a flood of bogus frames does not flood the log.
+  void Drop(DropReason reason, const WorkerId& peer, const std::string& why);
   void Heartbeat();
   void ReapDeadWorkers();
   // The liveness clock restarts: nobody listened while the run merged.
@@ -107,7 +111,7 @@ class Broker {
   Clock::TimePoint next_heartbeat_;
   FleetView* view_ = nullptr;
   Clock::TimePoint next_publish_;
-  uint64_t dropped_frames_ = 0;
+  DroppedFrames dropped_{};
 };
 
 }  // namespace ingest

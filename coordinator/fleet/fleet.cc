@@ -128,6 +128,20 @@ uint64_t FleetView::tasks_queued() const {
 
 size_t Fleet::ready_workers() const { return parts_->broker->ready_workers(); }
 
+const char* DropReasonName(DropReason reason) {
+  switch (reason) {
+    case DropReason::kMultipart:
+      return "multipart";
+    case DropReason::kUnparsable:
+      return "unparsable";
+    case DropReason::kProtocolVersion:
+      return "protocol_version";
+    case DropReason::kUnknownPeer:
+      return "unknown_peer";
+  }
+  return "unknown";
+}
+
 FleetCounters Fleet::counters() const {
   return {.dropped_frames = parts_->broker->dropped_frames(),
           .refused_handshakes = parts_->zap ? parts_->zap->refused() : 0};

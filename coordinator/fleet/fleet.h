@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -65,9 +66,18 @@ struct FleetOptions {
   FleetView* view = nullptr;
 };
 
+// Why the broker dropped a frame: the `reason` label of
+// ingestfleet_fleet_dropped_frames_total and of the end-of-run log line.
+enum class DropReason { kMultipart, kUnparsable, kProtocolVersion, kUnknownPeer };
+inline constexpr size_t kDropReasons = 4;
+// "multipart", "unparsable", "protocol_version", "unknown_peer".
+const char* DropReasonName(DropReason reason);
+// Frames dropped, indexed by DropReason.
+using DroppedFrames = std::array<uint64_t, kDropReasons>;
+
 // What the fleet refused, for the end-of-run log.
 struct FleetCounters {
-  uint64_t dropped_frames = 0;      // did not parse, unknown peer, other protocol version
+  DroppedFrames dropped_frames{};
   uint64_t refused_handshakes = 0;  // CURVE keys not authorized
 };
 

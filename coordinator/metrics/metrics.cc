@@ -82,14 +82,17 @@ struct CoordinatorMetrics::Families {
         workers(OneGauge(r, "ingestfleet_workers", "Workers connected to the fleet")),
         slots(OneGauge(r, "ingestfleet_worker_slots", "Task slots of the connected workers")),
         dropped_frames(Counters(r, "ingestfleet_fleet_dropped_frames_total",
-                                "Fleet frames dropped: unparsable, from unknown peers or of another protocol version")
-                           .Add({})),
+                                "Fleet frames dropped, by reason: unparsable, multipart, from an unknown peer, "
+                                "of another protocol version")),
         notifications(Counters(r, "ingestfleet_notifications_total",
                                "Notification deliveries by channel and outcome (delivered, failed)")) {
     build_info.Add({{"version", INGEST_VERSION}, {"protocol", std::to_string(kProtocolVersion)}}).Set(1);
     for (const char* status : kRunStatuses) {
       runs.Add({{"status", status}});
       last_run_status.Add({{"status", status}});
+    }
+    for (size_t reason = 0; reason < kDropReasons; ++reason) {
+      dropped_frames.Add({{"reason", DropReasonName(static_cast<DropReason>(reason))}});
     }
     for (Pass pass : kAllPasses) {
       const std::string& letter = PassLetter(pass);
@@ -118,7 +121,7 @@ struct CoordinatorMetrics::Families {
   Gauge& in_flight;
   Gauge& workers;
   Gauge& slots;
-  Counter& dropped_frames;
+  Family<Counter>& dropped_frames;
   Family<Counter>& notifications;
 };
 
@@ -172,8 +175,8 @@ void CoordinatorMetrics::NotificationSent(const std::string& channel, bool deliv
   families_->notifications.Add({{"channel", name}, {"outcome", delivered ? "delivered" : "failed"}}).Increment();
 }
 
-void CoordinatorMetrics::FramesDropped(uint64_t frames) {
-  families_->dropped_frames.Increment(static_cast<double>(frames));
+void CoordinatorMetrics::FramesDropped(DropReason reason, uint64_t frames) {
+  families_->dropped_frames.Add({{"reason", DropReasonName(reason)}}).Increment(static_cast<double>(frames));
 }
 
 std::string CoordinatorMetrics::Text() const {

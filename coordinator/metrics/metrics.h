@@ -7,6 +7,7 @@
 #include "common/ids.h"
 #include "common/pass.h"
 #include "common/status.h"
+#include "coordinator/fleet/fleet.h"
 #include "proto/manifest.pb.h"
 
 namespace prometheus {
@@ -44,7 +45,7 @@ class CoordinatorMetrics {
   // `serve` does not report "never".
   void SetLastSuccess(WallTime when);
   void NotificationSent(const std::string& channel, bool delivered);
-  void FramesDropped(uint64_t frames);
+  void FramesDropped(DropReason reason, uint64_t frames);
 
   // The Prometheus text exposition format (version 0.0.4).
   std::string Text() const;

@@ -91,11 +91,19 @@ Status PassLoop::RunPasses() {
 void PassLoop::ReportFleetCounters() {
   if (fleet_ == nullptr) return;
   const FleetCounters after = fleet_->counters();
-  if (const uint64_t dropped = after.dropped_frames - counters_before_.dropped_frames; dropped > 0) {
-    if (ctx_.metrics != nullptr) ctx_.metrics->FramesDropped(dropped);
+  uint64_t dropped = 0;
+  std::string reasons;
+  for (size_t r = 0; r < kDropReasons; ++r) {
+    const uint64_t n = after.dropped_frames[r] - counters_before_.dropped_frames[r];
+    if (n == 0) continue;
+    dropped += n;
+    const auto reason = static_cast<DropReason>(r);
+    if (ctx_.metrics != nullptr) ctx_.metrics->FramesDropped(reason, n);
+    reasons += (reasons.empty() ? "" : ", ") + std::to_string(n) + " " + DropReasonName(reason);
+  }
+  if (dropped > 0) {
     LogEvent(spdlog::level::warn, {.status = "dropped_frames", .count = dropped},
-             "fleet: dropped " + std::to_string(dropped) +
-                 " frames that did not parse, came from unknown peers or spoke another protocol version");
+             "fleet: dropped " + std::to_string(dropped) + " frames (" + reasons + ")");
   }
   if (const uint64_t refused = after.refused_handshakes - counters_before_.refused_handshakes; refused > 0) {
     LogEvent(spdlog::level::warn, {.status = "refused_workers", .count = refused},

@@ -1,7 +1,12 @@
 // The fleet under stress, with real processes on loopback: workers killed or
 // drained mid-pass, a peer speaking another protocol version, garbage frames
-// and a worker answering for a task that was reassigned meanwhile.
+// and floods of them, a worker answering for a task that was reassigned
+// meanwhile, a zombie worker.
 
+#include <atomic>
+#include <random>
+#include <regex>
+#include <thread>
 #include <zmq.hpp>
 
 #include "common/fleet_protocol.h"
@@ -510,6 +515,126 @@ TEST_F(FleetTest, AZombieWorkerStoppedPastItsLeaseHasEveryLateResultRefused) {
   EXPECT_EQ(Artifacts(summary.job_dir()), expected);
   StopWorker(*steady, "steady");
   StopWorker(*zombie, "zombie");
+}
+
+// The coordinator's peak RSS as its final log line gives it, in MB.
+int64_t PeakRssMb(const std::string& log) {
+  std::smatch match;
+  return std::regex_search(log, match, std::regex("peak RSS ([0-9]+) MB")) ? std::stoll(match[1]) : -1;
+}
+
+// What the flood sends: 100,000 frames from one peer that never says READY
+// nor reads a single answer, in five kinds (garbage, another protocol
+// version, results and drains for tasks nobody dispatched, two-part
+// messages; every 1,000th a megabyte of garbage), then a few thousand
+// strangers, each connecting under its own identity to send a heartbeat.
+struct Flood {
+  static constexpr int kFrames = 100000;
+  static constexpr int kStrangers = 2000;
+  std::atomic<int> sent{0};
+
+  void Run(const std::string& endpoint) {
+    zmq::context_t context;
+    zmq::socket_t flooder(context, zmq::socket_type::dealer);
+    flooder.set(zmq::sockopt::routing_id, "flooder");
+    flooder.set(zmq::sockopt::linger, 0);
+    flooder.set(zmq::sockopt::sndtimeo, 60000);  // bounded, should the coordinator stop reading
+    flooder.connect(endpoint);
+    std::mt19937 random(7);
+    Envelope other_version;
+    other_version.set_protocol_version(kProtocolVersion + 1);
+    other_version.mutable_ready()->set_worker_id("flooder");
+    const std::string old_frame = other_version.SerializeAsString();
+    Envelope results;
+    TaskResult* result = results.mutable_results()->add_results();
+    result->set_task_id("A-doc_00000000000000ff-0");
+    result->set_attempt(1);
+    const std::string results_frame = EncodeEnvelope(results);
+    Envelope drain;
+    drain.mutable_drain()->add_unstarted("C-doc_00000000000000ff-0");
+    const std::string drain_frame = EncodeEnvelope(drain);
+    for (int i = 0; i < kFrames; ++i) {
+      // A first byte of 0xFF is wire type 7, which no protobuf parser takes.
+      std::string garbage(i % 1000 == 999 ? (1 << 20) : 1 + random() % 300, '\xff');
+      for (size_t b = 1; b < garbage.size(); b += 7) garbage[b] = static_cast<char>(random());
+      bool ok = true;
+      switch (i % 5) {
+        case 0:
+          ok = flooder.send(zmq::buffer(garbage), zmq::send_flags::none).has_value();
+          break;
+        case 1:
+          ok = flooder.send(zmq::buffer(old_frame), zmq::send_flags::none).has_value();
+          break;
+        case 2:
+          ok = flooder.send(zmq::buffer(results_frame), zmq::send_flags::none).has_value();
+          break;
+        case 3:
+          ok = flooder.send(zmq::buffer(drain_frame), zmq::send_flags::sndmore).has_value() &&
+               flooder.send(zmq::buffer(garbage), zmq::send_flags::none).has_value();
+          break;
+        default:
+          ok = flooder.send(zmq::buffer(drain_frame), zmq::send_flags::none).has_value();
+      }
+      if (!ok) return;  // timed out: the coordinator stopped reading
+      ++sent;
+    }
+    Envelope beat;
+    beat.mutable_heartbeat();
+    const std::string beat_frame = EncodeEnvelope(beat);
+    // In rounds of 100, each in a context of its own: closing a context
+    // waits for its sockets' frames to leave, which bounds the open sockets.
+    for (int s = 0; s < kStrangers;) {
+      zmq::context_t round;
+      for (int end = s + 100; s < end; ++s) {
+        zmq::socket_t stranger(round, zmq::socket_type::dealer);
+        stranger.set(zmq::sockopt::routing_id, "stranger-" + std::to_string(s));
+        stranger.set(zmq::sockopt::linger, 5000);
+        stranger.connect(endpoint);
+        if (!stranger.send(zmq::buffer(beat_frame), zmq::send_flags::none)) return;
+        ++sent;
+      }
+    }
+  }
+};
+
+TEST_F(FleetTest, AFloodOfBogusFramesAndPeersLeavesTheRunItsArtifactsAndItsMemoryAlone) {
+  WriteCorpus(400);
+  RunOutcome clean = Run({"--full-refresh"}, 1);
+  ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  const std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
+  const int64_t clean_rss = PeakRssMb(clean.stderr_text);
+
+  WriteConfig(1, 60);
+  std::string endpoint;
+  auto coordinator = StartCoordinator("flood", &endpoint, {"--full-refresh"});
+  ASSERT_FALSE(endpoint.empty()) << Err("flood");
+  Flood flood;
+  std::thread flooding([&] { flood.Run(endpoint); });
+  // The worker comes once the flood is well under way, so they overlap.
+  const auto deadline = std::chrono::steady_clock::now() + testing::Scaled(30s);
+  while (flood.sent < 10000 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(10ms);
+  auto worker = StartWorker(endpoint, "steady");
+  const int exit_code = coordinator->Wait(testing::Scaled(180s));
+  flooding.join();
+  ASSERT_EQ(exit_code, 0) << Err("flood");
+  EXPECT_EQ(flood.sent, Flood::kFrames + Flood::kStrangers) << "the coordinator stopped reading";
+
+  const std::string log = Err("flood");
+  EXPECT_EQ(Artifacts(SummaryOf(*coordinator).job_dir()), expected);
+  // Counted by reason, and logged a few times each, not once per frame.
+  std::smatch dropped;
+  ASSERT_TRUE(std::regex_search(log, dropped, std::regex("fleet: dropped ([0-9]+) frames \\(([^)]*)\\)"))) << log;
+  for (const char* reason : {"unparsable", "protocol_version", "unknown_peer", "multipart"}) {
+    EXPECT_THAT(dropped[2].str(), HasSubstr(reason));
+  }
+  EXPECT_LT(std::count(log.begin(), log.end(), '\n'), 2000) << "the log was flooded too";
+  const int64_t flood_rss = PeakRssMb(log);
+  ASSERT_GT(clean_rss, 0);
+  EXPECT_LT(flood_rss - clean_rss, 50) << "peak RSS " << flood_rss << " MB, " << clean_rss << " MB without the flood";
+  std::printf("flood: %s frames dropped (%s) during the run; peak RSS %lld MB, %lld MB without the flood\n",
+              dropped[1].str().c_str(), dropped[2].str().c_str(), static_cast<long long>(flood_rss),
+              static_cast<long long>(clean_rss));
+  StopWorker(*worker, "steady");
 }
 
 TEST_F(FleetTest, AWorkerAnswersATaskItCannotParseAtOnce) {

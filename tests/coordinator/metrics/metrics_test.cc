@@ -66,7 +66,8 @@ TEST(MetricsTest, PassesAndRunsAreCountedByStatusAndOutcome) {
   metrics.RunEnded(summary, std::chrono::system_clock::now());
   metrics.NotificationSent("slack", true);
   metrics.NotificationSent("healthcheck fail", false);
-  metrics.FramesDropped(7);
+  metrics.FramesDropped(DropReason::kUnparsable, 7);
+  metrics.FramesDropped(DropReason::kUnknownPeer, 2);
 
   const std::string text = metrics.Text();
   EXPECT_EQ(Value(text, "ingestfleet_run_in_progress"), 0);
@@ -85,7 +86,9 @@ TEST(MetricsTest, PassesAndRunsAreCountedByStatusAndOutcome) {
   EXPECT_EQ(Value(text, "ingestfleet_documents_total{outcome=\"failed\"}"), 2);
   EXPECT_EQ(Value(text, "ingestfleet_notifications_total{channel=\"slack\",outcome=\"delivered\"}"), 1);
   EXPECT_EQ(Value(text, "ingestfleet_notifications_total{channel=\"healthcheck\",outcome=\"failed\"}"), 1);
-  EXPECT_EQ(Value(text, "ingestfleet_fleet_dropped_frames_total"), 7);
+  EXPECT_EQ(Value(text, "ingestfleet_fleet_dropped_frames_total{reason=\"unparsable\"}"), 7);
+  EXPECT_EQ(Value(text, "ingestfleet_fleet_dropped_frames_total{reason=\"unknown_peer\"}"), 2);
+  EXPECT_EQ(Value(text, "ingestfleet_fleet_dropped_frames_total{reason=\"multipart\"}"), 0);
   EXPECT_EQ(Value(text, "ingestfleet_last_success_timestamp_seconds"), 0) << "a partial run is no success";
   // Bounded labels only: a run id would make a series per run.
   EXPECT_THAT(text, Not(HasSubstr("run_2026")));
