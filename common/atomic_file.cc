@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/crash_point.h"
 #include "common/sha256.h"
 
 namespace ingest {
@@ -57,6 +58,7 @@ Status AtomicFileWriter::Flush() {
     written += static_cast<size_t>(n);
   }
   buffer_.clear();
+  CrashPoint("write", path_.filename().native());
   return Status::Ok();
 }
 
@@ -70,11 +72,13 @@ Status AtomicFileWriter::Commit() {
     return ErrnoStatus(errno, temp_.string());
   }
   fd_ = -1;
+  CrashPoint("before_rename", path_.filename().native());
   if (::rename(temp_.c_str(), path_.c_str()) != 0) {
     Status status = ErrnoStatus(errno, path_.string());
     ::unlink(temp_.c_str());
     return status;
   }
+  CrashPoint("after_rename", path_.filename().native());
   return SyncDirectory(path_.has_parent_path() ? path_.parent_path() : ".");
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/crash_point.h"
 #include "common/manifest.h"
 #include "common/proto_json.h"
 #include "common/redact.h"
@@ -220,6 +221,7 @@ void Notifier::RunStarted() {
 }
 
 void Notifier::RunFinished(const RunNotice& notice) {
+  CrashPoint("notification");
   const auto timeout = std::chrono::milliseconds(std::chrono::seconds(config_.timeout_s));
   const RunSummary& s = notice.summary;
   const std::string summary_json = ToJson(s);

@@ -14,6 +14,7 @@
 #include <optional>
 
 #include "common/atomic_file.h"
+#include "common/crash_point.h"
 #include "common/pass.h"
 #include "common/positional_io.h"
 #include "common/sha256.h"
@@ -233,6 +234,7 @@ Result<JournalLocation> TaskJournal::AppendFrame(std::string_view frame) {
   const auto now = std::chrono::steady_clock::now();
   if (unsynced_++ == 0) first_unsynced_ = now;
   if (unsynced_ >= kSyncEveryEntries || now - first_unsynced_ >= kSyncEvery) INGEST_RETURN_IF_ERROR(Sync());
+  CrashPoint("journal_append");
   return at;
 }
 

@@ -82,7 +82,6 @@ Result<std::filesystem::path> JobSetup::ChooseJobDir() const {
 Status JobSetup::OpenJob() {
   namespace fs = std::filesystem;
   const RunOptions& options = ctx_.options;
-  const bool needs_existing = !options.resume_from.empty() || options.resume;
   INGEST_ASSIGN_OR_RETURN(ctx_.job_dir, ChooseJobDir());
   const fs::path& job_dir = ctx_.job_dir;
   std::error_code ec;
@@ -108,7 +107,13 @@ Status JobSetup::OpenJob() {
                                 ctx_.config.env + "'");
     }
   } else {
-    if (needs_existing) return NotFound(manifest_path.string() + ": nothing to resume");
+    // A run killed before it first wrote the manifest recorded nothing in
+    // the job: --resume starts it over; a pass to resume from is not there.
+    if (!options.resume_from.empty()) return NotFound(manifest_path.string() + ": nothing to resume");
+    if (options.resume) {
+      spdlog::warn("job {} has no manifest (its first run ended before writing one): starting it from pass A",
+                   job_dir.string());
+    }
     manifest = NewManifest(job_dir.filename().string(), ctx_.config.env);
   }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "common/crash_point.h"
 #include "common/ids.h"
 #include "coordinator/state/statement.h"
 
@@ -315,6 +316,7 @@ Status StateStore::PutDocuments(const std::string& env, const std::vector<Stored
       return error;
     }
   }
+  CrashPoint("state_record");
   return Exec("COMMIT");
 }
 
