@@ -630,7 +630,11 @@ TEST_F(FleetTest, AFloodOfBogusFramesAndPeersLeavesTheRunItsArtifactsAndItsMemor
   EXPECT_LT(std::count(log.begin(), log.end(), '\n'), 2000) << "the log was flooded too";
   const int64_t flood_rss = PeakRssMb(log);
   ASSERT_GT(clean_rss, 0);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // Sanitizer allocators keep freed memory aside (ASan's quarantine holds
+  // 256 MB), so there the RSS measures them; the plain build asserts it.
   EXPECT_LT(flood_rss - clean_rss, 50) << "peak RSS " << flood_rss << " MB, " << clean_rss << " MB without the flood";
+#endif
   std::printf("flood: %s frames dropped (%s) during the run; peak RSS %lld MB, %lld MB without the flood\n",
               dropped[1].str().c_str(), dropped[2].str().c_str(), static_cast<long long>(flood_rss),
               static_cast<long long>(clean_rss));
