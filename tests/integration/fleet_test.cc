@@ -588,7 +588,7 @@ struct Flood {
       for (int end = s + 100; s < end; ++s) {
         zmq::socket_t stranger(round, zmq::socket_type::dealer);
         stranger.set(zmq::sockopt::routing_id, "stranger-" + std::to_string(s));
-        stranger.set(zmq::sockopt::linger, 5000);
+        stranger.set(zmq::sockopt::linger, 1000);
         stranger.connect(endpoint);
         if (!stranger.send(zmq::buffer(beat_frame), zmq::send_flags::none)) return;
         ++sent;
