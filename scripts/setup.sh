@@ -23,6 +23,7 @@ packages=(
   zlib1g-dev                           # gzip of old run logs (retention)
   libcpp-httplib-dev                   # the coordinator's /metrics endpoint; tests: loopback HTTP servers
   python3-aiosmtpd                     # tests: loopback SMTP server
+  iproute2                             # tests: network namespaces and a veth pair for the partition test
   prometheus-cpp-dev                   # metrics registry and text format (ingestfleet_*)
   prometheus prometheus-pushgateway    # tests: a real scrape, promtool, a real push; never started as services
   libabsl-dev tzdata                   # IANA time zones for schedules (absl::TimeZone)
