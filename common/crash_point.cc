@@ -13,6 +13,7 @@ namespace {
 
 struct Armed {
   std::string point;  // empty when unset
+  std::string file;   // empty: any file, or a point without one
   long at = 1;        // the hit that crashes
 };
 
@@ -25,6 +26,10 @@ const Armed& TheArmed() {
     if (const size_t at = spec.rfind('@'); at != std::string::npos) {
       a.at = std::max(1L, std::atol(spec.c_str() + at + 1));
       spec.resize(at);
+    }
+    if (const size_t colon = spec.find(':'); colon != std::string::npos) {
+      a.file = spec.substr(colon + 1);
+      spec.resize(colon);
     }
     a.point = spec;
     return a;
@@ -41,12 +46,8 @@ void Hit(const Armed& armed) {
 
 void CrashPoint(std::string_view point, std::string_view file) {
   const Armed& armed = TheArmed();
-  if (armed.point.empty()) return;
-  if (armed.point == point) return Hit(armed);
-  if (!file.empty() && armed.point.size() == point.size() + 1 + file.size() && armed.point.starts_with(point) &&
-      armed.point[point.size()] == ':' && armed.point.ends_with(file)) {
-    Hit(armed);
-  }
+  if (armed.point != point) return;  // unset: "" matches no point
+  if (armed.file.empty() || armed.file == file) Hit(armed);
 }
 
 }  // namespace ingest

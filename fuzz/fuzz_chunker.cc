@@ -15,7 +15,7 @@ namespace ingest::fuzz {
 namespace {
 
 bool IsBoundary(std::string_view text, size_t at) {
-  return at == text.size() || (static_cast<unsigned char>(text[at]) & 0xC0) != 0x80;
+  return at == text.size() || !IsUtf8Continuation(static_cast<unsigned char>(text[at]));
 }
 
 bool IsBlank(std::string_view text) {

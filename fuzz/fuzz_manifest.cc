@@ -9,8 +9,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ingest;
-  Result<Manifest> manifest = LoadManifest(fuzz::WriteScratch("manifest.json", fuzz::AsText(data, size)));
-  (void)ReadManifestStatus(fuzz::WriteScratch("manifest.json", fuzz::AsText(data, size)));
+  const std::filesystem::path file = fuzz::WriteScratch("manifest.json", fuzz::AsText(data, size));
+  Result<Manifest> manifest = LoadManifest(file);
+  (void)ReadManifestStatus(file);
   if (!manifest.ok()) return 0;
   const std::string printed = ManifestJson(*manifest);
   Result<Manifest> again = LoadManifest(fuzz::WriteScratch("again.json", printed));

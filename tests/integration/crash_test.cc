@@ -36,13 +36,8 @@ class CrashTest : public testing::JobTest {
     RunOutcome clean = Run({"--full-refresh"}, 1);
     EXPECT_EQ(clean.exit_code, 0) << clean.stderr_text;
     std::map<std::string, std::string> artifacts = Artifacts(Summary(clean).job_dir());
-    StartOver();
+    ForgetEnv();
     return artifacts;
-  }
-
-  void StartOver() {
-    std::filesystem::remove_all(dir_.path() / "artifacts");
-    std::filesystem::remove_all(dir_.path() / "state");
   }
 
   // Resumes the newest job of the env (runs again when the kill came before
@@ -128,7 +123,7 @@ TEST_F(CrashTest, KilledAtRandomMomentsEveryResumeEndsWithTheArtifactsOfACleanRu
     } else {
       ASSERT_EQ(code, 0) << coordinator.Stderr();  // it ended before the kill
     }
-    StartOver();
+    ForgetEnv();
   }
   EXPECT_GT(killed, seeds / 2) << "most kills should land inside the run";
 }

@@ -139,6 +139,12 @@ class JobTest : public ::testing::Test {
     return outcome;
   }
 
+  // The env starts over: no job directories, no state store.
+  void ForgetEnv() {
+    std::filesystem::remove_all(dir_.path() / "artifacts");
+    std::filesystem::remove_all(dir_.path() / "state");
+  }
+
   std::map<std::string, std::string> Artifacts(const std::filesystem::path& job) {
     std::map<std::string, std::string> files;
     for (Pass p : kAllPasses) files[ArtifactFileName(p)] = ReadAll(job / ArtifactFileName(p));

@@ -106,8 +106,7 @@ TEST_F(PartitionTest, ALinkDownForTenSecondsMidPassHealsAndTheRunEqualsACleanOne
   RunOutcome clean = Run({"--full-refresh"}, 1);
   ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
   const std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
-  std::filesystem::remove_all(dir_.path() / "artifacts");
-  std::filesystem::remove_all(dir_.path() / "state");
+  ForgetEnv();
 
   NamespacePair net(dir_.path(), static_cast<int>(::getpid()));
   if (std::string why = net.Make(); !why.empty()) GTEST_SKIP() << "cannot make network namespaces here: " << why;
