@@ -23,7 +23,8 @@ packages=(
   zlib1g-dev                           # gzip of old run logs (retention)
   libcpp-httplib-dev                   # the coordinator's /metrics endpoint; tests: loopback HTTP servers
   python3-aiosmtpd                     # tests: loopback SMTP server
-  iproute2                             # tests: network namespaces and a veth pair for the partition test
+  fuse3 libfuse3-dev                   # tests: faulty-fs, a FUSE pass-through that injects EIO for the I/O error tests
+  iproute2 nftables                    # tests: network namespaces, a veth pair and packet loss for the partition tests
   prometheus-cpp-dev                   # metrics registry and text format (ingestfleet_*)
   prometheus prometheus-pushgateway    # tests: a real scrape, promtool, a real push; never started as services
   libabsl-dev tzdata                   # IANA time zones for schedules (absl::TimeZone)

@@ -241,7 +241,7 @@ Status PassLoop::RunPass(Pass pass) {
   const double dispatch_s = SecondsSince(start);
 
   Result<PassOutcome> outcome = executor.Merge();
-  if (!outcome.ok()) return fail(outcome.status().WithContext("pass " + letter + " artifact"));
+  if (!outcome.ok()) return fail(outcome.status().WithContext("merge"));
   *record.add_artifacts() = outcome->artifact;
   ctx_.verified[pass] = std::move(outcome->scan);
   ctx_.results.emplace(pass, std::move(*outcome->results));

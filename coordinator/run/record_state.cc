@@ -7,8 +7,23 @@
 
 namespace ingest {
 
-void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_settled, const std::string& report_path) {
-  if (!ctx.store) return;
+namespace {
+
+// Logs every failure; returns the first.
+Status FirstError(const std::vector<Status>& results) {
+  Status first;
+  for (const Status& s : results) {
+    if (s.ok()) continue;
+    LogEvent(spdlog::level::err, {.status = "state_store", .error = s.message()}, s.message());
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+}  // namespace
+
+Status RecordDocuments(RunContext& ctx, bool documents_settled) {
+  if (!ctx.store) return Status();
   StateStore& store = *ctx.store;
   const std::string& env = ctx.config.env;
   const Manifest& manifest = ctx.manifest;
@@ -53,9 +68,18 @@ void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_sett
                                        pass.metrics().tasks_total(), pass.metrics().tasks_reused(), artifact.records(),
                                        artifact.sha256()));
   }
+  return FirstError(results);
+}
+
+Status RecordRunEnd(RunContext& ctx, const RunSummary& summary, const std::string& report_path) {
+  if (!ctx.store) return Status();
+  StateStore& store = *ctx.store;
+  const std::string& env = ctx.config.env;
+  const std::string now = FormatTimestamp(std::chrono::system_clock::now());
+  std::vector<Status> results;
   StoredRun run{.run_id = ctx.run_id,
                 .env = env,
-                .job_id = manifest.job_id(),
+                .job_id = ctx.manifest.job_id(),
                 .job_dir = ctx.job_dir.string(),
                 .ended_at = now,
                 .status = summary.status(),
@@ -67,9 +91,7 @@ void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_sett
   const bool ok = summary.status() == kJobCompleted || summary.status() == kJobPartial;
   results.push_back(
       store.RecordAudit(env, ctx.run_id, ok ? "ingestion_completed" : "ingestion_failed", ToJson(summary), now));
-  for (const Status& s : results) {
-    if (!s.ok()) LogEvent(spdlog::level::err, {.status = "state_store", .error = s.message()}, s.message());
-  }
+  return FirstError(results);
 }
 
 }  // namespace ingest

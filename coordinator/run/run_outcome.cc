@@ -17,6 +17,13 @@ namespace {
 
 constexpr size_t kSummaryErrors = 5;
 
+// The count and the first few of the run's errors.
+void SetErrors(const std::vector<std::string>& errors, RunSummary* summary) {
+  summary->mutable_errors()->set_count(static_cast<uint32_t>(errors.size()));
+  summary->mutable_errors()->clear_first();
+  for (size_t i = 0; i < errors.size() && i < kSummaryErrors; ++i) summary->mutable_errors()->add_first(errors[i]);
+}
+
 }  // namespace
 
 RunSummary RunOutcome::Summarize(const Status& fatal, std::vector<std::string>* run_errors) {
@@ -104,9 +111,7 @@ RunSummary RunOutcome::Summarize(const Status& fatal, std::vector<std::string>* 
   summary.mutable_graph()->set_edges(totals->graph_edges());
   summary.set_changes_detected(docs->new_() + docs->changed() + docs->deleted());
   *summary.mutable_tasks() = ctx_.tasks;
-  summary.mutable_errors()->set_count(static_cast<uint32_t>(ctx_.errors.size()));
-  for (size_t i = 0; i < ctx_.errors.size() && i < kSummaryErrors; ++i)
-    summary.mutable_errors()->add_first(ctx_.errors[i]);
+  SetErrors(ctx_.errors, &summary);
   summary.set_job_dir(ctx_.job_dir.string());
   return summary;
 }
@@ -122,22 +127,36 @@ int RunOutcome::Finish(const Status& fatal) {
   }
   std::vector<std::string> run_errors;  // the run's own, for the failure report
   RunSummary summary = Summarize(fatal, &run_errors);
-  const std::string status = summary.status();  // the run's, whatever saving the manifest says
   int exit_code = summary.exit_code();
-
-  ctx_.run_record->set_ended(FormatTimestamp(std::chrono::system_clock::now()));
-  ctx_.run_record->set_status(summary.status());
-  ctx_.run_record->set_exit_code(exit_code);
-  ctx_.manifest.set_status(summary.status());
-  *ctx_.manifest.mutable_summary() = summary;
-  if (Status saved = ctx_.SaveManifest(); !saved.ok()) {
-    spdlog::error("{}", saved.message());
+  // What the run could not write at its end fails it, first in its errors.
+  size_t end_errors = 0;
+  auto fail = [&](const std::string& message) {
+    ctx_.errors.insert(ctx_.errors.begin() + static_cast<std::ptrdiff_t>(end_errors), message);
+    run_errors.insert(run_errors.begin() + static_cast<std::ptrdiff_t>(end_errors), message);
+    ++end_errors;
     summary.set_status(kJobFailed);
     summary.set_exit_code(kExitFailed);
     exit_code = kExitFailed;
+    SetErrors(ctx_.errors, &summary);
+  };
+  auto save_manifest = [&] {
+    ctx_.run_record->set_ended(FormatTimestamp(std::chrono::system_clock::now()));
+    ctx_.run_record->set_status(summary.status());
+    ctx_.run_record->set_exit_code(exit_code);
+    ctx_.manifest.set_status(summary.status());
+    *ctx_.manifest.mutable_summary() = summary;
+    return ctx_.SaveManifest();
+  };
+  if (Status saved = save_manifest(); !saved.ok()) {
+    spdlog::error("{}", saved.message());
+    fail(saved.message());
+  } else if (Status recorded = RecordDocuments(ctx_, fatal.ok() && !ctx_.pass_failed); !recorded.ok()) {
+    // The job says so too: `--resume` of it records the outcome again.
+    fail(recorded.message());
+    if (Status resaved = save_manifest(); !resaved.ok()) spdlog::error("{}", resaved.message());
   }
   std::string report_path;
-  if (status != kJobCompleted) {
+  if (summary.status() != kJobCompleted) {
     FailureReportInput input{ctx_.manifest, summary, run_errors, ctx_.config.file, ctx_.job_dir, ctx_.started};
     AddAiSection(ctx_.config.ai_report, input);
     Result<std::filesystem::path> report = WriteFailureReport(ctx_.config.report_dir, input);
@@ -149,7 +168,7 @@ int RunOutcome::Finish(const Status& fatal) {
                "failure report not written: " + report.status().message());
     }
   }
-  RecordState(ctx_, summary, fatal.ok() && !ctx_.pass_failed, report_path);
+  if (Status recorded = RecordRunEnd(ctx_, summary, report_path); !recorded.ok()) fail(recorded.message());
   retention_.Apply();
   ctx_.notifier->RunFinished({summary, report_path});
   LogEvent(exit_code == kExitCompleted ? spdlog::level::info : spdlog::level::warn,

@@ -39,12 +39,15 @@ class RunOutcome {
   RetentionStage& retention_;
 };
 
-// Writes the run's outcome to the state store: documents (their outcome and
-// failures in a row, which decide quarantine), sources, the run and its
-// passes, and the audit event. With `documents_settled` false (a pass or the
-// run failed) documents and sources stay as they were. Errors are logged,
-// never fatal.
-// `report_path` is the failure report's ("" when none was written).
-void RecordState(RunContext& ctx, const RunSummary& summary, bool documents_settled, const std::string& report_path);
+// The run's outcome in the state store, in two steps around the failure
+// report. RecordDocuments: documents (their outcome and failures in a row,
+// which decide quarantine), sources and the run's passes; with
+// `documents_settled` false (a pass or the run failed) documents and sources
+// stay as they were. RecordRunEnd: the run's end and the audit event;
+// `report_path` is the failure report's ("" when none was written). Each
+// logs every error and returns the first: a run whose outcome the store did
+// not take has failed, and a resume of its job records it again.
+Status RecordDocuments(RunContext& ctx, bool documents_settled);
+Status RecordRunEnd(RunContext& ctx, const RunSummary& summary, const std::string& report_path);
 
 }  // namespace ingest

@@ -46,45 +46,18 @@ class Tmpfs {
   bool mounted_ = false;
 };
 
-class DiskFullTest : public testing::JobTest {
- protected:
-  // Enough text that the job's files (about eleven times the corpus) fill
-  // a small disk in the middle of the passes.
-  void AddDocuments(int count) {
-    for (int d = 0; d < count; ++d) {
-      std::string text = "# Site report " + std::to_string(d) + "\n\n";
-      for (int p = 0; p < 60; ++p) {
-        text += "The Control Unit of site " + std::to_string(d) + " logged reading " + std::to_string(p) +
-                " before the Night Shift checked the pumps. ";
-        if (p % 6 == 5) text += "\n\n## Part " + std::to_string(p) + "\n\n";
-      }
-      std::ofstream(corpus_ / ("site-" + std::to_string(d) + ".md")) << text;
-    }
-  }
-
-  // The run's usual config, with the job directories, the state store and
-  // the failure reports on the small disk.
-  void WriteConfigOnDisk() {
-    WriteConfig(1, 20);
-    keep_config_ = true;
-    std::string config = testing::ReadAll(dir_.path() / "ingest.yaml");
-    const std::string root = "artifact_root: ./artifacts\n";
-    config.replace(config.find(root), root.size(),
-                   "artifact_root: ./disk/artifacts\nstate_db: ./disk/state/ingest.db\nreport_dir: ./disk/reports\n");
-    dir_.Write("ingest.yaml", config);
-  }
-};
+using DiskFullTest = testing::JobTest;
 
 TEST_F(DiskFullTest, ARunThatFillsTheDiskFailsNamingTheFileAndResumesOnceThereIsRoom) {
   if (::geteuid() != 0) GTEST_SKIP() << "mounting a tmpfs needs root";
-  AddDocuments(80);
+  AddSiteReports(80, 60);  // the job's files (about 11x) fill 2 MB mid-run
   RunOutcome clean = Run({"--full-refresh"}, 1);
   ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
   const std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
 
   Tmpfs disk(dir_.path() / "disk");
   if (std::string why = disk.Mount("2m"); !why.empty()) GTEST_SKIP() << "cannot mount a tmpfs here: " << why;
-  WriteConfigOnDisk();
+  WriteConfigOnDisk("disk");
   RunOutcome full = Run({}, 1);
   ASSERT_EQ(full.exit_code, 1) << full.stderr_text;
   const RunSummary failed = Summary(full);

@@ -127,6 +127,34 @@ class JobTest : public ::testing::Test {
     return summary;
   }
 
+  // `count` Markdown site reports of `sentences` sentences each, with a
+  // heading every six: text enough that a job's files are many times the
+  // corpus.
+  void AddSiteReports(int count, int sentences) {
+    for (int d = 0; d < count; ++d) {
+      std::string text = "# Site report " + std::to_string(d) + "\n\n";
+      for (int p = 0; p < sentences; ++p) {
+        text += "The Control Unit of site " + std::to_string(d) + " logged reading " + std::to_string(p) +
+                " before the Night Shift checked the pumps. ";
+        if (p % 6 == 5) text += "\n\n## Part " + std::to_string(p) + "\n\n";
+      }
+      std::ofstream(corpus_ / ("site-" + std::to_string(d) + ".md")) << text;
+    }
+  }
+
+  // The usual config (one worker), with the job directories, the state store
+  // and the failure reports under `disk` in the test's directory.
+  void WriteConfigOnDisk(const std::string& disk) {
+    WriteConfig(1, 20);
+    keep_config_ = true;
+    std::string config = ReadAll(dir_.path() / "ingest.yaml");
+    const std::string root = "artifact_root: ./artifacts\n";
+    config.replace(config.find(root), root.size(),
+                   "artifact_root: ./" + disk + "/artifacts\nstate_db: ./" + disk + "/state/ingest.db\nreport_dir: ./" +
+                       disk + "/reports\n");
+    dir_.Write("ingest.yaml", config);
+  }
+
   // `ingest-coordinator verify --job-dir JOB`: its exit code and what it printed.
   RunOutcome Verify(const std::filesystem::path& job) {
     const std::string tag = "verify" + std::to_string(++verifies_);
