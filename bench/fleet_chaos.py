@@ -12,36 +12,17 @@ Prints what it did and the figures; exits non-zero on the first broken promise.
 """
 import argparse
 import glob
-import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
-from fleetlib import kill_all, wait_for
+from fleetlib import digests, fail, free_port, kill_all, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ARTIFACTS = ["passA_toc.json", "passB_splits.json", "passC_chunks.json", "passD_enriched.json",
-             "passE_graph.json", "passF_cleanup.json"]
-
-
-def fail(message):
-    print("FAILED: " + message)
-    sys.exit(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def digests(job_dir):
-    return {name: hashlib.sha256(open(os.path.join(job_dir, name), "rb").read()).hexdigest() for name in ARTIFACTS}
 
 
 def summary_of(out_path):

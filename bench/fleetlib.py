@@ -1,5 +1,29 @@
-"""Helpers shared by the fleet scripts that drive the real binaries (fleet_recovery.py, fleet_chaos.py)."""
+"""Helpers shared by the scripts that drive the real binaries (fleet_recovery.py, fleet_chaos.py, serve_soak.py)."""
+import hashlib
+import os
+import socket
+import sys
 import time
+
+ARTIFACTS = ["passA_toc.json", "passB_splits.json", "passC_chunks.json", "passD_enriched.json",
+             "passE_graph.json", "passF_cleanup.json"]
+
+
+def fail(message):
+    """Ends the script with the broken promise."""
+    print("FAILED: " + message, flush=True)
+    sys.exit(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def digests(job_dir):
+    """sha256 of each of a job's six artifacts, by file name."""
+    return {name: hashlib.sha256(open(os.path.join(job_dir, name), "rb").read()).hexdigest() for name in ARTIFACTS}
 
 
 def wait_for(path, marker, timeout_s=120, poll_s=0.002):

@@ -11,6 +11,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
@@ -103,6 +104,13 @@ std::string DefaultWorkerId() {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+// 64 random bits in hex: unique per process for all practical purposes.
+std::string NewSession() {
+  std::random_device random;
+  const uint64_t bits = (static_cast<uint64_t>(random()) << 32) ^ random();
+  return fmt::format("{:016x}", bits);
 }
 
 // Owns the DEALER socket and the results PULL socket; single-threaded.
@@ -253,6 +261,7 @@ class WorkerLoop {
     ready.mutable_ready()->set_worker_id(options_.id);
     ready.mutable_ready()->set_slots(options_.slots);
     ready.mutable_ready()->set_version(kVersion);
+    ready.mutable_ready()->set_session(session_);
     Send(ready);
   }
 
@@ -365,6 +374,8 @@ class WorkerLoop {
   }
 
   const WorkerOptions& options_;
+  // Tells this process from an earlier one under the same id (Ready.session).
+  const std::string session_ = NewSession();
   zmq::context_t& context_;
   zmq::socket_t dealer_;
   zmq::socket_t results_;

@@ -131,14 +131,28 @@ void Broker::Receive() {
 void Broker::HandleEnvelope(const WorkerId& id, Envelope envelope, const zmq::message_t& frame) {
   auto it = peers_.find(id);
   if (envelope.body_case() == Envelope::kReady) {
+    const Ready& ready = envelope.ready();
+    if (it != peers_.end() && !ready.session().empty() && !it->second.session.empty() &&
+        ready.session() != it->second.session) {
+      // A new process under the id (a container restarted within the
+      // liveness): what the old one held is lost, and waiting for its
+      // lease would stall the pass.
+      const WorkerLoad* load = dispatcher_.load(id);
+      spdlog::warn("worker {} restarted (a new process under its id); requeueing {} tasks", id.value,
+                   load == nullptr ? 0 : load->in_flight.size());
+      dispatcher_.RemoveWorker(id, "worker " + id.value + " restarted");
+      peers_.erase(it);
+      it = peers_.end();
+    }
     if (it == peers_.end()) {
       it = peers_.emplace(id, Peer{}).first;
-      spdlog::info("worker {} joined: {} slots, {}", id.value, envelope.ready().slots(), envelope.ready().version());
+      spdlog::info("worker {} joined: {} slots, {}", id.value, ready.slots(), ready.version());
     }
-    it->second.version = envelope.ready().version();
+    it->second.version = ready.version();
+    it->second.session = ready.session();
     it->second.address = PeerAddress(frame);
     it->second.gone = false;
-    dispatcher_.AdmitWorker(id, envelope.ready().slots());
+    dispatcher_.AdmitWorker(id, ready.slots());
   }
   if (it == peers_.end()) {
     // Not introduced by READY: nothing from it is trusted, but a worker of

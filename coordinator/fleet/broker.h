@@ -75,6 +75,7 @@ class Broker {
   // The connection side of one worker.
   struct Peer {
     std::string version;
+    std::string session;  // Ready.session; "" from workers that predate it
     std::string address;
     Clock::TimePoint last_seen;
     bool gone = false;  // a send found the peer disconnected

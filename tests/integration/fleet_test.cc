@@ -517,6 +517,43 @@ TEST_F(FleetTest, AZombieWorkerStoppedPastItsLeaseHasEveryLateResultRefused) {
   StopWorker(*zombie, "zombie");
 }
 
+TEST_F(FleetTest, AWorkerRestartedUnderItsIdBeforeItIsMissedHasItsTasksRequeuedAtOnce) {
+  WriteCorpus(200);
+  RunOutcome clean = Run({"--full-refresh"}, 1);
+  ASSERT_EQ(clean.exit_code, 0) << clean.stderr_text;
+  const std::map<std::string, std::string> expected = Artifacts(Summary(clean).job_dir());
+
+  // Heartbeats every 2 s and a liveness of two minutes: the coordinator
+  // neither misses the old process nor finds it gone before the new one
+  // says READY under the same id (a container restarted in place). Only
+  // the new process's session tells that the tasks in flight are lost;
+  // without it the pass waits for their leases (task_timeout_s, 600 s).
+  WriteConfig(1, 60);
+  keep_config_ = true;
+  std::string config = testing::ReadAll(dir_.path() / "ingest.yaml");
+  config = std::regex_replace(config, std::regex("heartbeat_ms: [0-9]+"), "heartbeat_ms: 2000");
+  config = std::regex_replace(config, std::regex("liveness: [0-9]+"), "liveness: 60");
+  dir_.Write("ingest.yaml", config);
+  std::string endpoint;
+  auto coordinator = StartCoordinator("restart", &endpoint, {"--full-refresh"});
+  ASSERT_FALSE(endpoint.empty()) << Err("restart");
+  auto first = StartWorker(endpoint, "phoenix", {"--slots", "1"});
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "restart.err", "pass C started", testing::Scaled(60s)).empty())
+      << Err("restart");
+  first->Signal(SIGKILL);
+  first->Wait(testing::Scaled(10s));
+  auto second = StartWorker(endpoint, "phoenix", {"--slots", "1"});
+
+  ASSERT_EQ(coordinator->Wait(testing::Scaled(60s)), 0) << Err("restart");
+  const std::string log = Err("restart");
+  EXPECT_THAT(log, HasSubstr("worker phoenix restarted (a new process under its id); requeueing")) << log;
+  RunSummary summary = SummaryOf(*coordinator);
+  EXPECT_GE(summary.tasks().requeued(), 1u);
+  EXPECT_EQ(summary.tasks().executed(), summary.tasks().total());
+  EXPECT_EQ(Artifacts(summary.job_dir()), expected);
+  StopWorker(*second, "phoenix");
+}
+
 // The coordinator's peak RSS as its final log line gives it, in MB.
 int64_t PeakRssMb(const std::string& log) {
   std::smatch match;
