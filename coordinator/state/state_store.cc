@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "common/crash_point.h"
 #include "common/ids.h"
@@ -142,8 +144,16 @@ Result<StateStore> StateStore::Open(const std::filesystem::path& path) {
   StateStore store(path, db);
   if (rc != SQLITE_OK) return store.Error("open");
   sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  // The first statements read the header: a file that is not a database fails here, untouched.
-  INGEST_RETURN_IF_ERROR(store.Exec("PRAGMA journal_mode=WAL"));
+  // The first statements read the header: a file that is not a database
+  // fails here, untouched. Switching a new file to WAL while another
+  // connection does the same can answer SQLITE_BUSY without calling the
+  // busy handler, so that one is retried for as long as the handler waits.
+  for (int waited_ms = 0;; waited_ms += 10) {
+    Status wal = store.Exec("PRAGMA journal_mode=WAL");
+    if (wal.ok()) break;
+    if ((sqlite3_errcode(db) & 0xff) != SQLITE_BUSY || waited_ms >= kBusyTimeoutMs) return wal;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   // In WAL mode NORMAL fsyncs at checkpoints, not at every commit: a power
   // cut may lose the last commits but never leaves the file inconsistent.
   // The job's manifest, fsynced, is the record a resume reads; what the
