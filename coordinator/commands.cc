@@ -9,6 +9,7 @@
 
 #include "common/config.h"
 #include "common/curve_keys.h"
+#include "common/proto_json.h"
 #include "common/signals.h"
 #include "coordinator/admin/admin_server.h"
 #include "coordinator/admin/run_registry.h"
@@ -21,19 +22,23 @@
 #include "coordinator/run/retention.h"
 #include "coordinator/run/run_control.h"
 #include "coordinator/run/run_engine.h"
+#include "coordinator/run/run_outcome.h"
 #include "coordinator/state/run_lock.h"
 
 namespace ingest {
 
 int RunCoordinator(const RunOptions& options) {
+  // Stopped before the run began: the error, and a summary line on stdout
+  // for whoever parses the run's output (a CronJob's log).
+  auto stop = [](int exit_code, const std::string& env, const std::string& error) {
+    spdlog::error("{}", error);
+    std::cout << ToJson(StoppedRunSummary("", env, exit_code, error)) << std::endl;
+    return exit_code;
+  };
   Result<Config> config = LoadConfig(options.config_file);
-  if (!config.ok()) {
-    spdlog::error("{}", config.status().message());
-    return kExitUsage;
-  }
+  if (!config.ok()) return stop(kExitUsage, options.env, config.status().message());
   if (!options.env.empty() && !IsValidEnvName(options.env)) {
-    spdlog::error("--env '{}' is not [a-z0-9-]+", options.env);
-    return kExitUsage;
+    return stop(kExitUsage, "", "--env '" + options.env + "' is not [a-z0-9-]+");
   }
   SetLogRedactor(SecretRedactor(*config));
   // SIGTERM (a deleted Job, a drained node) and SIGINT cancel the run: it
@@ -44,10 +49,7 @@ int RunCoordinator(const RunOptions& options) {
   FleetView workers;
   CoordinatorMetrics metrics(&workers);
   Result<std::unique_ptr<MetricsServer>> metrics_server = MetricsServer::StartIfListening(config->metrics, metrics);
-  if (!metrics_server.ok()) {
-    spdlog::error("{}", metrics_server.status().message());
-    return kExitFailed;
-  }
+  if (!metrics_server.ok()) return stop(kExitFailed, config->env, metrics_server.status().message());
   // With admin.listen the run serves the API for itself, so a CronJob's run
   // can be watched, cancelled and its report read.
   const std::string listen = !options.admin_listen.empty() ? options.admin_listen : config->admin.listen;
@@ -62,10 +64,7 @@ int RunCoordinator(const RunOptions& options) {
     registry = std::make_unique<RunRegistry>(*config, false, &workers);
     control = registry->NewRun(&with_id, true);
     Result<std::unique_ptr<AdminServer>> started = AdminServer::Start(config->admin, listen, *registry);
-    if (!started.ok()) {
-      spdlog::error("{}", started.status().message());
-      return kExitFailed;
-    }
+    if (!started.ok()) return stop(kExitFailed, config->env, started.status().message());
     admin = std::move(*started);
   }
   RunEngine engine(with_id, *config, {.control = control, .fleet_view = &workers, .metrics = &metrics});

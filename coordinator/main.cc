@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "common/command_line.h"
 #include "common/run_log.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/daemon/serve.h"
@@ -9,6 +10,10 @@ namespace {
 
 int Main(int argc, char** argv) {
   CLI::App app{"ingest-coordinator: runs ingestfleet jobs over a worker fleet"};
+  auto examples = ingest::UseExamples(app,
+                                      "  ingest-coordinator run --config ingest.yaml --local-workers 2\n"
+                                      "  ingest-coordinator serve --config ingest.yaml\n"
+                                      "  ingest-coordinator check --config ingest.yaml");
   app.require_subcommand(1);
   bool verbose = false;
   app.add_flag("-v,--verbose", verbose, "debug logging");
@@ -33,6 +38,12 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0, 256));
   run_cmd->add_option("--local-worker-slots", run.local_worker_slots, "slots per local worker (default: cores)");
 
+  examples->SetExamples(
+      run_cmd,
+      "  ingest-coordinator run --config ingest.yaml --local-workers 2\n"
+      "  ingest-coordinator run --config ingest.yaml --bind tcp://0.0.0.0:5555   # workers of their own\n"
+      "  ingest-coordinator run --config ingest.yaml --resume                    # the newest job");
+
   std::string check_file;
   CLI::App* check_cmd = app.add_subcommand("check", "validate a config file (exit 0 or 2)");
   check_cmd->add_option("--config", check_file, "config file")->required();
@@ -40,6 +51,8 @@ int Main(int argc, char** argv) {
   check_cmd->add_flag("--syntax-only", check_syntax_only,
                       "check the file alone, not the source directories it names (a config for another "
                       "machine or an image)");
+
+  examples->SetExamples(check_cmd, "  ingest-coordinator check --config ingest.yaml");
 
   ingest::ServeOptions serve;
   CLI::App* serve_cmd = app.add_subcommand("serve", "daemon: the fleet broker stays up, runs start on schedule.cron");
@@ -51,10 +64,14 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0, 256));
   serve_cmd->add_option("--local-worker-slots", serve.local_worker_slots, "slots per local worker (default: cores)");
 
+  examples->SetExamples(serve_cmd, "  ingest-coordinator serve --config ingest.yaml --bind tcp://0.0.0.0:5555");
+
   std::string retention_file;
   CLI::App* retention_cmd = app.add_subcommand(
       "retention", "gzip old run logs and delete old job directories of the env (retention.*), under the run lock");
   retention_cmd->add_option("--config", retention_file, "config file")->required();
+
+  examples->SetExamples(retention_cmd, "  ingest-coordinator retention --config ingest.yaml");
 
   std::string verify_dir;
   CLI::App* verify_cmd = app.add_subcommand(
@@ -62,15 +79,19 @@ int Main(int argc, char** argv) {
       "re-hash every artifact of a job, re-validate its records and manifest (exit 0, or 1 listing what is wrong)");
   verify_cmd->add_option("--job-dir", verify_dir, "job directory, e.g. artifacts/prod/job_...")->required();
 
+  examples->SetExamples(verify_cmd,
+                        "  ingest-coordinator verify --job-dir artifacts/ingest/prod/job_2026-12-06T02-00-00");
+
   std::string keygen_prefix;
   CLI::App* keygen_cmd =
       app.add_subcommand("keygen", "write a CurveZMQ key pair: PREFIX.key (secret, mode 0600) and PREFIX.pub");
   keygen_cmd->add_option("prefix", keygen_prefix, "path prefix, e.g. keys/worker-1")->required();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : ingest::kExitUsage;
+  examples->SetExamples(keygen_cmd,
+                        "  ingest-coordinator keygen keys/worker-1   # keys/worker-1.key, keys/worker-1.pub");
+
+  if (std::optional<int> done = ingest::ParseCommandLine(app, "ingest-coordinator", argc, argv, ingest::kExitUsage)) {
+    return *done;
   }
   ingest::InitLogging(verbose);
   if (*check_cmd) return ingest::CheckConfig(check_file, check_syntax_only);

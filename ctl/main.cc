@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "common/command_line.h"
 #include "ctl/client.h"
 #include "ctl/commands.h"
 
@@ -30,13 +31,12 @@ void AddRunFlags(CLI::App* command, admin::RunFlags* flags, std::vector<std::str
 
 int Main(int argc, char** argv) {
   CLI::App app{"ingestctl: the admin client of an ingestfleet coordinator"};
-  app.set_version_flag("--version", "ingestctl " INGEST_VERSION);
+  auto examples = ingest::UseExamples(app,
+                                      "  ingestctl --server 127.0.0.1:50051 --token-file admin-token run --follow\n"
+                                      "  ingestctl runs --state failed\n"
+                                      "  ingestctl cancel run_20261122_020000_41");
   app.require_subcommand(1);
   app.footer(
-      "Examples:\n"
-      "  ingestctl --server 127.0.0.1:50051 --token-file admin-token run --follow\n"
-      "  ingestctl runs --state failed\n"
-      "  ingestctl cancel run_20261122_020000_41\n"
       "Exit codes: 0 ok (with --wait/--follow the run's own code), 2 usage, 4 another run holds the lock,\n"
       "69 server unreachable or deadline exceeded, 77 unauthenticated or permission denied, 130 interrupted.");
   ClientOptions client;
@@ -62,18 +62,18 @@ int Main(int argc, char** argv) {
   run->add_option("--request-id", trigger.request_id, "idempotency key: a retry with it returns the same run");
   run->add_flag("--wait", trigger.wait, "wait until the run ends; exit with its code");
   run->add_flag("--follow", trigger.follow, "like --wait, drawing each pass's progress on stderr");
-  run->footer("Example: ingestctl run --full-refresh --follow");
+  examples->SetExamples(run, "  ingestctl run --full-refresh --follow");
 
   admin::RunFlags plan_flags;
   std::vector<std::string> plan_sources;
   CLI::App* plan = app.add_subcommand("plan", "what a run would do (a dry run): changes per source, tasks per pass");
   AddRunFlags(plan, &plan_flags, &plan_sources);
-  plan->footer("Example: ingestctl plan --source rules");
+  examples->SetExamples(plan, "  ingestctl plan --source rules");
 
   std::string run_id;
   CLI::App* status = app.add_subcommand("status", "one run: state, passes, summary, report");
   status->add_option("run_id", run_id, "run id")->required();
-  status->footer("Example: ingestctl status run_20261122_020000_41");
+  examples->SetExamples(status, "  ingestctl status run_20261122_020000_41");
 
   std::string state;
   std::string page_token;
@@ -84,20 +84,20 @@ int Main(int argc, char** argv) {
   runs->add_option("--limit", limit, "runs per page")->capture_default_str()->check(CLI::Range(1, 1000));
   runs->add_option("--page-token", page_token, "the page after the one that printed this token");
   runs->add_flag("--all", all, "every page");
-  runs->footer("Example: ingestctl runs --state failed --limit 5");
+  examples->SetExamples(runs, "  ingestctl runs --state failed --limit 5");
 
   CLI::App* watch = app.add_subcommand("watch", "follow a run to its end; exits with the run's code");
   watch->add_option("run_id", run_id, "run id")->required();
-  watch->footer("Example: ingestctl watch run_20261122_020000_41");
+  examples->SetExamples(watch, "  ingestctl watch run_20261122_020000_41");
 
   int tail = 0;
   CLI::App* logs = app.add_subcommand("logs", "the lines a run wrote to its job's run.ndjson");
   logs->add_option("run_id", run_id, "run id")->required();
   logs->add_option("--tail", tail, "only the last N lines");
-  logs->footer("Example: ingestctl logs run_20261122_020000_41 --tail 50");
+  examples->SetExamples(logs, "  ingestctl logs run_20261122_020000_41 --tail 50");
 
   CLI::App* workers = app.add_subcommand("workers", "the workers connected to the coordinator");
-  workers->footer("Example: ingestctl workers --json");
+  examples->SetExamples(workers, "  ingestctl workers --json");
 
   std::string reason;
   bool cancel_wait = false;
@@ -105,7 +105,7 @@ int Main(int argc, char** argv) {
   cancel->add_option("run_id", run_id, "run id")->required();
   cancel->add_option("--reason", reason, "recorded with the run and in its notification");
   cancel->add_flag("--wait", cancel_wait, "wait until it has stopped");
-  cancel->footer("Example: ingestctl cancel run_20261122_020000_41 --reason 'wrong corpus'");
+  examples->SetExamples(cancel, "  ingestctl cancel run_20261122_020000_41 --reason 'wrong corpus'");
 
   std::string resume_request;
   bool resume_wait = false;
@@ -115,20 +115,16 @@ int Main(int argc, char** argv) {
   resume->add_option("--request-id", resume_request, "idempotency key");
   resume->add_flag("--wait", resume_wait, "wait until the new run ends; exit with its code");
   resume->add_flag("--follow", resume_follow, "like --wait, with progress");
-  resume->footer("Example: ingestctl resume run_20261122_020000_41 --follow");
+  examples->SetExamples(resume, "  ingestctl resume run_20261122_020000_41 --follow");
 
   CLI::App* report = app.add_subcommand("report", "the consolidated failure report (RUN-*.md) of a run");
   report->add_option("run_id", run_id, "run id")->required();
-  report->footer("Example: ingestctl report run_20261122_020000_41 > report.md");
+  examples->SetExamples(report, "  ingestctl report run_20261122_020000_41 > report.md");
 
   CLI::App* health = app.add_subcommand("health", "the coordinator's gRPC health (exit 0 when SERVING)");
-  health->footer("Example: ingestctl --server coordinator:50051 health");
+  examples->SetExamples(health, "  ingestctl --server coordinator:50051 health");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kOk : kUsage;
-  }
+  if (std::optional<int> done = ingest::ParseCommandLine(app, "ingestctl", argc, argv, kUsage)) return *done;
   client.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   ingest::Result<std::unique_ptr<AdminClient>> connected = AdminClient::Connect(client);
   if (!connected.ok()) {

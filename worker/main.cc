@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "common/command_line.h"
 #include "common/curve_keys.h"
 #include "common/run_log.h"
 #include "common/signals.h"
@@ -10,10 +11,11 @@
 namespace {
 
 int Main(int argc, char** argv) {
-  CLI::App app{
-      "ingest-worker: runs ingestfleet pass tasks for a coordinator\n\n"
+  CLI::App app{"ingest-worker: runs ingestfleet pass tasks for a coordinator"};
+  auto examples = ingest::UseExamples(
+      app,
       "  ingest-worker --connect tcp://coordinator:5555 --slots 4 --health-file /tmp/worker.health\n"
-      "  ingest-worker probe --health-file /tmp/worker.health --ready"};
+      "  ingest-worker probe --health-file /tmp/worker.health --ready");
   ingest::WorkerOptions options;
   bool verbose = false;
   app.add_option("--connect", options.connect, "coordinator endpoint, e.g. tcp://127.0.0.1:5555 (required)");
@@ -42,13 +44,13 @@ int Main(int argc, char** argv) {
   server_key->needs(secret_key);
   secret_key->needs(server_key);
   app.add_flag("-v,--verbose", verbose, "debug logging");
-  app.set_version_flag("--version", "ingest-worker " INGEST_VERSION);
 
   CLI::App* probe = app.add_subcommand(
-      "probe",
-      "checks a worker's health file for a healthcheck or an exec probe: exit 0 healthy, 1 not\n\n"
-      "  ingest-worker probe --health-file /tmp/worker.health           # liveness: its loop runs\n"
-      "  ingest-worker probe --health-file /tmp/worker.health --ready   # readiness: connected, not draining");
+      "probe", "checks a worker's health file for a healthcheck or an exec probe: exit 0 healthy, 1 not");
+  examples->SetExamples(probe,
+                        "  ingest-worker probe --health-file /tmp/worker.health           # liveness: its loop runs\n"
+                        "  ingest-worker probe --health-file /tmp/worker.health --ready   # readiness: connected, not "
+                        "draining");
   std::string probe_file;
   bool ready = false;
   unsigned max_age_s = 30;
@@ -56,11 +58,7 @@ int Main(int argc, char** argv) {
   probe->add_flag("--ready", ready, "also require a connection to a coordinator");
   probe->add_option("--max-age-s", max_age_s, "oldest health accepted, seconds (default 30)")
       ->check(CLI::Range(1u, 86400u));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (std::optional<int> done = ingest::ParseCommandLine(app, "ingest-worker", argc, argv, 2)) return *done;
   if (probe->parsed()) {
     ingest::Result<ingest::WorkerHealth> health = ingest::ReadWorkerHealth(probe_file);
     ingest::Status status = health.ok() ? ingest::CheckWorkerHealth(

@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <iostream>
+
 #include "common/manifest.h"
+#include "common/proto_json.h"
 #include "coordinator/metrics/metrics.h"
 #include "coordinator/run/dry_run.h"
 #include "coordinator/run/job_setup.h"
@@ -37,14 +40,12 @@ int RunEngine::Run() {
   const int exit_code = RunStages();
   RunControl& control = *services_.control;
   if (!control.ended()) {
-    // It stopped before it had a job (usage, lock, dry run): no summary of
-    // its own, but whoever watches it learns how it ended.
-    RunSummary summary;
-    summary.set_run_id(options_.run_id);
-    summary.set_env(config_.env);
-    summary.set_status(exit_code == kExitCompleted ? kJobCompleted : kJobFailed);
-    summary.set_exit_code(exit_code);
+    // It stopped before it had a job (usage, lock, dry run): whoever
+    // watches it learns how it ended, and a log parser finds a summary
+    // line naming why (a dry run's last line is its plan).
+    RunSummary summary = StoppedRunSummary(options_.run_id, config_.env, exit_code, stopped_by_);
     control.Ended(summary, "", exit_code);
+    if (!options_.dry_run) std::cout << ToJson(summary) << std::endl;
   }
   return exit_code;
 }
@@ -54,6 +55,7 @@ int RunEngine::RunStages() {
   JobSetup setup(ctx);
   if (Status passes = setup.ResolvePasses(); !passes.ok()) {
     spdlog::error("{}", passes.message());
+    stopped_by_ = passes.message();
     return kExitUsage;
   }
   if (ctx.options.dry_run) return DryRun(ctx);
@@ -61,6 +63,7 @@ int RunEngine::RunStages() {
   // The env's run lock before anything else is touched.
   if (Status locked = setup.Lock(); !locked.ok()) {
     spdlog::error("{}", locked.message());
+    stopped_by_ = locked.message();
     return locked.code() == StatusCode::kAborted ? kExitLocked : kExitFailed;
   }
   ctx.notifier.emplace(ctx.config.notifications);

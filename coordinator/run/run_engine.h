@@ -42,6 +42,7 @@ class RunEngine {
   RunOptions options_;
   Config config_;
   RunServices services_;
+  std::string stopped_by_;  // why RunStages ended before the run had a job
 };
 
 // A RunControl for a run that is about to start, QUEUED.

@@ -192,19 +192,25 @@ int RunOutcome::FinishWithoutJob(const Status& fatal) {
   // A job that cannot be found or opened is a usage problem only when the
   // flags asked for one that does not exist.
   const int exit_code = fatal.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed;
-  RunSummary summary;
-  summary.set_run_id(ctx_.run_id.value);
-  summary.set_env(ctx_.config.env);
-  summary.set_status(kJobFailed);
-  summary.set_exit_code(exit_code);
-  summary.mutable_errors()->set_count(1);
-  summary.mutable_errors()->add_first(fatal.message());
+  const RunSummary summary = StoppedRunSummary(ctx_.run_id.value, ctx_.config.env, exit_code, fatal.message());
   (void)ctx_.store->RecordAudit(ctx_.config.env, ctx_.run_id, "ingestion_failed", ToJson(summary),
                                 FormatTimestamp(std::chrono::system_clock::now()));
   ctx_.notifier->RunFinished({summary, ""});
   ctx_.lock.reset();
   ctx_.RunEnded(summary, "", exit_code);
+  std::cout << ToJson(summary) << std::endl;
   return exit_code;
+}
+
+RunSummary StoppedRunSummary(const std::string& run_id, const std::string& env, int exit_code,
+                             const std::string& error) {
+  RunSummary summary;
+  summary.set_run_id(run_id);
+  summary.set_env(env);
+  summary.set_status(exit_code == kExitCompleted ? kJobCompleted : kJobFailed);
+  summary.set_exit_code(exit_code);
+  if (!error.empty()) SetErrors({error}, &summary);
+  return summary;
 }
 
 std::string RunOutcome::CpuReport() const {

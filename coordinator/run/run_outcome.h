@@ -39,6 +39,12 @@ class RunOutcome {
   RetentionStage& retention_;
 };
 
+// The summary of a run that stopped before it had a job (a bad config or
+// flag, the env's lock held, a job that cannot be opened): status failed
+// (completed for exit 0), `error` as its one error ("" for none).
+RunSummary StoppedRunSummary(const std::string& run_id, const std::string& env, int exit_code,
+                             const std::string& error);
+
 // The run's outcome in the state store, in two steps around the failure
 // report. RecordDocuments: documents (their outcome and failures in a row,
 // which decide quarantine), sources and the run's passes; with

@@ -173,6 +173,12 @@ TEST_F(IncrementalTest, ASecondRunOfTheEnvExits4NamingTheHolder) {
   RunOutcome refused = Run({}, 0);
   EXPECT_EQ(refused.exit_code, 4);
   EXPECT_THAT(refused.stderr_text, HasSubstr("env 'itest' is locked by run run_holding"));
+  // The summary line is there for a log parser too, naming the holder.
+  const RunSummary summary = Summary(refused);
+  EXPECT_EQ(summary.exit_code(), 4);
+  EXPECT_EQ(summary.status(), "failed");
+  ASSERT_EQ(summary.errors().first_size(), 1);
+  EXPECT_THAT(summary.errors().first(0), HasSubstr("locked by run run_holding"));
   ASSERT_OK(holder->ReleaseLock("itest", RunId{"run_holding"}));
   RunOk({});
 }

@@ -238,6 +238,49 @@ TEST_F(RunTest, LocalWorkersRunTheJobWithoutSeparateProcesses) {
   EXPECT_EQ(Summary(run).documents().processed(), 9u);
 }
 
+TEST_F(RunTest, AJobDirectoryThatCannotBeMadeEndsTheRunWithASummaryNamingIt) {
+  WriteConfig(1, 20);
+  keep_config_ = true;
+  // The artifact root is a file: no job directory can be made under it.
+  std::string config = testing::ReadAll(dir_.path() / "ingest.yaml");
+  const std::string root = "artifact_root: ./artifacts\n";
+  config.replace(config.find(root), root.size(), "artifact_root: ./not-a-dir\n");
+  dir_.Write("ingest.yaml", config);
+  dir_.Write("not-a-dir", "a file\n");
+  RunOutcome run = Run({}, 0);
+  EXPECT_NE(run.exit_code, 0) << run.stderr_text;
+  const RunSummary summary = Summary(run);
+  EXPECT_EQ(summary.exit_code(), run.exit_code);
+  EXPECT_EQ(summary.status(), "failed");
+  ASSERT_EQ(summary.errors().first_size(), 1);
+  EXPECT_THAT(summary.errors().first(0), HasSubstr("not-a-dir"));
+}
+
+// --version, --help and unknown flags, the same way in the three binaries.
+TEST_F(RunTest, EveryBinaryHasAVersionHelpThatStartsWithAnExampleAndNamesUnknownFlags) {
+  for (const char* binary : {"ingest-coordinator", "ingest-worker", "ingestctl"}) {
+    const std::string name = binary;
+    Subprocess version({Bin(binary), "--version"}, dir_.path() / (name + ".version"), dir_.path() / (name + ".err"));
+    EXPECT_EQ(version.Wait(testing::Scaled(20s)), 0) << version.Stderr();
+    EXPECT_EQ(version.Stdout(), name + " " + INGEST_VERSION + "\n");
+    Subprocess help({Bin(binary), "--help"}, dir_.path() / (name + ".help"), dir_.path() / (name + ".err"));
+    EXPECT_EQ(help.Wait(testing::Scaled(20s)), 0);
+    EXPECT_EQ(help.Stdout().rfind("Example:\n  " + name + " ", 0), 0u) << help.Stdout();
+  }
+  Subprocess run_help({Bin("ingest-coordinator"), "run", "--help"}, dir_.path() / "run.help", dir_.path() / "run.err");
+  EXPECT_EQ(run_help.Wait(testing::Scaled(20s)), 0);
+  EXPECT_EQ(run_help.Stdout().rfind("Example:\n  ingest-coordinator run --config", 0), 0u) << run_help.Stdout();
+  // A typo is named, not taken for a missing --config.
+  Subprocess typo({Bin("ingest-coordinator"), "run", "--confgi", "x.yaml"}, dir_.path() / "typo.out",
+                  dir_.path() / "typo.err");
+  EXPECT_EQ(typo.Wait(testing::Scaled(20s)), 2);
+  EXPECT_THAT(typo.Stderr(), HasSubstr("unknown flag --confgi"));
+  EXPECT_THAT(typo.Stderr(), ::testing::Not(HasSubstr("--config is required")));
+  Subprocess ctl_typo({Bin("ingestctl"), "runs", "--limt=5"}, dir_.path() / "ctl.out", dir_.path() / "ctl.err");
+  EXPECT_EQ(ctl_typo.Wait(testing::Scaled(20s)), 2);
+  EXPECT_THAT(ctl_typo.Stderr(), HasSubstr("ingestctl: unknown flag --limt"));
+}
+
 TEST_F(RunTest, ConfigErrorsExit2AndCheckValidates) {
   WriteConfig(1, 20);
   std::ofstream(dir_.path() / "bad.yaml") << "env: itest\nfleet: { heartbeat_ms: soon }\nsources: []\n";
@@ -245,6 +288,13 @@ TEST_F(RunTest, ConfigErrorsExit2AndCheckValidates) {
                  dir_.path() / "bad.out", dir_.path() / "bad.err");
   EXPECT_EQ(bad.Wait(testing::Scaled(20s)), 2);
   EXPECT_THAT(bad.Stderr(), HasSubstr("bad.yaml:2: key 'fleet.heartbeat_ms'"));
+  // Whatever the exit code, the last line of stdout is the run's summary.
+  RunSummary summary;
+  ASSERT_OK(FromJson(testing::LastLine(bad.Stdout()), &summary)) << bad.Stdout();
+  EXPECT_EQ(summary.exit_code(), 2);
+  EXPECT_EQ(summary.status(), "failed");
+  ASSERT_EQ(summary.errors().first_size(), 1);
+  EXPECT_THAT(summary.errors().first(0), HasSubstr("bad.yaml:2: key 'fleet.heartbeat_ms'"));
   Subprocess check_bad({Bin("ingest-coordinator"), "check", "--config", (dir_.path() / "bad.yaml").string()},
                        dir_.path() / "c1.out", dir_.path() / "c1.err");
   EXPECT_EQ(check_bad.Wait(testing::Scaled(20s)), 2);
