@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 
 #include "common/ids.h"
@@ -79,13 +80,23 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 }  // namespace
 
-void InitLogging(bool verbose) {
-  auto stderr_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+void InitLogging(spdlog::level::level_enum level) {
+  const char* no_color = std::getenv("NO_COLOR");
+  const bool colour = no_color == nullptr || *no_color == '\0';
+  auto stderr_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(colour ? spdlog::color_mode::automatic
+                                                                                  : spdlog::color_mode::never);
   auto logger = std::make_shared<spdlog::logger>("ingest", std::make_shared<RedactingSink>(stderr_sink));
   spdlog::register_logger(logger);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
-  logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  logger->set_level(level);
   spdlog::set_default_logger(logger);
+}
+
+spdlog::level::level_enum LogLevelNamed(const std::string& name) {
+  if (name == "debug") return spdlog::level::debug;
+  if (name == "warn") return spdlog::level::warn;
+  if (name == "error") return spdlog::level::err;
+  return spdlog::level::info;
 }
 
 Result<std::unique_ptr<RunLog>> RunLog::Attach(const std::filesystem::path& path, RunLogContext context) {

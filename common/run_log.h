@@ -30,8 +30,13 @@ struct EventFields {
 };
 
 // Sets up the default logger: human-readable lines on stderr (stdout is kept
-// for the run summary). `verbose` adds debug lines.
-void InitLogging(bool verbose);
+// for the run summary) from `level` up, stamped in UTC as RFC 3339 like the
+// NDJSON log ("2026-12-06T02:00:00.123Z"). Colours only on a terminal, and
+// not when NO_COLOR is set (no-color.org).
+void InitLogging(spdlog::level::level_enum level);
+
+// "debug" | "info" | "warn" | "error", for --log-level.
+spdlog::level::level_enum LogLevelNamed(const std::string& name);
 
 // Appends every log line, from any thread, to `path` as one JSON object
 // (proto LogLine). Attach with AttachRunLog; lines go to stderr too.

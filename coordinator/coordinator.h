@@ -42,6 +42,8 @@ struct RunOptions {
   unsigned local_worker_slots = 0;
   // The flags as given, recorded in the manifest's run entry.
   std::vector<std::string> flags;
+  // --log-file: where the NDJSON log lines go; "" is the job's run.ndjson.
+  std::string log_file;
 };
 
 // Runs a job (SPEC §1): plans, dispatches passes A..F to the fleet, writes

@@ -16,7 +16,14 @@ int Main(int argc, char** argv) {
                                       "  ingest-coordinator check --config ingest.yaml");
   app.require_subcommand(1);
   bool verbose = false;
-  app.add_flag("-v,--verbose", verbose, "debug logging");
+  app.add_flag("-v,--verbose", verbose, "debug logging (--log-level debug)");
+  std::string log_level = "info";
+  // Given after `run` or `serve`, as the pass-module notes ask.
+  auto add_log_flags = [&log_level](CLI::App* command, std::string* log_file) {
+    command->add_option("--log-level", log_level, "debug | info | warn | error (default info)")
+        ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+    command->add_option("--log-file", *log_file, "append the NDJSON log lines here (default: the job's run.ndjson)");
+  };
 
   ingest::RunOptions run;
   CLI::App* run_cmd = app.add_subcommand("run", "run a job once");
@@ -37,6 +44,7 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--local-workers", run.local_workers, "start this many worker processes")
       ->check(CLI::Range(0, 256));
   run_cmd->add_option("--local-worker-slots", run.local_worker_slots, "slots per local worker (default: cores)");
+  add_log_flags(run_cmd, &run.log_file);
 
   examples->SetExamples(
       run_cmd,
@@ -63,6 +71,7 @@ int Main(int argc, char** argv) {
   serve_cmd->add_option("--local-workers", serve.local_workers, "start this many worker processes")
       ->check(CLI::Range(0, 256));
   serve_cmd->add_option("--local-worker-slots", serve.local_worker_slots, "slots per local worker (default: cores)");
+  add_log_flags(serve_cmd, &serve.log_file);
 
   examples->SetExamples(serve_cmd, "  ingest-coordinator serve --config ingest.yaml --bind tcp://0.0.0.0:5555");
 
@@ -93,7 +102,7 @@ int Main(int argc, char** argv) {
   if (std::optional<int> done = ingest::ParseCommandLine(app, "ingest-coordinator", argc, argv, ingest::kExitUsage)) {
     return *done;
   }
-  ingest::InitLogging(verbose);
+  ingest::InitLogging(verbose ? spdlog::level::debug : ingest::LogLevelNamed(log_level));
   if (*check_cmd) return ingest::CheckConfig(check_file, check_syntax_only);
   if (*keygen_cmd) return ingest::GenerateKeys(keygen_prefix);
   if (*verify_cmd) return ingest::VerifyJobDir(verify_dir);

@@ -91,7 +91,7 @@ int Main(int argc, char** argv) {
   }
   options.limits.max_text_bytes = max_document_mb << 20;
   options.limits.pdf_memory_bytes = pdf_memory_mb << 20;
-  ingest::InitLogging(verbose);
+  ingest::InitLogging(verbose ? spdlog::level::debug : spdlog::level::info);
   return ingest::RunWorker(options);
 }
 

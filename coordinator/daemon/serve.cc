@@ -116,6 +116,7 @@ int ServeDaemon(const ServeOptions& options) {
       if (std::optional<RunRegistry::Queued> queued = registry.TakeQueued()) {
         // Asked for through the API; the schedule is not moved by it.
         const std::string id = queued->options.run_id;
+        queued->options.log_file = options.log_file;
         RunEngine engine(
             std::move(queued->options), *config,
             {.shared_fleet = &fleet, .control = queued->control, .fleet_view = &workers, .metrics = &metrics});
@@ -125,6 +126,7 @@ int ServeDaemon(const ServeOptions& options) {
       const absl::Time run_start = absl::Now();
       RunOptions run;
       run.config_file = options.config_file;
+      run.log_file = options.log_file;
       run.flags = {"serve"};
       std::shared_ptr<RunControl> control = registry.NewRun(&run, true);
       RunEngine engine(run, *config,

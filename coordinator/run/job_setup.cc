@@ -153,12 +153,17 @@ Status JobSetup::OpenJob() {
 
 Status JobSetup::StartLog() {
   const Manifest& manifest = ctx_.manifest;
-  Result<std::unique_ptr<RunLog>> log =
-      RunLog::Attach(ctx_.job_dir / "run.ndjson", {ctx_.config.env, manifest.job_id(), ctx_.run_id.value});
+  const std::filesystem::path path =
+      ctx_.options.log_file.empty() ? ctx_.job_dir / "run.ndjson" : std::filesystem::path(ctx_.options.log_file);
+  Result<std::unique_ptr<RunLog>> log = RunLog::Attach(path, {ctx_.config.env, manifest.job_id(), ctx_.run_id.value});
   if (!log.ok()) return log.status().WithContext("run log");
   ctx_.log = std::move(*log);
   LogEvent(spdlog::level::info, {.status = kJobRunning},
            "run " + ctx_.run_id.value + " started on job " + manifest.job_id() + " (" + ctx_.job_dir.string() + ")");
+  spdlog::debug("run {}: config {} (env {}, {} sources, artifact_root {}, state_db {}), flags: {}", ctx_.run_id.value,
+                ctx_.config.file.string(), ctx_.config.env, ctx_.config.sources.size(),
+                ctx_.config.artifact_root.string(), ctx_.config.state_db.string(),
+                fmt::format("{}", fmt::join(ctx_.options.flags, " ")));
   Status recorded = ctx_.store->RecordRunStart({.run_id = ctx_.run_id,
                                                 .env = ctx_.config.env,
                                                 .job_id = manifest.job_id(),

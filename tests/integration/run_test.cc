@@ -2,6 +2,11 @@
 // over loopback ZeroMQ. Every process is owned by a Subprocess, which kills it
 // if a test fails midway.
 
+#include <poll.h>
+#include <pty.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
 #include <algorithm>
 
 #include "common/artifact.h"
@@ -254,6 +259,87 @@ TEST_F(RunTest, AJobDirectoryThatCannotBeMadeEndsTheRunWithASummaryNamingIt) {
   EXPECT_EQ(summary.status(), "failed");
   ASSERT_EQ(summary.errors().first_size(), 1);
   EXPECT_THAT(summary.errors().first(0), HasSubstr("not-a-dir"));
+}
+
+// What `argv` writes on a pseudo-terminal (its stdout and stderr), with
+// `env` ("NAME=value") added to the environment; "" if it did not end within
+// 20 s (then it is killed).
+std::string OnATerminal(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  int master = -1;
+  int slave = -1;
+  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) return "";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();
+    ::ioctl(slave, TIOCSCTTY, 0);
+    ::dup2(slave, STDOUT_FILENO);
+    ::dup2(slave, STDERR_FILENO);
+    ::close(master);
+    for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    args.reserve(argv.size() + 1);
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  // The parent keeps the slave open, so the terminal never hangs up under
+  // the reader: it reads until the child has exited and nothing more comes.
+  std::string out;
+  bool exited = false;
+  const auto deadline = std::chrono::steady_clock::now() + testing::Scaled(20s);
+  char buffer[4096];
+  while (pid > 0 && std::chrono::steady_clock::now() < deadline) {
+    pollfd readable{master, POLLIN, 0};
+    if (::poll(&readable, 1, 100) > 0) {
+      const ssize_t n = ::read(master, buffer, sizeof buffer);
+      if (n > 0) out.append(buffer, static_cast<size_t>(n));
+      continue;
+    }
+    if (exited) break;
+    exited = ::waitpid(pid, nullptr, WNOHANG) == pid;
+  }
+  ::close(master);
+  ::close(slave);
+  if (pid > 0 && !exited) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    out.clear();
+  }
+  return out;
+}
+
+TEST_F(RunTest, LogLinesAreStampedInUtcAndNoColorMeansNoEscapeCodesOnATerminal) {
+  std::ofstream(dir_.path() / "bad.yaml") << "env: itest\nfleet: { heartbeat_ms: soon }\nsources: []\n";
+  const std::vector<std::string> argv = {Bin("ingest-coordinator"), "run", "--config",
+                                         (dir_.path() / "bad.yaml").string()};
+  const std::string coloured = OnATerminal(argv, {});
+  ASSERT_THAT(coloured, HasSubstr("bad.yaml:2")) << "the run did not write on the terminal: " << coloured;
+  EXPECT_THAT(coloured, HasSubstr("\x1b[")) << "a terminal gets colours";
+  const std::string plain = OnATerminal(argv, {"NO_COLOR=1"});
+  ASSERT_THAT(plain, HasSubstr("bad.yaml:2"));
+  EXPECT_THAT(plain, ::testing::Not(HasSubstr("\x1b"))) << plain;
+  // RFC 3339 in UTC, as in run.ndjson.
+  EXPECT_THAT(plain, ::testing::ContainsRegex("(^|\n)20[0-9][0-9]-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]"
+                                              "\\.[0-9][0-9][0-9]Z error "))
+      << plain;
+}
+
+TEST_F(RunTest, LogLevelAndLogFileChooseWhatIsLoggedAndWhere) {
+  const std::filesystem::path ndjson = dir_.path() / "elsewhere.ndjson";
+  // Local workers: the fixture's own wait for "fleet: listening on", an
+  // info line, would not see it.
+  RunOutcome quiet = Run({"--log-level", "warn", "--log-file", ndjson.string(), "--local-workers", "1"}, 0);
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.stderr_text;
+  EXPECT_THAT(quiet.stderr_text, ::testing::Not(HasSubstr(" info run "))) << quiet.stderr_text;
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(Summary(quiet).job_dir()) / "run.ndjson"));
+  EXPECT_TRUE(std::filesystem::exists(ndjson));
+  RunOutcome chatty = Run({"--full-refresh", "--log-level", "debug", "--log-file", ndjson.string()}, 1);
+  ASSERT_EQ(chatty.exit_code, 0) << chatty.stderr_text;
+  EXPECT_THAT(chatty.stderr_text, HasSubstr(" debug "));
+  const std::string lines = testing::ReadAll(ndjson);
+  EXPECT_THAT(lines, HasSubstr("\"run_id\":\"" + Summary(chatty).run_id() + "\""));
+  EXPECT_THAT(lines, HasSubstr("\"level\":\"debug\""));
 }
 
 // --version, --help and unknown flags, the same way in the three binaries.
