@@ -25,6 +25,8 @@ packages=(
   python3-aiosmtpd                     # tests: loopback SMTP server
   fuse3 libfuse3-dev                   # tests: faulty-fs, a FUSE pass-through that injects EIO for the I/O error tests
   iproute2 nftables                    # tests: network namespaces, a veth pair and packet loss for the partition tests
+  help2man                             # man pages of the three binaries, made from their --help at build time
+  systemd                              # tests: systemd-analyze verify of the units in deploy/systemd
   prometheus-cpp-dev                   # metrics registry and text format (ingestfleet_*)
   prometheus prometheus-pushgateway    # tests: a real scrape, promtool, a real push; never started as services
   libabsl-dev tzdata                   # IANA time zones for schedules (absl::TimeZone)
