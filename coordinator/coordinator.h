@@ -28,6 +28,7 @@ struct RunOptions {
   bool baseline = false;
   bool full_refresh = false;
   bool dry_run = false;
+  bool json = false;  // with dry_run: the plan as one JSON document (admin.v1.Plan)
   std::vector<std::string> sources;
   bool manual = false;
   // schedule | manual | api; "" is manual with --manual, schedule without.

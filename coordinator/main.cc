@@ -35,7 +35,12 @@ int Main(int argc, char** argv) {
   run_cmd->add_flag("--resume", run.resume, "continue an interrupted job from its first pass not SUCCESS");
   run_cmd->add_flag("--baseline", run.baseline, "first run: everything is new");
   run_cmd->add_flag("--full-refresh", run.full_refresh, "reprocess everything");
-  run_cmd->add_flag("--dry-run", run.dry_run, "print the plan, write nothing");
+  CLI::Option* dry_run = run_cmd->add_flag("--dry-run", run.dry_run, "print the plan, write nothing");
+  run_cmd
+      ->add_flag("--json", run.json,
+                 "with --dry-run: the plan as one JSON document (documents new, modified, deleted, retried, "
+                 "unchanged and not due per source; tasks per pass)")
+      ->needs(dry_run);
   run_cmd->add_option("--source", run.sources, "limit the run to this source (repeatable)");
   run_cmd->add_flag("--manual", run.manual, "record the run as manually triggered");
   run_cmd->add_option("--bind", run.bind, "fleet endpoint, e.g. tcp://127.0.0.1:* (overrides fleet.bind)");

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "common/pass.h"
+#include "common/proto_json.h"
 #include "coordinator/run/source_scan.h"
 
 namespace ingest {
@@ -96,7 +97,11 @@ int DryRun(const RunContext& ctx) {
     spdlog::error("{}", plan.status().message());
     return kExitFailed;
   }
-  PrintPlan(*plan, std::cout);
+  if (ctx.options.json) {
+    std::cout << ToJson(*plan) << std::endl;
+  } else {
+    PrintPlan(*plan, std::cout);
+  }
   return kExitCompleted;
 }
 

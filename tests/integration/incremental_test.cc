@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "coordinator/state/state_store.h"
+#include "proto/admin.pb.h"
 #include "tests/integration/job_fixture.h"
 
 namespace ingest {
@@ -153,6 +154,18 @@ TEST_F(IncrementalTest, ADryRunListsTheChangesAndWritesNothing) {
   EXPECT_THAT(dry.stdout_text, HasSubstr("modified  notes/todo.txt"));
   EXPECT_THAT(dry.stdout_text, HasSubstr("1 documents to process"));
   EXPECT_THAT(dry.stdout_text, HasSubstr("8 unchanged"));
+  // The same plan for a script: one JSON document.
+  RunOutcome json = Run({"--dry-run", "--json"}, 0);
+  ASSERT_EQ(json.exit_code, 0) << json.stderr_text;
+  ::ingestfleet::admin::v1::Plan plan;
+  ASSERT_OK(FromJson(testing::LastLine(json.stdout_text), &plan)) << json.stdout_text;
+  EXPECT_EQ(plan.documents_to_process(), 1u);
+  EXPECT_EQ(plan.documents_unchanged(), 8u);
+  EXPECT_EQ(plan.tasks_per_pass(), 1u);
+  ASSERT_EQ(plan.sources_size(), 1);
+  EXPECT_EQ(plan.sources(0).state(), "due");
+  EXPECT_THAT(plan.sources(0).modified_documents(), ::testing::ElementsAre("notes/todo.txt"));
+  EXPECT_EQ(json.stdout_text.find('\n'), json.stdout_text.size() - 1) << "one line: " << json.stdout_text;
   auto after = Tree();
   // The only files that may differ are the test's own coordinator output captures.
   for (auto it = after.begin(); it != after.end();) {
