@@ -458,6 +458,7 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
     r.Double("max_failed_fraction", &config.run.max_failed_fraction, 0.0, 1.0);
     r.Uint("quarantine_after", &config.run.quarantine_after, 1, 1000);
     r.Uint("cancel_grace_s", &config.run.cancel_grace_s, 0, 86400);
+    r.Uint("deadline_s", &config.run.deadline_s, 0, 7 * 86400);
     r.Finish();
   }
   {

@@ -61,6 +61,8 @@ struct RunPolicyConfig {
   uint32_t quarantine_after = 3;
   // A cancelled run gives its running tasks this long to send their results.
   uint32_t cancel_grace_s = 30;
+  // Past this many seconds the run is cancelled as by CancelRun; 0 is off.
+  uint32_t deadline_s = 0;
 };
 
 struct PassesConfig {

@@ -3,7 +3,11 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <iostream>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "common/manifest.h"
 #include "common/proto_json.h"
@@ -18,6 +22,39 @@
 #include "coordinator/run/source_scan.h"
 
 namespace ingest {
+namespace {
+
+// run.deadline_s: cancels the run as CancelRun would once the deadline
+// passes, unless the run ended first (the destructor).
+class DeadlineWatch {
+ public:
+  DeadlineWatch(RunControl& control, uint32_t seconds)
+      : thread_([this, &control, seconds] {
+          std::unique_lock<std::mutex> lock(mu_);
+          if (!ended_.wait_for(lock, std::chrono::seconds(seconds), [this] { return done_; })) {
+            spdlog::warn("run.deadline_s={} passed: cancelling the run", seconds);
+            control.RequestCancel("deadline run.deadline_s=" + std::to_string(seconds) + " passed");
+          }
+        }) {}
+  ~DeadlineWatch() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    ended_.notify_all();
+    thread_.join();
+  }
+  DeadlineWatch(const DeadlineWatch&) = delete;
+  DeadlineWatch& operator=(const DeadlineWatch&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable ended_;
+  bool done_ = false;  // Guarded by mu_.
+  std::thread thread_;
+};
+
+}  // namespace
 
 std::shared_ptr<RunControl> NewRunControl(const RunOptions& options, const std::string& env, const RunId& run_id,
                                           bool signals_cancel) {
@@ -66,6 +103,8 @@ int RunEngine::RunStages() {
     stopped_by_ = locked.message();
     return locked.code() == StatusCode::kAborted ? kExitLocked : kExitFailed;
   }
+  std::optional<DeadlineWatch> deadline;
+  if (ctx.config.run.deadline_s > 0) deadline.emplace(*services_.control, ctx.config.run.deadline_s);
   ctx.notifier.emplace(ctx.config.notifications);
   ctx.notifier->RunStarted();
   if (ctx.metrics != nullptr) ctx.metrics->RunStarted();

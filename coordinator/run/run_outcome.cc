@@ -54,7 +54,9 @@ RunSummary RunOutcome::Summarize(const Status& fatal, std::vector<std::string>* 
   const auto documents = static_cast<uint32_t>(manifest.documents_size());
   const double budget = ctx_.config.run.max_failed_fraction;
   const bool over_budget = documents > 0 && static_cast<double>(failed_docs) / documents > budget;
-  if (!fatal.ok()) run_errors->push_back(fatal.message());
+  // Finish put what stopped the run first in its errors, with the reason
+  // of a cancel (a signal, CancelRun, run.deadline_s).
+  if (!fatal.ok()) run_errors->push_back(ctx_.errors.front());
   if (over_budget) {
     run_errors->push_back(std::to_string(failed_docs) + " of " + std::to_string(documents) +
                           " documents failed, more than run.max_failed_fraction=" + fmt::format("{}", budget));

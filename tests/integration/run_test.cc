@@ -237,6 +237,30 @@ TEST_F(RunTest, NoWorkersEndsTheRunWithExit1AfterTheWait) {
   EXPECT_EQ(Summary(run).status(), "failed");
 }
 
+TEST_F(RunTest, ARunPastRunDeadlineIsCancelledWithTheReasonAndOneWithinItIsNot) {
+  extra_config_ = "run: { deadline_s: 600 }\n";
+  RunOutcome within = Run({}, 1);
+  ASSERT_EQ(within.exit_code, 0) << within.stderr_text;
+  // No worker comes: the run would wait a minute for one, the deadline
+  // stops it after a second, as CancelRun would.
+  extra_config_ = "run: { deadline_s: 1 }\n";
+  WriteConfig(1, 60);
+  keep_config_ = true;
+  RunOutcome past = Run({"--full-refresh"}, 0);
+  EXPECT_EQ(past.exit_code, 143) << past.stderr_text;
+  const RunSummary summary = Summary(past);
+  EXPECT_EQ(summary.status(), "cancelled");
+  ASSERT_GE(summary.errors().first_size(), 1);
+  EXPECT_THAT(summary.errors().first(0), HasSubstr("deadline run.deadline_s=1 passed"));
+  EXPECT_THAT(past.stderr_text, HasSubstr("run.deadline_s=1 passed: cancelling the run"));
+  // The failure report says why too.
+  std::string reports;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
+    if (entry.path().filename().string().rfind("RUN-", 0) == 0) reports += testing::ReadAll(entry.path());
+  }
+  EXPECT_THAT(reports, HasSubstr("deadline run.deadline_s=1 passed"));
+}
+
 TEST_F(RunTest, LocalWorkersRunTheJobWithoutSeparateProcesses) {
   RunOutcome run = Run({"--local-workers", "2", "--local-worker-slots", "1"}, 0);
   ASSERT_EQ(run.exit_code, 0) << run.stderr_text;
