@@ -174,8 +174,7 @@ def main():
         """Reacts to one line of the daemon's log: a run's start and end, a pass to kill a worker in, joins."""
         if " started on job " in line:
             state["started"] = time.monotonic()
-        elif " joined: " in line and line.split(" worker ", 1)[-1].split(" ")[0] in procs:
-            name = line.split(" worker ", 1)[1].split(" ")[0]
+        elif " joined: " in line and (name := line.split(" worker ", 1)[-1].split(" ")[0]) in procs:
             joins[name] = joins.get(name, 0) + 1
         elif state.get("kill_pass") and f"pass {state['kill_pass']} started" in line and not state.get("victim"):
             time.sleep(rng.uniform(0, 0.05))

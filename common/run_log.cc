@@ -92,13 +92,6 @@ void InitLogging(spdlog::level::level_enum level) {
   spdlog::set_default_logger(logger);
 }
 
-spdlog::level::level_enum LogLevelNamed(const std::string& name) {
-  if (name == "debug") return spdlog::level::debug;
-  if (name == "warn") return spdlog::level::warn;
-  if (name == "error") return spdlog::level::err;
-  return spdlog::level::info;
-}
-
 Result<std::unique_ptr<RunLog>> RunLog::Attach(const std::filesystem::path& path, RunLogContext context) {
   std::FILE* file = std::fopen(path.c_str(), "ae");
   if (file == nullptr) return ErrnoStatus(errno, path.string());

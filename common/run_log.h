@@ -35,9 +35,6 @@ struct EventFields {
 // not when NO_COLOR is set (no-color.org).
 void InitLogging(spdlog::level::level_enum level);
 
-// "debug" | "info" | "warn" | "error", for --log-level.
-spdlog::level::level_enum LogLevelNamed(const std::string& name);
-
 // Appends every log line, from any thread, to `path` as one JSON object
 // (proto LogLine). Attach with AttachRunLog; lines go to stderr too.
 class RunLog {

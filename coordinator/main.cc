@@ -107,7 +107,7 @@ int Main(int argc, char** argv) {
   if (std::optional<int> done = ingest::ParseCommandLine(app, "ingest-coordinator", argc, argv, ingest::kExitUsage)) {
     return *done;
   }
-  ingest::InitLogging(verbose ? spdlog::level::debug : ingest::LogLevelNamed(log_level));
+  ingest::InitLogging(verbose ? spdlog::level::debug : spdlog::level::from_str(log_level));
   if (*check_cmd) return ingest::CheckConfig(check_file, check_syntax_only);
   if (*keygen_cmd) return ingest::GenerateKeys(keygen_prefix);
   if (*verify_cmd) return ingest::VerifyJobDir(verify_dir);
