@@ -88,11 +88,12 @@ struct NotificationsConfig {
   std::string webhook_secret;
   std::optional<EmailConfig> email;
   std::string healthcheck_url;
-  // Delivery of each channel: tries, the first backoff (doubling), and the
-  // time limit of one try.
+  // Delivery of each channel: tries, the first backoff (doubling, with
+  // jitter), and the time limit of one try (Slack's and the Standard
+  // Webhooks' receivers answer within 15-30 s).
   uint32_t attempts = 3;
   uint32_t backoff_initial_ms = 1000;
-  uint32_t timeout_s = 10;
+  uint32_t timeout_s = 20;
 };
 
 // The admin API (SPEC §12).

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 SECRETS = {
@@ -62,7 +63,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         with self.server.lock:
-            self.server.requests.append((self.path, dict(self.headers), body))
+            path, _, query = self.path.partition("?")
+            self.server.requests.append((path, dict(self.headers), body, urllib.parse.parse_qs(query)))
         answer = b"ok"
         if self.path.endswith("/chat/completions"):
             answer = json.dumps({"choices": [{"message": {"role": "assistant", "content":
@@ -156,9 +158,16 @@ def main():
             signed = f"{headers.get('webhook-id')}.{headers.get('webhook-timestamp')}.".encode() + body
             v1 = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
             expect(headers.get("webhook-signature") == v1, "Standard Webhooks webhook-signature verifies")
-            expect(json.loads(body)["run_id"] == summary["run_id"], "webhook body is the run summary")
+            event = json.loads(body)
+            expect(event["type"] == "ingestfleet.run.partial" and event["data"]["run_id"] == summary["run_id"],
+                   "webhook body is a Standard Webhooks event with the run summary as data")
         hc = SECRETS["HEALTHCHECK_URL"]
-        expect(len(by_path(hc + "/start")) == 1 and len(by_path(hc + "/fail")) == 1, "health pings /start and /fail")
+        start, end = by_path(hc + "/start"), by_path(hc + "/3")
+        expect(len(start) == 1 and len(end) == 1, "health pings /start and /3 (the exit code)")
+        if start and end:
+            expect(start[0][3].get("rid") and start[0][3].get("rid") == end[0][3].get("rid"), "one rid pairs them")
+            expect(summary["run_id"].encode() in end[0][2] and len(end[0][2]) <= 100000,
+                   "the final ping carries the run's log lines")
         mails = list((maildir / "new").glob("*")) if (maildir / "new").exists() else []
         expect(len(mails) == 1, "one e-mail")
         if mails:

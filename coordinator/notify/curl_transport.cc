@@ -47,7 +47,7 @@ size_t ReadMail(char* buffer, size_t size, size_t count, void* user) {
 
 }  // namespace
 
-Result<HttpAnswer> PerformHttp(const HttpCall& call) {
+Result<HttpAnswer> ExchangeHttp(const HttpCall& call) {
   CurlEasy curl = NewCurlEasy();
   if (!curl) return Internal("libcurl: cannot create a handle");
   CURL* h = curl.get();
@@ -76,8 +76,18 @@ Result<HttpAnswer> PerformHttp(const HttpCall& call) {
     return Transient(rc) ? Unavailable(why) : Status(StatusCode::kFailedPrecondition, why);
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
-  if (answer.status >= 200 && answer.status < 300) return answer;
-  return HttpAnswerStatus(answer.status);
+  // libcurl parses both forms of the header; 0 when there is none.
+  curl_off_t retry_after = 0;
+  if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0) {
+    answer.retry_after = std::chrono::seconds(retry_after);
+  }
+  return answer;
+}
+
+Result<HttpAnswer> PerformHttp(const HttpCall& call) {
+  Result<HttpAnswer> answer = ExchangeHttp(call);
+  if (!answer.ok() || (answer->status >= 200 && answer->status < 300)) return answer;
+  return HttpAnswerStatus(answer->status);
 }
 
 Status SendMail(const MailMessage& message) {

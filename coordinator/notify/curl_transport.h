@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,10 +25,15 @@ struct HttpCall {
 struct HttpAnswer {
   long status = 0;
   std::string body;
+  // The answer's Retry-After (seconds or an HTTP date), as a wait from now.
+  std::optional<std::chrono::seconds> retry_after;
 };
 
-// One request. Unavailable for connection errors and timeouts; a non-2xx
-// answer as HttpAnswerStatus classifies it.
+// One request; any HTTP answer is returned, whatever its status.
+// Unavailable for connection errors and timeouts.
+Result<HttpAnswer> ExchangeHttp(const HttpCall& call);
+// As ExchangeHttp, but a non-2xx answer is an error as HttpAnswerStatus
+// classifies it.
 Result<HttpAnswer> PerformHttp(const HttpCall& call);
 
 struct MailMessage {

@@ -158,6 +158,7 @@ Status JobSetup::StartLog() {
   Result<std::unique_ptr<RunLog>> log = RunLog::Attach(path, {ctx_.config.env, manifest.job_id(), ctx_.run_id.value});
   if (!log.ok()) return log.status().WithContext("run log");
   ctx_.log = std::move(*log);
+  ctx_.log_path = path;
   LogEvent(spdlog::level::info, {.status = kJobRunning},
            "run " + ctx_.run_id.value + " started on job " + manifest.job_id() + " (" + ctx_.job_dir.string() + ")");
   spdlog::debug("run {}: config {} (env {}, {} sources, artifact_root {}, state_db {}), flags: {}", ctx_.run_id.value,

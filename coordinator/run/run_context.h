@@ -75,6 +75,7 @@ struct RunContext {
   Manifest manifest;
   RunRecord* run_record = nullptr;  // this run's entry in manifest.runs, once the job is open
   std::unique_ptr<RunLog> log;
+  std::filesystem::path log_path;  // where `log` writes
 
   // ---- Source scan.
   Discovery discovery;

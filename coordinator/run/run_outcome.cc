@@ -172,7 +172,7 @@ int RunOutcome::Finish(const Status& fatal) {
   }
   if (Status recorded = RecordRunEnd(ctx_, summary, report_path); !recorded.ok()) fail(recorded.message());
   retention_.Apply();
-  ctx_.notifier->RunFinished({summary, report_path});
+  ctx_.notifier->RunFinished({summary, report_path, ctx_.log_path});
   LogEvent(exit_code == kExitCompleted ? spdlog::level::info : spdlog::level::warn,
            {.status = summary.status(),
             .error = fatal.ok() ? "" : fatal.message(),

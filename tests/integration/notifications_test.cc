@@ -4,6 +4,13 @@
 // real SMTP server (aiosmtpd). Secrets come from the environment and must
 // not appear in any file the run writes.
 
+#include "coordinator/notify/notifications.h"
+
+#include <google/protobuf/struct.pb.h>
+
+#include <regex>
+
+#include "common/proto_json.h"
 #include "common/sha256.h"
 #include "tests/integration/job_fixture.h"
 #include "tests/testing/http_recorder.h"
@@ -113,7 +120,7 @@ TEST_F(NotificationsTest, APartialRunSendsOneMessagePerChannelSignedPingedAndRep
   for (const char* path : {kSlackPath, kHookPath}) {
     server.Handle(path, [](const RecordedRequest&, size_t) { return Reply{200, "ok"}; });
   }
-  for (const std::string suffix : {"/start", "/fail", ""}) {
+  for (const std::string suffix : {"/start", "/3", ""}) {
     server.Handle(kHealthPath + suffix, [](const RecordedRequest&, size_t) { return Reply{200, "OK"}; });
   }
   ServeAi(server);
@@ -134,8 +141,13 @@ TEST_F(NotificationsTest, APartialRunSendsOneMessagePerChannelSignedPingedAndRep
 
   std::vector<RecordedRequest> hook = server.Requests(kHookPath);
   ASSERT_EQ(hook.size(), 1u);
+  // The Standard Webhooks shape, with the run summary as its data.
+  google::protobuf::Struct event;
+  ASSERT_OK(FromJson(hook[0].body, &event)) << hook[0].body;
+  EXPECT_EQ(event.fields().at("type").string_value(), "ingestfleet.run.partial");
+  EXPECT_THAT(event.fields().at("timestamp").string_value(), ::testing::MatchesRegex("2[0-9-]+T[0-9:.]+Z"));
   RunSummary delivered;
-  ASSERT_OK(FromJson(hook[0].body, &delivered));
+  ASSERT_OK(FromJson(ToJson(event.fields().at("data")), &delivered));
   EXPECT_EQ(delivered.run_id(), summary.run_id());
   EXPECT_EQ(hook[0].Header("x-ingestfleet-signature"),
             "sha256=" + HexEncode(testing::IndependentHmacSha256(kWebhookSecret, hook[0].body)));
@@ -146,9 +158,20 @@ TEST_F(NotificationsTest, APartialRunSendsOneMessagePerChannelSignedPingedAndRep
             "v1," + Base64Encode(testing::IndependentHmacSha256(
                         kWebhookSecret, id + "." + hook[0].Header("webhook-timestamp") + "." + hook[0].body)));
 
-  EXPECT_EQ(server.Requests(std::string(kHealthPath) + "/start").size(), 1u);
-  EXPECT_EQ(server.Requests(std::string(kHealthPath) + "/fail").size(), 1u);
+  // healthchecks.io's protocol: /start, then /{exit code}, paired by rid,
+  // the run's own log lines as the final ping's body.
+  std::vector<RecordedRequest> start = server.Requests(std::string(kHealthPath) + "/start");
+  std::vector<RecordedRequest> end = server.Requests(std::string(kHealthPath) + "/3");
+  ASSERT_EQ(start.size(), 1u);
+  ASSERT_EQ(end.size(), 1u);
+  EXPECT_THAT(start[0].Param("rid"),
+              ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"));
+  EXPECT_EQ(end[0].Param("rid"), start[0].Param("rid"));
   EXPECT_EQ(server.Requests(kHealthPath).size(), 0u) << "the success ping is not sent for a partial run";
+  EXPECT_THAT(end[0].body, HasSubstr("\"run_id\":\"" + summary.run_id() + "\""));
+  EXPECT_THAT(end[0].body, HasSubstr("pass F SUCCESS"));
+  EXPECT_THAT(end[0].body, HasSubstr("broken-a.pdf"));
+  EXPECT_LE(end[0].body.size(), kPingBodyBytes);
 
   std::vector<RecordedRequest> ai = server.Requests("/v1/chat/completions");
   ASSERT_EQ(ai.size(), 1u);
@@ -201,6 +224,60 @@ TEST_F(NotificationsTest, ServersAnswering500AreRetriedAndDeliverOnce) {
   EXPECT_THAT(outcome.stderr_text, HasSubstr("notification webhook: delivered on attempt 3"));
   EXPECT_THAT(outcome.stderr_text, HasSubstr("notification slack: not delivered after 1 attempt: HTTP 404"));
   EXPECT_THAT(outcome.stderr_text, HasSubstr("notification email: not delivered after 3 attempts"));
+  ExpectNoSecretsWritten();
+}
+
+TEST_F(NotificationsTest, ReceiversAskingToWaitAreWaitedForA410IsPermanentAndBackoffsAreJittered) {
+  // A file name that would ping a whole Slack channel unescaped.
+  dir_.Write("corpus/<!channel>.pdf", "%PDF-1.5\nnothing here either\n%%EOF\n");
+  HttpRecorder server;
+  // Slack's rate limit and a webhook receiver in maintenance: both say when to come back.
+  server.Handle(kSlackPath, [](const RecordedRequest&, size_t n) {
+    return n == 1 ? Reply{429, "rate_limited", "text/plain", {{"Retry-After", "1"}}} : Reply{200, "ok"};
+  });
+  server.Handle(kHookPath, [](const RecordedRequest&, size_t n) {
+    return n == 1 ? Reply{503, "maintenance", "text/plain", {{"Retry-After", "2"}}} : Reply{200, "ok"};
+  });
+  server.Handle(std::string(kHealthPath) + "/start", [](const RecordedRequest&, size_t) { return Reply{200, "OK"}; });
+  server.Handle(std::string(kHealthPath) + "/3", [](const RecordedRequest&, size_t) { return Reply{410, "gone"}; });
+  ServeAi(server);
+  Configure(server.port(), testing::FreeLoopbackPort(), 3);  // nothing listens for e-mail
+
+  RunOutcome outcome = Run({}, 2);
+  ASSERT_EQ(outcome.exit_code, 3) << outcome.stderr_text;
+
+  std::vector<RecordedRequest> slack = server.Requests(kSlackPath);
+  ASSERT_EQ(slack.size(), 2u);
+  EXPECT_GE(slack[1].at - slack[0].at, std::chrono::seconds(1)) << "Retry-After: 1 was not honoured";
+  EXPECT_THAT(slack[1].body, HasSubstr("&lt;!channel&gt;.pdf"));
+  EXPECT_THAT(slack[1].body, Not(HasSubstr("<!channel>")));
+  std::vector<RecordedRequest> hook = server.Requests(kHookPath);
+  ASSERT_EQ(hook.size(), 2u);
+  EXPECT_GE(hook[1].at - hook[0].at, std::chrono::seconds(2)) << "Retry-After: 2 was not honoured";
+  EXPECT_THAT(outcome.stderr_text, HasSubstr("notification webhook: delivered on attempt 2"));
+
+  // A 410 is said to be permanent, tried once, and switches nothing off.
+  EXPECT_EQ(server.Requests(std::string(kHealthPath) + "/3").size(), 1u);
+  EXPECT_THAT(outcome.stderr_text,
+              HasSubstr("notification healthcheck fail: not delivered after 1 attempt: HTTP 410 Gone"));
+  EXPECT_THAT(outcome.stderr_text, HasSubstr("(permanent; replace it in the config)"));
+
+  // backoff_initial_ms is 20: with jitter the first wait is 10-19 ms, the
+  // second 20-39 ms, never the bare doubling.
+  std::smatch match;
+  std::vector<int64_t> waits;
+  std::string rest = outcome.stderr_text;
+  while (std::regex_search(
+      rest, match,
+      std::regex("notification email: attempt [0-9] of 3 failed .*; retrying in ([0-9]+) ms \\(backoff\\)"))) {
+    waits.push_back(std::stoll(match[1]));
+    rest = match.suffix();
+  }
+  ASSERT_EQ(waits.size(), 2u) << outcome.stderr_text;
+  EXPECT_GE(waits[0], 10);
+  EXPECT_LT(waits[0], 20);
+  EXPECT_GE(waits[1], 20);
+  EXPECT_LT(waits[1], 40);
   ExpectNoSecretsWritten();
 }
 

@@ -11,6 +11,7 @@ HttpRecorder::HttpRecorder() : server_(std::make_unique<httplib::Server>()) {
     RecordedRequest recorded;
     recorded.method = req.method;
     recorded.path = req.path;
+    for (const auto& [name, value] : req.params) recorded.params[name] = value;
     for (const auto& [name, value] : req.headers) {
       std::string lower = name;
       std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });

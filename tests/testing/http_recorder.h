@@ -21,12 +21,17 @@ namespace ingest::testing {
 struct RecordedRequest {
   std::string method;
   std::string path;                            // without the query
+  std::map<std::string, std::string> params;   // the query's parameters
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::chrono::steady_clock::time_point at;
   std::string Header(const std::string& name) const {
     auto it = headers.find(name);
     return it == headers.end() ? "" : it->second;
+  }
+  std::string Param(const std::string& name) const {
+    auto it = params.find(name);
+    return it == params.end() ? "" : it->second;
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include "common/proto_json.h"
 #include "common/sha256.h"
+#include "common/utf8.h"
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -59,6 +60,122 @@ TEST(NotificationContentTest, SlackPayloadIsJsonWithTextBlocksFiguresFailuresAnd
   EXPECT_THAT(json, HasSubstr("rules/broken.pdf"));
   EXPECT_THAT(json, HasSubstr("RUN-20261122_020000.md"));
   EXPECT_THAT(json, Not(HasSubstr("owner@example.org")));
+}
+
+// The text of every mrkdwn object and the header of a Slack payload.
+struct SlackTexts {
+  std::string header;
+  std::vector<std::string> mrkdwn;
+};
+
+void CollectMrkdwn(const google::protobuf::Value& value, std::vector<std::string>* out) {
+  if (value.has_struct_value()) {
+    const auto& fields = value.struct_value().fields();
+    auto type = fields.find("type");
+    auto text = fields.find("text");
+    if (type != fields.end() && type->second.string_value() == "mrkdwn" && text != fields.end()) {
+      out->push_back(text->second.string_value());
+    }
+    for (const auto& [name, child] : fields) CollectMrkdwn(child, out);
+  } else if (value.has_list_value()) {
+    for (const auto& child : value.list_value().values()) CollectMrkdwn(child, out);
+  }
+}
+
+SlackTexts ParseSlack(const std::string& json) {
+  google::protobuf::Struct parsed;
+  EXPECT_OK(FromJson(json, &parsed)) << json;
+  SlackTexts texts;
+  const auto& blocks = parsed.fields().at("blocks").list_value().values();
+  texts.header = blocks[0].struct_value().fields().at("text").struct_value().fields().at("text").string_value();
+  google::protobuf::Value root;
+  *root.mutable_struct_value() = parsed;
+  CollectMrkdwn(root, &texts.mrkdwn);
+  texts.mrkdwn.push_back(parsed.fields().at("text").string_value());  // the fallback text is mrkdwn too
+  return texts;
+}
+
+TEST(NotificationContentTest, SlackEscapesEveryTextItDidNotWriteSoNoFileNamePingsAChannel) {
+  RunSummary s = Partial();
+  s.set_env("prod <@U123> & co");
+  s.mutable_errors()->set_first(0, "inbox/<!channel>.pdf: not a PDF (<https://evil.example|click>)");
+  const SlackTexts texts = ParseSlack(SlackPayload({s, "/reports/<!here>.md"}));
+  std::string all;
+  for (const std::string& t : texts.mrkdwn) all += t + "\n";
+  EXPECT_THAT(all, HasSubstr("inbox/&lt;!channel&gt;.pdf"));
+  EXPECT_THAT(all, HasSubstr("&lt;https://evil.example|click&gt;"));
+  EXPECT_THAT(all, HasSubstr("prod &lt;@U123&gt; &amp; co"));
+  EXPECT_THAT(all, HasSubstr("/reports/&lt;!here&gt;.md"));
+  EXPECT_THAT(all, Not(HasSubstr("<!")));
+  EXPECT_THAT(all, Not(HasSubstr("<@")));
+  EXPECT_THAT(all, Not(HasSubstr("<https")));
+  // The header is plain_text, which Slack shows as it is.
+  EXPECT_THAT(texts.header, HasSubstr("prod <@U123> & co"));
+  EXPECT_EQ(SlackEscape("a&b<c>d"), "a&amp;b&lt;c&gt;d");
+}
+
+TEST(NotificationContentTest, SlackCutsTheHeaderAt150AndASectionAt3000CharactersWithAMarker) {
+  RunSummary s = Partial();
+  s.set_env(std::string(100, 'e') + [] {
+    std::string umlauts;
+    for (int i = 0; i < 100; ++i) umlauts += "\u00e4";
+    return umlauts;
+  }());
+  const std::string report = "/reports/" + std::string(5000, 'r') + ".md";
+  const SlackTexts texts = ParseSlack(SlackPayload({s, report}));
+  EXPECT_EQ(CountCodePoints(texts.header), kSlackHeaderChars);
+  EXPECT_TRUE(texts.header.ends_with(" \u2026[truncated]")) << texts.header;
+  EXPECT_TRUE(IsValidUtf8(texts.header));
+  bool cut_report = false;
+  for (const std::string& t : texts.mrkdwn) {
+    EXPECT_LE(CountCodePoints(t), kSlackSectionChars);
+    if (t.starts_with("Report: ")) {
+      cut_report = true;
+      EXPECT_EQ(CountCodePoints(t), kSlackSectionChars);
+      EXPECT_TRUE(t.ends_with("[truncated]"));
+    }
+  }
+  EXPECT_TRUE(cut_report);
+
+  EXPECT_EQ(TruncateForSlack("short", 150), "short");
+  // Never half an entity: "&amp;" is kept whole or left out.
+  const std::string cut = TruncateForSlack(std::string(10, 'x') + "&amp;" + std::string(30, 'y'), 29);
+  EXPECT_EQ(cut, std::string(10, 'x') + "&amp;" + std::string(1, 'y') + " \u2026[truncated]");
+  const std::string before = TruncateForSlack(std::string(10, 'x') + "&amp;" + std::string(30, 'y'), 26);
+  EXPECT_EQ(before, std::string(10, 'x') + " \u2026[truncated]");
+}
+
+TEST(NotificationContentTest, WebhookBodyIsAStandardWebhooksEventWithTheSummaryAsData) {
+  const std::string body = WebhookBody(Partial(), std::chrono::system_clock::from_time_t(1795312800));
+  google::protobuf::Struct parsed;
+  ASSERT_OK(FromJson(body, &parsed)) << body;
+  EXPECT_EQ(parsed.fields().at("type").string_value(), "ingestfleet.run.partial");
+  EXPECT_EQ(parsed.fields().at("timestamp").string_value(), "2026-11-22T02:00:00.000Z");
+  EXPECT_EQ(parsed.fields().at("data").struct_value().fields().at("run_id").string_value(), "run_20261122_020000_42");
+  EXPECT_EQ(parsed.fields().size(), 3u);
+}
+
+TEST(NotificationContentTest, HealthPingsCarryTheRidAndTheTailOfTheRunsOwnLogLines) {
+  EXPECT_EQ(HealthPingUrl("https://hc.example/ping/abc", "/start", "R1"), "https://hc.example/ping/abc/start?rid=R1");
+  EXPECT_EQ(HealthPingUrl("https://hc.example/ping/abc", "/3", "R1"), "https://hc.example/ping/abc/3?rid=R1");
+  EXPECT_EQ(HealthPingUrl("https://hc.example/ping/abc?create=1", "", "R1"),
+            "https://hc.example/ping/abc?create=1&rid=R1");
+
+  testing::TempDir dir;
+  std::string log;
+  for (int i = 0; i < 3000; ++i) {
+    log += R"({"ts":"t","run_id":"run_old","message":"old )" + std::to_string(i) + "\"}\n";
+    log +=
+        R"({"ts":"t","run_id":"run_new","message":"line )" + std::to_string(i) + " " + std::string(40, 'x') + "\"}\n";
+  }
+  dir.Write("run.ndjson", log);
+  const std::string tail = RunLogTail(dir.path() / "run.ndjson", "run_new", kPingBodyBytes);
+  EXPECT_LE(tail.size(), kPingBodyBytes);
+  EXPECT_GT(tail.size(), kPingBodyBytes - 200);
+  EXPECT_THAT(tail, Not(HasSubstr("run_old")));
+  EXPECT_TRUE(tail.starts_with(R"({"ts":)")) << "whole lines only";
+  EXPECT_TRUE(tail.ends_with(R"(line 2999 )" + std::string(40, 'x') + "\"}\n"));
+  EXPECT_EQ(RunLogTail(dir.path() / "missing.ndjson", "run_new", kPingBodyBytes), "");
 }
 
 TEST(NotificationContentTest, WebhookSignaturesVerifyWithAnIndependentHmac) {
