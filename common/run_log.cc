@@ -2,6 +2,8 @@
 
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +12,7 @@
 #include "common/ids.h"
 #include "common/proto_json.h"
 #include "common/redact.h"
+#include "common/utf8.h"
 #include "proto/manifest.pb.h"
 
 namespace ingest {
@@ -78,13 +81,78 @@ class RedactingSink final : public spdlog::sinks::base_sink<std::mutex> {
   std::shared_ptr<spdlog::sinks::sink> inner_;
 };
 
+// Keeps a status line (progress) below the log lines of a terminal: it is
+// taken away before a log line is written and drawn again after it. Only
+// carriage returns and spaces, no escape codes, so NO_COLOR holds.
+class StatusLineSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit StatusLineSink(std::shared_ptr<spdlog::sinks::sink> inner) : inner_(std::move(inner)) {}
+
+  void SetStatus(std::string text) {
+    std::lock_guard lock(mutex_);
+    // A line longer than the terminal would wrap, and \r would then redraw
+    // only its last row.
+    winsize size{};
+    const size_t width = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 1 ? size.ws_col - 1 : 79;
+    if (CountCodePoints(text) > width) text.resize(Utf8FloorBoundary(text, width));
+    Erase();
+    status_ = std::move(text);
+    Draw();
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    Erase();
+    inner_->log(msg);
+    Draw();
+  }
+  void flush_() override { inner_->flush(); }
+  void set_pattern_(const std::string& pattern) override { inner_->set_pattern(pattern); }
+  void set_formatter_(std::unique_ptr<spdlog::formatter> formatter) override {
+    inner_->set_formatter(std::move(formatter));
+  }
+
+ private:
+  void Erase() {
+    if (status_.empty()) return;
+    std::string blank(CountCodePoints(status_) + 2, ' ');
+    blank.front() = '\r';
+    blank.back() = '\r';
+    std::fwrite(blank.data(), 1, blank.size(), stderr);
+  }
+  void Draw() {
+    if (status_.empty()) return;
+    std::fputc('\r', stderr);
+    std::fwrite(status_.data(), 1, status_.size(), stderr);
+    std::fflush(stderr);
+  }
+
+  std::shared_ptr<spdlog::sinks::sink> inner_;
+  std::string status_;
+};
+
+std::shared_ptr<StatusLineSink>& StatusLine() {
+  static std::shared_ptr<StatusLineSink> sink;
+  return sink;
+}
+
 }  // namespace
+
+bool StderrIsTerminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+void SetStatusLine(std::string text) {
+  if (StatusLine() != nullptr) StatusLine()->SetStatus(std::move(text));
+}
 
 void InitLogging(spdlog::level::level_enum level) {
   const char* no_color = std::getenv("NO_COLOR");
   const bool colour = no_color == nullptr || *no_color == '\0';
-  auto stderr_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(colour ? spdlog::color_mode::automatic
-                                                                                  : spdlog::color_mode::never);
+  std::shared_ptr<spdlog::sinks::sink> stderr_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>(
+      colour ? spdlog::color_mode::automatic : spdlog::color_mode::never);
+  if (StderrIsTerminal()) {
+    StatusLine() = std::make_shared<StatusLineSink>(stderr_sink);
+    stderr_sink = StatusLine();
+  }
   auto logger = std::make_shared<spdlog::logger>("ingest", std::make_shared<RedactingSink>(stderr_sink));
   spdlog::register_logger(logger);
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);

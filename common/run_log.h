@@ -35,6 +35,13 @@ struct EventFields {
 // not when NO_COLOR is set (no-color.org).
 void InitLogging(spdlog::level::level_enum level);
 
+// True when stderr is a terminal.
+bool StderrIsTerminal();
+// On a terminal (once InitLogging ran), shows `text` as a line kept below
+// the log lines on stderr and redrawn in place; "" takes it away. Cut to
+// the terminal's width. Does nothing when stderr is not a terminal.
+void SetStatusLine(std::string text);
+
 // Appends every log line, from any thread, to `path` as one JSON object
 // (proto LogLine). Attach with AttachRunLog; lines go to stderr too.
 class RunLog {

@@ -319,7 +319,6 @@ Status Broker::Execute(const std::vector<size_t>& order, TaskHandler& handler, P
   RefreshLiveness();
   // When the fleet became empty with work left; max() while it has workers.
   Clock::TimePoint fleetless_since = Clock::TimePoint::max();
-  Clock::TimePoint next_progress = clock_.Now() + kProgressEvery;
   Clock::TimePoint next_hook = clock_.Now();
   // Once cancelled: when the running tasks' grace ends.
   std::optional<Clock::TimePoint> cancel_deadline;
@@ -357,11 +356,6 @@ Status Broker::Execute(const std::vector<size_t>& order, TaskHandler& handler, P
       }
     } else {
       fleetless_since = Clock::TimePoint::max();
-    }
-    if (now >= next_progress) {
-      spdlog::info("{}/{} tasks done, {} running, {} workers", dispatcher_.completed(), dispatcher_.total(),
-                   dispatcher_.in_flight(), ready_workers());
-      next_progress = now + kProgressEvery;
     }
     if (hooks.progress && now >= next_hook) {
       hooks.progress(dispatcher_.completed(), dispatcher_.total());

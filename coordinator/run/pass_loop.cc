@@ -6,9 +6,11 @@
 
 #include "common/manifest.h"
 #include "common/pass.h"
+#include "common/run_log.h"
 #include "coordinator/metrics/metrics.h"
 #include "coordinator/pass/gate.h"
 #include "coordinator/pass/pass_executor.h"
+#include "coordinator/run/progress_line.h"
 #include "coordinator/run/source_scan.h"
 
 namespace ingest {
@@ -209,17 +211,22 @@ Status PassLoop::RunPass(Pass pass) {
   const auto reused_tasks = static_cast<uint32_t>(reused->resumed + reused->carried);
   RunControl& control = *ctx_.control;
   control.PassStarted(pass, total, reused_tasks);
+  PassProgressLine progress(pass, total, reused_tasks, StderrIsTerminal());
+  uint32_t tasks_done = reused_tasks;
   ExecuteHooks hooks{
       .cancelled = [&control] { return control.cancel_requested(); },
       .cancel_grace = std::chrono::seconds(ctx_.config.run.cancel_grace_s),
       .progress =
           [&](size_t done, size_t) {
-            control.Progress(pass, reused_tasks + static_cast<uint32_t>(done), total, executor.documents_failed(),
-                             static_cast<uint32_t>(fleet.ready_workers()));
+            tasks_done = reused_tasks + static_cast<uint32_t>(done);
+            const auto workers = static_cast<uint32_t>(fleet.ready_workers());
+            control.Progress(pass, tasks_done, total, executor.documents_failed(), workers);
+            progress.Update(tasks_done, executor.documents_failed(), workers);
           },
   };
   PassMetrics* metrics = record.mutable_metrics();
   Status executed = fleet.Execute(executor.DispatchOrder(), executor, metrics, hooks);
+  progress.Finish(tasks_done, executor.documents_failed(), static_cast<uint32_t>(fleet.ready_workers()));
   metrics->set_tasks_total(total);
   metrics->set_tasks_reused(reused_tasks);
   ctx_.CountTasks(*metrics);

@@ -349,6 +349,39 @@ TEST_F(RunTest, LogLinesAreStampedInUtcAndNoColorMeansNoEscapeCodesOnATerminal) 
       << plain;
 }
 
+TEST_F(RunTest, ProgressIsALiveLineOnATerminalAndALineAtEachPassEndWhenPiped) {
+  // Piped (the fixture's stderr is a file): one line at each pass's end.
+  RunOutcome piped = Run({"--full-refresh"}, 1);
+  ASSERT_EQ(piped.exit_code, 0) << piped.stderr_text;
+  for (const char* pass : {"A", "B", "C", "D", "E", "F"}) {
+    EXPECT_THAT(piped.stderr_text,
+                ::testing::ContainsRegex(std::string(" info pass ") + pass +
+                                         " [0-9]+/[0-9]+ tasks \\(100%\\), 0 failed, [0-9.]+ tasks/s, done in "
+                                         "[0-9]+s, 1 worker\n"))
+        << pass << "\n"
+        << piped.stderr_text;
+  }
+  EXPECT_THAT(piped.stderr_text, ::testing::Not(HasSubstr("\r")));
+
+  // On a terminal: a live line, redrawn in place with carriage returns
+  // (no escape codes under NO_COLOR), taken away before each log line.
+  const std::vector<std::string> argv = {Bin("ingest-coordinator"),
+                                         "run",
+                                         "--config",
+                                         (dir_.path() / "ingest.yaml").string(),
+                                         "--manual",
+                                         "--full-refresh",
+                                         "--local-workers",
+                                         "1"};
+  const std::string terminal = OnATerminal(argv, {"NO_COLOR=1"});
+  ASSERT_THAT(terminal, HasSubstr("\"status\":\"completed\"")) << terminal;
+  EXPECT_THAT(terminal, ::testing::ContainsRegex("\rpass C [0-9]+/[0-9]+ tasks \\([0-9]+%\\), [0-9]+ failed, [0-9.]+ "
+                                                 "tasks/s, (ETA [0-9?hms]+|done in [0-9]+s), [0-9]+ workers?"))
+      << terminal;
+  EXPECT_THAT(terminal, ::testing::ContainsRegex("\r +\r20[0-9][0-9]-")) << "a log line after the live one erased";
+  EXPECT_THAT(terminal, ::testing::Not(HasSubstr("\x1b"))) << terminal;
+}
+
 TEST_F(RunTest, LogLevelAndLogFileChooseWhatIsLoggedAndWhere) {
   const std::filesystem::path ndjson = dir_.path() / "elsewhere.ndjson";
   // Local workers: the fixture's own wait for "fleet: listening on", an
