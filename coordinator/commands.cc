@@ -23,6 +23,7 @@
 #include "coordinator/run/run_control.h"
 #include "coordinator/run/run_engine.h"
 #include "coordinator/run/run_outcome.h"
+#include "coordinator/run/schedule_slot.h"
 #include "coordinator/state/run_lock.h"
 
 namespace ingest {
@@ -54,6 +55,17 @@ int RunCoordinator(const RunOptions& options) {
   // can be watched, cancelled and its report read.
   const std::string listen = !options.admin_listen.empty() ? options.admin_listen : config->admin.listen;
   RunOptions with_id = options;
+  if (!options.scheduled_for.empty()) {
+    Result<std::string> slot = ParseScheduleSlot(options.scheduled_for);
+    if (!slot.ok()) return stop(kExitUsage, config->env, slot.status().message());
+    with_id.scheduled_for = *slot;
+    if (slot->empty()) {
+      spdlog::info(
+          "--scheduled-for {}: a Job not made on a schedule (its name does not end in the slot); the run "
+          "has no schedule slot",
+          options.scheduled_for);
+    }
+  }
   std::shared_ptr<RunControl> control;
   std::unique_ptr<RunRegistry> registry;  // outlives the admin server
   std::unique_ptr<AdminServer> admin;

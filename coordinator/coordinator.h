@@ -45,6 +45,9 @@ struct RunOptions {
   std::vector<std::string> flags;
   // --log-file: where the NDJSON log lines go; "" is the job's run.ndjson.
   std::string log_file;
+  // --scheduled-for, as a schedule slot (RFC 3339 UTC): a slot whose run
+  // completed is not run again, one whose run failed or died is resumed.
+  std::string scheduled_for;
 };
 
 // Runs a job (SPEC §1): plans, dispatches passes A..F to the fleet, writes

@@ -49,6 +49,9 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--local-workers", run.local_workers, "start this many worker processes")
       ->check(CLI::Range(0, 256));
   run_cmd->add_option("--local-worker-slots", run.local_worker_slots, "slots per local worker (default: cores)");
+  run_cmd->add_option("--scheduled-for", run.scheduled_for,
+                      "the schedule slot this run is for (RFC 3339, or a CronJob's Job name): once completed, a "
+                      "slot is not run again; once failed or interrupted, it is resumed");
   add_log_flags(run_cmd, &run.log_file);
 
   examples->SetExamples(

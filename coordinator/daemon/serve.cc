@@ -17,6 +17,7 @@
 #include "coordinator/notify/notifications.h"
 #include "coordinator/run/run_control.h"
 #include "coordinator/run/run_engine.h"
+#include "coordinator/run/schedule_slot.h"
 #include "coordinator/state/state_store.h"
 
 namespace ingest {
@@ -102,6 +103,9 @@ int ServeDaemon(const ServeOptions& options) {
         break;
       }
       const bool catch_up = last_run && next <= absl::Now();
+      // The firing this run is for: a run for a slot that already has its
+      // outcome (from a CronJob, or before a restart) is not made twice.
+      const absl::Time slot = catch_up ? cron.Previous(absl::Now(), zone) : next;
       spdlog::info("serve: {} run at {} ({})", catch_up ? "catching up a missed" : "next",
                    absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", next, zone), config->schedule.timezone);
       while (!interrupted() && absl::Now() < next) {
@@ -127,7 +131,8 @@ int ServeDaemon(const ServeOptions& options) {
       RunOptions run;
       run.config_file = options.config_file;
       run.log_file = options.log_file;
-      run.flags = {"serve"};
+      run.scheduled_for = FormatScheduleSlot(absl::ToChronoTime(slot));
+      run.flags = {"serve", "--scheduled-for", run.scheduled_for};
       std::shared_ptr<RunControl> control = registry.NewRun(&run, true);
       RunEngine engine(run, *config,
                        {.shared_fleet = &fleet, .control = control, .fleet_view = &workers, .metrics = &metrics});

@@ -56,7 +56,8 @@ Status JobSetup::ResolvePasses() {
 Status JobSetup::Lock() {
   INGEST_ASSIGN_OR_RETURN(StateStore store, StateStore::Open(ctx_.config.state_db));
   ctx_.store.emplace(std::move(store));
-  INGEST_ASSIGN_OR_RETURN(ctx_.lock, RunLock::Acquire(*ctx_.store, ctx_.config.env, ctx_.run_id));
+  INGEST_ASSIGN_OR_RETURN(ctx_.lock,
+                          RunLock::Acquire(*ctx_.store, ctx_.config.env, ctx_.run_id, ctx_.options.scheduled_for));
   return Status::Ok();
 }
 
@@ -174,7 +175,8 @@ Status JobSetup::StartLog() {
                                                 .started_at = ctx_.run_record->started(),
                                                 .status = kJobRunning,
                                                 .request_id = ctx_.options.request_id,
-                                                .options_json = ToJson(FlagsOf(ctx_.options))});
+                                                .options_json = ToJson(FlagsOf(ctx_.options)),
+                                                .scheduled_for = ctx_.options.scheduled_for});
   // RUNNING once the store knows it, so a listing never misses it.
   if (recorded.ok()) ctx_.control->Started(manifest.job_id(), ctx_.job_dir, ctx_.passes, ctx_.started);
   return recorded;

@@ -52,8 +52,10 @@ struct RunContext {
   RunContext(RunOptions options, Config config, std::shared_ptr<RunControl> control, FleetView* fleet_view,
              CoordinatorMetrics* metrics = nullptr);
 
-  // ---- Given at the start; they never change.
-  const RunOptions options;
+  // ---- Given at the start; they never change, but for `options` of a run
+  // for a schedule slot whose earlier run failed: it becomes that job's
+  // resume (RunEngine, once it holds the lock).
+  RunOptions options;
   const Config config;
   const RunId run_id;
   const WallTime started;

@@ -19,7 +19,9 @@
 #include "coordinator/run/run_context.h"
 #include "coordinator/run/run_control.h"
 #include "coordinator/run/run_outcome.h"
+#include "coordinator/run/schedule_slot.h"
 #include "coordinator/run/source_scan.h"
+#include "coordinator/state/run_lock.h"
 
 namespace ingest {
 namespace {
@@ -80,7 +82,8 @@ int RunEngine::Run() {
     // It stopped before it had a job (usage, lock, dry run): whoever
     // watches it learns how it ended, and a log parser finds a summary
     // line naming why (a dry run's last line is its plan).
-    RunSummary summary = StoppedRunSummary(options_.run_id, config_.env, exit_code, stopped_by_);
+    RunSummary summary =
+        stopped_summary_ ? *stopped_summary_ : StoppedRunSummary(options_.run_id, config_.env, exit_code, stopped_by_);
     control.Ended(summary, "", exit_code);
     if (!options_.dry_run) std::cout << ToJson(summary) << std::endl;
   }
@@ -99,10 +102,22 @@ int RunEngine::RunStages() {
 
   // The env's run lock before anything else is touched.
   if (Status locked = setup.Lock(); !locked.ok()) {
+    const std::string& slot = ctx.options.scheduled_for;
+    if (locked.code() == StatusCode::kAborted && !slot.empty()) {
+      // A second Job for the same slot, started beside the first.
+      Result<std::optional<LockHolder>> holder = ctx.store->Lock(ctx.config.env, kRunLockStaleAfter);
+      if (holder.ok() && *holder && (*holder)->scheduled_for == slot) {
+        spdlog::info("schedule slot {} is being run by {}; nothing to do", slot, (*holder)->Describe());
+        stopped_summary_ = StoppedRunSummary((*holder)->run_id.value, ctx.config.env, kExitCompleted, "");
+        stopped_summary_->set_status(kJobRunning);
+        return kExitCompleted;
+      }
+    }
     spdlog::error("{}", locked.message());
     stopped_by_ = locked.message();
     return locked.code() == StatusCode::kAborted ? kExitLocked : kExitFailed;
   }
+  if (int exit_code = 0; !ctx.options.scheduled_for.empty() && SlotHasItsOutcome(ctx, &exit_code)) return exit_code;
   std::optional<DeadlineWatch> deadline;
   if (ctx.config.run.deadline_s > 0) deadline.emplace(*services_.control, ctx.config.run.deadline_s);
   ctx.notifier.emplace(ctx.config.notifications);
@@ -118,6 +133,46 @@ int RunEngine::RunStages() {
   if (status.ok() && ctx.rediscover) status = SourceScan(ctx).Run();
   if (status.ok()) status = PassLoop(ctx, retention).Run(services_.shared_fleet);
   return outcome.Finish(status);
+}
+
+bool RunEngine::SlotHasItsOutcome(RunContext& ctx, int* exit_code) {
+  const std::string& slot = ctx.options.scheduled_for;
+  Result<std::optional<StoredRun>> latest = ctx.store->LatestRunOfSlot(ctx.config.env, slot);
+  if (!latest.ok()) {
+    spdlog::error("{}", latest.status().message());
+    stopped_by_ = latest.status().message();
+    *exit_code = kExitFailed;
+    return true;
+  }
+  switch (ActionForSlot(*latest)) {
+    case SlotAction::kRun:
+      spdlog::info("schedule slot {}: its first run", slot);
+      return false;
+    case SlotAction::kResume: {
+      const StoredRun& earlier = **latest;
+      spdlog::warn("schedule slot {}: run {} ended {}; resuming its job {}", slot, earlier.run_id.value,
+                   earlier.status == kJobRunning ? "without recording an outcome (its process died)" : earlier.status,
+                   earlier.job_dir);
+      ctx.options.resume = true;
+      ctx.options.resume_from.clear();
+      ctx.options.job_dir = earlier.job_dir;
+      return false;
+    }
+    case SlotAction::kDone:
+      break;
+  }
+  // One outcome per slot: its summary again, and no second notification.
+  const StoredRun& done = **latest;
+  spdlog::info("schedule slot {} already has its outcome: run {} ended {} (exit {}); nothing to do", slot,
+               done.run_id.value, done.status, done.exit_code);
+  RunSummary summary;
+  if (!FromJson(done.summary_json, &summary).ok()) {
+    summary = StoppedRunSummary(done.run_id.value, ctx.config.env, done.exit_code, "");
+    summary.set_status(done.status);
+  }
+  stopped_summary_ = summary;
+  *exit_code = kExitCompleted;
+  return true;
 }
 
 }  // namespace ingest

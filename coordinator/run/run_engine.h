@@ -1,10 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "common/config.h"
 #include "common/ids.h"
 #include "coordinator/coordinator.h"
+#include "proto/manifest.pb.h"
 
 namespace ingest {
 
@@ -12,6 +14,7 @@ class Fleet;
 class FleetView;
 class CoordinatorMetrics;
 class RunControl;
+struct RunContext;
 
 // What a run borrows from the process that starts it; each may be left out.
 struct RunServices {
@@ -38,11 +41,18 @@ class RunEngine {
 
  private:
   int RunStages();
+  // A run for a schedule slot, holding the lock: true when the slot
+  // already has its outcome (then `*exit_code` is set); a slot whose run
+  // failed or died turns this run into the resume of its job.
+  bool SlotHasItsOutcome(RunContext& ctx, int* exit_code);
 
   RunOptions options_;
   Config config_;
   RunServices services_;
   std::string stopped_by_;  // why RunStages ended before the run had a job
+  // The summary to print when RunStages ended without a job of its own, in
+  // place of one made from stopped_by_ (the run of its schedule slot).
+  std::optional<RunSummary> stopped_summary_;
 };
 
 // A RunControl for a run that is about to start, QUEUED.

@@ -11,7 +11,7 @@ using state_internal::Statement;
 
 constexpr const char* kRunColumns =
     "run_id, env, job_id, job_dir, trigger, flags, started_at, ended_at, status, exit_code, summary, request_id, "
-    "options, report_path, cancel_reason";
+    "options, report_path, cancel_reason, scheduled_for";
 
 StoredRun ReadRun(const Statement& row) {
   return StoredRun{.run_id = RunId{row.Text(0)},
@@ -28,7 +28,8 @@ StoredRun ReadRun(const Statement& row) {
                    .request_id = row.Text(11),
                    .options_json = row.Text(12),
                    .report_path = row.Text(13),
-                   .cancel_reason = row.Text(14)};
+                   .cancel_reason = row.Text(14),
+                   .scheduled_for = row.Text(15)};
 }
 
 }  // namespace
@@ -88,14 +89,24 @@ Result<std::vector<StoredPass>> StateStore::Passes(const RunId& run_id) {
   return std::move(passes[run_id]);
 }
 
-Result<std::optional<StoredRun>> StateStore::RunWithRequestId(const std::string& env, const std::string& request_id) {
-  const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE env = ? AND request_id = ? LIMIT 1";
+Result<std::optional<StoredRun>> StateStore::FirstRun(const std::string& where_order, const std::string& env,
+                                                      const std::string& value, const std::string& what) {
+  const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE " + where_order + " LIMIT 1";
   Statement query(db_, sql.c_str());
-  query.Bind(env).Bind(request_id);
+  query.Bind(env).Bind(value);
   const int rc = query.Step();
   if (rc == SQLITE_DONE) return std::optional<StoredRun>();
-  if (rc != SQLITE_ROW) return Error("read run of request " + request_id);
+  if (rc != SQLITE_ROW) return Error("read run of " + what);
   return std::optional<StoredRun>(ReadRun(query));
+}
+
+Result<std::optional<StoredRun>> StateStore::RunWithRequestId(const std::string& env, const std::string& request_id) {
+  return FirstRun("env = ? AND request_id = ?", env, request_id, "request " + request_id);
+}
+
+Result<std::optional<StoredRun>> StateStore::LatestRunOfSlot(const std::string& env, const std::string& scheduled_for) {
+  return FirstRun("env = ? AND scheduled_for = ? ORDER BY started_at DESC, run_id DESC", env, scheduled_for,
+                  "schedule slot " + scheduled_for);
 }
 
 }  // namespace ingest

@@ -9,9 +9,10 @@ constexpr std::chrono::seconds kHeartbeatEvery{15};
 
 }  // namespace
 
-Result<std::unique_ptr<RunLock>> RunLock::Acquire(StateStore& store, const std::string& env, RunId holder) {
+Result<std::unique_ptr<RunLock>> RunLock::Acquire(StateStore& store, const std::string& env, RunId holder,
+                                                  const std::string& scheduled_for) {
   std::string broken;
-  INGEST_RETURN_IF_ERROR(store.AcquireLock(env, holder, kRunLockStaleAfter, &broken));
+  INGEST_RETURN_IF_ERROR(store.AcquireLock(env, holder, kRunLockStaleAfter, &broken, scheduled_for));
   if (!broken.empty()) spdlog::warn("broke the run lock of env '{}' held by {}", env, broken);
   return std::unique_ptr<RunLock>(new RunLock(store, env, std::move(holder)));
 }

@@ -29,7 +29,10 @@ class RunLock {
   // retention_<pid> for `ingest-coordinator retention`). Aborted naming the
   // holder (run id, pid, host, since) when another live process holds it.
   // `store` must outlive the lock.
-  static Result<std::unique_ptr<RunLock>> Acquire(StateStore& store, const std::string& env, RunId holder);
+  // `scheduled_for` (the holder's schedule slot, or "") is kept with the lock,
+  // so a second run for the same slot can tell it is being run.
+  static Result<std::unique_ptr<RunLock>> Acquire(StateStore& store, const std::string& env, RunId holder,
+                                                  const std::string& scheduled_for = "");
   // Stops the heartbeat, then releases the lock (a failure is logged).
   ~RunLock();
   RunLock(const RunLock&) = delete;

@@ -84,6 +84,11 @@ ALTER TABLE runs ADD COLUMN options TEXT NOT NULL DEFAULT '';
 CREATE INDEX runs_by_request ON runs (env, request_id);
 CREATE INDEX runs_by_status ON runs (env, status, started_at);
 )sql",
+    R"sql(
+ALTER TABLE runs ADD COLUMN scheduled_for TEXT NOT NULL DEFAULT '';
+ALTER TABLE locks ADD COLUMN scheduled_for TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_by_slot ON runs (env, scheduled_for, started_at);
+)sql",
 };
 
 static_assert(std::size(kMigrations) == StateStore::kSchemaVersion, "one migration per schema version");
@@ -224,7 +229,7 @@ Status StateStore::Migrate() {
 }
 
 Status StateStore::AcquireLock(const std::string& env, const RunId& holder_id, std::chrono::seconds stale_after,
-                               std::string* broken) {
+                               std::string* broken, const std::string& scheduled_for) {
   INGEST_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto rollback = [this](Status s) {
     (void)Exec("ROLLBACK");
@@ -238,22 +243,25 @@ Status StateStore::AcquireLock(const std::string& env, const RunId& holder_id, s
     *broken = h.Describe() + (h.process_gone ? ": its process is gone" : ": its heartbeat stopped");
   }
   Statement take(db_,
-                 "INSERT OR REPLACE INTO locks (env, run_id, pid, host, acquired_at, heartbeat_unix) "
-                 "VALUES (?, ?, ?, ?, ?, ?)");
+                 "INSERT OR REPLACE INTO locks (env, run_id, pid, host, acquired_at, heartbeat_unix, scheduled_for) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?)");
   take.Bind(env).Bind(holder_id.value).Bind(static_cast<int64_t>(::getpid())).Bind(HostName());
-  take.Bind(FormatTimestamp(std::chrono::system_clock::now())).Bind(UnixNow());
+  take.Bind(FormatTimestamp(std::chrono::system_clock::now())).Bind(UnixNow()).Bind(scheduled_for);
   if (take.Step() != SQLITE_DONE) return rollback(Error("take lock"));
   return Exec("COMMIT");
 }
 
 Result<std::optional<LockHolder>> StateStore::Lock(const std::string& env, std::chrono::seconds stale_after) {
-  Statement query(db_, "SELECT run_id, pid, host, acquired_at, heartbeat_unix FROM locks WHERE env = ?");
+  Statement query(db_, "SELECT run_id, pid, host, acquired_at, heartbeat_unix, scheduled_for FROM locks WHERE env = ?");
   query.Bind(env);
   const int rc = query.Step();
   if (rc == SQLITE_DONE) return std::optional<LockHolder>();
   if (rc != SQLITE_ROW) return Error("read lock");
-  LockHolder h{
-      .run_id = RunId{query.Text(0)}, .pid = query.Int(1), .host = query.Text(2), .acquired_at = query.Text(3)};
+  LockHolder h{.run_id = RunId{query.Text(0)},
+               .pid = query.Int(1),
+               .host = query.Text(2),
+               .acquired_at = query.Text(3),
+               .scheduled_for = query.Text(5)};
   h.same_host = h.host == HostName();
   h.process_gone = h.same_host && ::kill(static_cast<pid_t>(h.pid), 0) != 0 && errno == ESRCH;
   h.heartbeat_stopped = UnixNow() - query.Int(4) > stale_after.count();
@@ -355,9 +363,9 @@ Status StateStore::PutSource(const std::string& env, const std::string& name, co
 Status StateStore::RecordRunStart(const StoredRun& run) {
   Statement insert(db_,
                    "INSERT INTO runs (run_id, env, job_id, job_dir, trigger, flags, started_at, status, request_id, "
-                   "options) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   "options, scheduled_for) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.Bind(run.run_id.value).Bind(run.env).Bind(run.job_id).Bind(run.job_dir).Bind(run.trigger).Bind(run.flags);
-  insert.Bind(run.started_at).Bind(run.status).Bind(run.request_id).Bind(run.options_json);
+  insert.Bind(run.started_at).Bind(run.status).Bind(run.request_id).Bind(run.options_json).Bind(run.scheduled_for);
   return insert.Step() == SQLITE_DONE ? Status::Ok() : Error("record run " + run.run_id.value);
 }
 

@@ -54,6 +54,8 @@ struct StoredRun {
   std::string options_json;
   std::string report_path;    // "" when the run wrote no failure report
   std::string cancel_reason;  // "" unless it was cancelled
+  // The schedule slot it ran for (RFC 3339 UTC); "" for an unscheduled run.
+  std::string scheduled_for;
 };
 
 // One pass of a run, as recorded when the run ended.
@@ -73,6 +75,7 @@ struct LockHolder {
   int64_t pid = 0;
   std::string host;
   std::string acquired_at;
+  std::string scheduled_for;       // the holder's schedule slot, "" when it has none
   bool same_host = false;          // this host's name is the holder's
   bool process_gone = false;       // same host, and its pid no longer exists
   bool heartbeat_stopped = false;  // its heartbeat is older than the stale limit
@@ -115,7 +118,7 @@ class StateStore {
   StateStore(const StateStore&) = delete;
   ~StateStore();
 
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   int schema_version() const { return schema_version_; }
   const std::filesystem::path& path() const { return path_; }
 
@@ -124,8 +127,8 @@ class StateStore {
   // no longer exists on this host, or its heartbeat is older than
   // `stale_after`) is broken and `*broken` says whose it was. Aborted naming
   // the holder when it is alive.
-  Status AcquireLock(const std::string& env, const RunId& holder, std::chrono::seconds stale_after,
-                     std::string* broken);
+  Status AcquireLock(const std::string& env, const RunId& holder, std::chrono::seconds stale_after, std::string* broken,
+                     const std::string& scheduled_for = "");
   Status HeartbeatLock(const std::string& env, const RunId& holder);
   // The env's lock holder, alive or not; nullopt when nobody holds it.
   Result<std::optional<LockHolder>> Lock(const std::string& env, std::chrono::seconds stale_after);
@@ -166,6 +169,8 @@ class StateStore {
   Result<std::map<RunId, std::vector<StoredPass>>> Passes(const std::vector<RunId>& run_ids);
   // The run a TriggerRun or ResumeRun with `request_id` started.
   Result<std::optional<StoredRun>> RunWithRequestId(const std::string& env, const std::string& request_id);
+  // The latest run recorded for schedule slot `scheduled_for`.
+  Result<std::optional<StoredRun>> LatestRunOfSlot(const std::string& env, const std::string& scheduled_for);
 
   // Counts rows of a history table, for tests and `status`.
   Result<int64_t> Count(const std::string& table, const std::string& env);
@@ -175,6 +180,10 @@ class StateStore {
   Status Migrate();
   Status Exec(const std::string& sql);
   Status Error(const std::string& what) const;
+  // The first run `WHERE env = ? AND ...` (`where_order`, with its ORDER
+  // BY) finds for `value`; `what` names it in an error.
+  Result<std::optional<StoredRun>> FirstRun(const std::string& where_order, const std::string& env,
+                                            const std::string& value, const std::string& what);
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;

@@ -102,6 +102,8 @@ for (const overlay of ["dev", "staging", "prod", "daemon", "keda"]) {
       const copy = structuredClone(pod);
       delete copy.spec.restartPolicy;
       for (const k of ["args", "readinessProbe", "livenessProbe", "image"]) delete copy.spec.containers[0][k];
+      // A Job's name, for the CronJob's --scheduled-for; serve makes its own slots.
+      copy.spec.containers[0].env = (copy.spec.containers[0].env ?? []).filter((e) => e.name !== "INGEST_JOB_NAME");
       delete copy.metadata;
       // Generated ConfigMap names end in a hash of their overlay's values.
       return JSON.stringify(copy).replace(/(ingestfleet-(?:config|env))-[a-z0-9]{10}/g, "$1");
@@ -127,6 +129,13 @@ for (const overlay of ["dev", "staging", "prod", "daemon", "keda"]) {
     const pod = job.template?.spec ?? {};
     check(pod.restartPolicy === "Never", at("restartPolicy: Never"));
     check(pod.containers?.[0]?.args?.[1] === "run", at("the CronJob runs `ingest-coordinator run`"));
+    // One slot, one outcome: the Pod passes its Job's name, which ends in the slot.
+    const args = pod.containers?.[0]?.args ?? [];
+    check(args[args.indexOf("--scheduled-for") + 1] === "job:$(INGEST_JOB_NAME)",
+          at("the run is told its slot: --scheduled-for job:$(INGEST_JOB_NAME)"));
+    const jobName = (pod.containers?.[0]?.env ?? []).find((e) => e.name === "INGEST_JOB_NAME");
+    check(jobName?.valueFrom?.fieldRef?.fieldPath === "metadata.labels['batch.kubernetes.io/job-name']",
+          at("INGEST_JOB_NAME comes from the Pod's batch.kubernetes.io/job-name label (downward API)"));
     if (overlay === "prod") check(s.schedule === "0 2 * * *", at("prod runs at 02:00"));
   }
 

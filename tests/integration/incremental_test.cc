@@ -261,6 +261,9 @@ TEST_F(IncrementalTest, ServeCatchesUpAMissedRunAndStopsOnSigterm) {
   testing::Subprocess worker(WorkerArgv(endpoint, "steady"), dir_.path() / "steady.out", dir_.path() / "steady.err");
   EXPECT_FALSE(testing::WaitForLine(err, "serve: catching up a missed run", testing::Scaled(20s)).empty())
       << ReadAll(err);
+  // The slot of the missed firing, midnight in Paris, as `run --scheduled-for` names it.
+  EXPECT_EQ(testing::WaitForLine(err, "schedule slot 2025-12-31T23:00:00Z: ", testing::Scaled(20s)), "its first run")
+      << ReadAll(err);
   EXPECT_EQ(testing::WaitForLine(err, "serve: scheduled run ended with exit code ", testing::Scaled(60s)), "0")
       << ReadAll(err);
   EXPECT_FALSE(testing::WaitForLine(err, "serve: next run at 2027-01-01 00:00:00 CET", testing::Scaled(20s)).empty())
@@ -268,6 +271,14 @@ TEST_F(IncrementalTest, ServeCatchesUpAMissedRunAndStopsOnSigterm) {
   RunSummary summary;
   ASSERT_OK(FromJson(testing::LastLine(serve.Stdout()), &summary));
   EXPECT_EQ(summary.documents().new_(), 9u);
+  {
+    Result<StateStore> store = StateStore::Open(StateDb());
+    ASSERT_OK(store);
+    Result<std::optional<StoredRun>> of_slot = store->LatestRunOfSlot("itest", "2025-12-31T23:00:00Z");
+    ASSERT_OK(of_slot);
+    ASSERT_TRUE(of_slot->has_value());
+    EXPECT_EQ((*of_slot)->run_id.value, summary.run_id());
+  }
   serve.Signal(SIGTERM);
   EXPECT_EQ(serve.Wait(testing::Scaled(10s)), 0) << ReadAll(err);
   EXPECT_THAT(ReadAll(err), HasSubstr("serve: stopping on signal"));

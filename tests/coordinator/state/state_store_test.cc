@@ -83,7 +83,11 @@ TEST_F(StateStoreTest, ASecondRunOfTheEnvIsRefusedNamingTheHolder) {
   ASSERT_OK(first);
   ASSERT_OK(second);
   std::string broken;
-  ASSERT_OK(first->AcquireLock("dev", RunId{"run_a"}, 120s, &broken));
+  ASSERT_OK(first->AcquireLock("dev", RunId{"run_a"}, 120s, &broken, "2026-11-23T02:00:00Z"));
+  Result<std::optional<LockHolder>> holder = second->Lock("dev", 120s);
+  ASSERT_OK(holder);
+  ASSERT_TRUE(holder->has_value());
+  EXPECT_EQ((*holder)->scheduled_for, "2026-11-23T02:00:00Z") << "a run for the same slot can tell";
   Status refused = second->AcquireLock("dev", RunId{"run_b"}, 120s, &broken);
   EXPECT_EQ(refused.code(), StatusCode::kAborted);
   EXPECT_THAT(refused.message(), HasSubstr("env 'dev' is locked by run run_a (pid " + std::to_string(::getpid())));
@@ -100,8 +104,8 @@ TEST_F(StateStoreTest, ALockLeftByADeadProcessOrAStoppedHeartbeatIsBroken) {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);
   ASSERT_OK(StateStore::Open(db_));
-  ASSERT_EQ(Raw("INSERT INTO locks VALUES ('dev', 'run_dead', " + std::to_string(child) + ", '" + host +
-                "', 't0', strftime('%s','now'))"),
+  ASSERT_EQ(Raw("INSERT INTO locks (env, run_id, pid, host, acquired_at, heartbeat_unix) VALUES ('dev', 'run_dead', " +
+                std::to_string(child) + ", '" + host + "', 't0', strftime('%s','now'))"),
             SQLITE_OK);
   Result<StateStore> store = StateStore::Open(db_);
   ASSERT_OK(store);
@@ -179,7 +183,8 @@ TEST_F(StateStoreTest, RunsArePagedNewestFirstAndFoundByRequestId) {
                 .flags = "",
                 .started_at = "2026-11-2" + std::to_string(i) + "T02:00:00.000Z",
                 .status = "running",
-                .request_id = i == 3 ? "req-3" : ""};
+                .request_id = i == 3 ? "req-3" : "",
+                .scheduled_for = i >= 3 ? "2026-11-23T02:00:00Z" : ""};
     ASSERT_OK(store->RecordRunStart(r));
     r.status = i == 2 ? "failed" : "completed";
     r.ended_at = r.started_at;
@@ -205,6 +210,14 @@ TEST_F(StateStoreTest, RunsArePagedNewestFirstAndFoundByRequestId) {
   ASSERT_TRUE(by_request->has_value());
   EXPECT_EQ((*by_request)->run_id.value, "run_3");
   EXPECT_EQ(store->Run(RunId{"run_9"}).status().code(), StatusCode::kNotFound);
+  Result<std::optional<StoredRun>> of_slot = store->LatestRunOfSlot("dev", "2026-11-23T02:00:00Z");
+  ASSERT_OK(of_slot);
+  ASSERT_TRUE(of_slot->has_value());
+  EXPECT_EQ((*of_slot)->run_id.value, "run_5") << "the latest of the slot's runs";
+  EXPECT_EQ((*of_slot)->scheduled_for, "2026-11-23T02:00:00Z");
+  ASSERT_OK(store->LatestRunOfSlot("dev", "2026-11-24T02:00:00Z"));
+  EXPECT_FALSE(store->LatestRunOfSlot("dev", "2026-11-24T02:00:00Z")->has_value());
+  EXPECT_FALSE(store->LatestRunOfSlot("prod", "2026-11-23T02:00:00Z")->has_value());
 }
 
 }  // namespace
