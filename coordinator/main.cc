@@ -58,7 +58,8 @@ int Main(int argc, char** argv) {
       run_cmd,
       "  ingest-coordinator run --config ingest.yaml --local-workers 2\n"
       "  ingest-coordinator run --config ingest.yaml --bind tcp://0.0.0.0:5555   # workers of their own\n"
-      "  ingest-coordinator run --config ingest.yaml --resume                    # the newest job");
+      "  ingest-coordinator run --config ingest.yaml --resume                    # the newest job\n"
+      "  ingest-coordinator run --config ingest.yaml --scheduled-for 2026-12-06T02:00:00Z   # once per slot");
 
   std::string check_file;
   CLI::App* check_cmd = app.add_subcommand("check", "validate a config file (exit 0 or 2)");
