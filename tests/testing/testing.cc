@@ -18,6 +18,8 @@
 #include <sstream>
 #include <thread>
 
+#include "common/utf8.h"
+
 namespace ingest::testing {
 
 TempDir::TempDir() {
@@ -159,6 +161,34 @@ std::string IndependentHmacSha256(const std::string& key, const std::string& dat
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
        data.size(), mac, &n);
   return std::string(reinterpret_cast<char*>(mac), n);
+}
+
+std::vector<std::string> JsonStringsAfter(const std::string& json, const std::string& prefix) {
+  std::vector<std::string> strings;
+  for (size_t at = json.find(prefix); at != std::string::npos; at = json.find(prefix, at + 1)) {
+    size_t i = at + prefix.size();
+    if (i >= json.size() || json[i] != '"') continue;
+    std::string value;
+    for (++i; i < json.size() && json[i] != '"'; ++i) {
+      if (json[i] != '\\' || i + 1 >= json.size()) {
+        value.push_back(json[i]);
+        continue;
+      }
+      const char escaped = json[++i];
+      if (escaped == 'n') {
+        value.push_back('\n');
+      } else if (escaped == 't') {
+        value.push_back('\t');
+      } else if (escaped == 'u' && i + 4 < json.size()) {
+        AppendCodePoint(static_cast<uint32_t>(std::stoul(json.substr(i + 1, 4), nullptr, 16)), &value);
+        i += 4;
+      } else {
+        value.push_back(escaped);  // \" \\ \/
+      }
+    }
+    strings.push_back(std::move(value));
+  }
+  return strings;
 }
 
 std::string LastLine(const std::string& text) {

@@ -45,6 +45,12 @@ std::string ReadAll(const std::filesystem::path& path);
 // The last line of `text`, without its newline.
 std::string LastLine(const std::string& text);
 
+// The JSON strings that follow `prefix` (a key and its colon) in `json`,
+// decoded, in order. Tests read JSON objects this way, not through
+// google::protobuf::Struct: its map lookups crash in the ThreadSanitizer
+// build, whose code meets the system's uninstrumented protobuf.
+std::vector<std::string> JsonStringsAfter(const std::string& json, const std::string& prefix);
+
 // A child process started from argv, with stdout and stderr in files. The
 // destructor kills (SIGKILL) and reaps it if it is still running, so a
 // failing test never leaves processes behind.
