@@ -4,6 +4,7 @@
 // loop (receive, handle, heartbeat, reap). Between passes, as here, results
 // and drains of tasks nobody dispatched must be refused quietly.
 
+#include <cerrno>
 #include <memory>
 #include <utility>
 #include <zmq.hpp>
@@ -15,6 +16,19 @@
 
 namespace ingest::fuzz {
 namespace {
+
+// libFuzzer's timer (SIGALRM, for -timeout) can interrupt a ZeroMQ call of
+// the harness's own, which throws EINTR; the call is made again.
+template <typename Call>
+auto RetryOnEintr(Call call) {
+  while (true) {
+    try {
+      return call();
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+    }
+  }
+}
 
 struct Harness {
   zmq::context_t context{1};
@@ -38,7 +52,7 @@ struct Harness {
     ready.mutable_ready()->set_slots(2);
     ready.mutable_ready()->set_version("fuzz");
     const std::string frame = EncodeEnvelope(ready);
-    known.send(zmq::buffer(frame), zmq::send_flags::none);
+    RetryOnEintr([&] { return known.send(zmq::buffer(frame), zmq::send_flags::none); });
     OneRound();
   }
 
@@ -48,7 +62,7 @@ struct Harness {
     // What the broker answered (heartbeats, ANNOUNCE) is read and dropped.
     zmq::message_t answer;
     for (zmq::socket_t* socket : {&known, &stranger}) {
-      while (socket->recv(answer, zmq::recv_flags::dontwait)) {
+      while (RetryOnEintr([&] { return socket->recv(answer, zmq::recv_flags::dontwait); })) {
       }
     }
   }
@@ -65,10 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] & 2) {
     const std::string_view first = frame.substr(0, frame.size() / 2);
     const std::string_view second = frame.substr(first.size());
-    peer.send(zmq::buffer(first), zmq::send_flags::sndmore);
-    peer.send(zmq::buffer(second), zmq::send_flags::none);
+    ingest::fuzz::RetryOnEintr([&] { return peer.send(zmq::buffer(first), zmq::send_flags::sndmore); });
+    ingest::fuzz::RetryOnEintr([&] { return peer.send(zmq::buffer(second), zmq::send_flags::none); });
   } else {
-    peer.send(zmq::buffer(frame), zmq::send_flags::none);
+    ingest::fuzz::RetryOnEintr([&] { return peer.send(zmq::buffer(frame), zmq::send_flags::none); });
   }
   harness.OneRound();
   return 0;
