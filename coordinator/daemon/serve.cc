@@ -131,7 +131,7 @@ int ServeDaemon(const ServeOptions& options) {
       RunOptions run;
       run.config_file = options.config_file;
       run.log_file = options.log_file;
-      run.scheduled_for = FormatScheduleSlot(absl::ToChronoTime(slot));
+      run.scheduled_for = FormatScheduleSlot(slot);
       run.flags = {"serve", "--scheduled-for", run.scheduled_for};
       std::shared_ptr<RunControl> control = registry.NewRun(&run, true);
       RunEngine engine(run, *config,

@@ -47,10 +47,6 @@ PassProgressLine::PassProgressLine(Pass pass, uint32_t total, uint32_t reused, b
       started_(Clock::now()),
       next_log_(started_ + every) {}
 
-PassProgressLine::~PassProgressLine() {
-  if (live_ && !finished_) SetStatusLine("");
-}
-
 PassProgressFigures PassProgressLine::Figures(uint32_t done, uint32_t failed, uint32_t workers) const {
   return {pass_, done, total_, reused_, failed, workers, Clock::now() - started_};
 }
@@ -67,7 +63,6 @@ void PassProgressLine::Update(uint32_t done, uint32_t failed, uint32_t workers) 
 }
 
 void PassProgressLine::Finish(uint32_t done, uint32_t failed, uint32_t workers) {
-  finished_ = true;
   if (live_) {
     SetStatusLine("");
   } else {

@@ -31,10 +31,6 @@ class PassProgressLine {
  public:
   PassProgressLine(Pass pass, uint32_t total, uint32_t reused, bool live,
                    std::chrono::seconds every = std::chrono::seconds(10));
-  ~PassProgressLine();
-  PassProgressLine(const PassProgressLine&) = delete;
-  PassProgressLine& operator=(const PassProgressLine&) = delete;
-
   void Update(uint32_t done, uint32_t failed, uint32_t workers);
   // The pass's end: the live line goes; piped, the last figures are logged.
   void Finish(uint32_t done, uint32_t failed, uint32_t workers);
@@ -50,7 +46,6 @@ class PassProgressLine {
   std::chrono::seconds every_;
   Clock::time_point started_;
   Clock::time_point next_log_;
-  bool finished_ = false;
 };
 
 }  // namespace ingest

@@ -18,8 +18,9 @@ constexpr std::string_view kJobNamePrefix = "job:";
 
 }  // namespace
 
-std::string FormatScheduleSlot(WallTime t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromChrono(t), absl::UTCTimeZone());
+std::string FormatScheduleSlot(absl::Time t) {
+  // %S drops a fraction of a second: a slot is kept to the second.
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
 Result<std::string> ParseScheduleSlot(std::string_view text) {
@@ -28,7 +29,7 @@ Result<std::string> ParseScheduleSlot(std::string_view text) {
     return slot.ok() ? slot : std::string();
   }
   if (std::optional<absl::Time> t = ParseTimestamp(std::string(text))) {
-    return FormatScheduleSlot(absl::ToChronoTime(absl::FromUnixSeconds(absl::ToUnixSeconds(*t))));
+    return FormatScheduleSlot(*t);
   }
   const size_t dash = text.rfind('-');
   if (dash != std::string_view::npos && dash > 0) {
@@ -37,7 +38,7 @@ Result<std::string> ParseScheduleSlot(std::string_view text) {
     auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), minutes);
     if (error == std::errc() && end == digits.data() + digits.size() && minutes >= kFirstMinute &&
         minutes < kLastMinute) {
-      return FormatScheduleSlot(std::chrono::system_clock::time_point(std::chrono::minutes(minutes)));
+      return FormatScheduleSlot(absl::FromUnixSeconds(minutes * 60));
     }
   }
   return InvalidArgument("--scheduled-for '" + std::string(text) +

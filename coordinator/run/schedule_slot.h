@@ -1,10 +1,11 @@
 #pragma once
 
+#include <absl/time/time.h>
+
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "common/ids.h"
 #include "common/status.h"
 #include "coordinator/state/state_store.h"
 
@@ -22,7 +23,7 @@ namespace ingest {
 // its Pod sees it: one not made on a schedule (kubectl create job --from)
 // has no slot, "" then.
 Result<std::string> ParseScheduleSlot(std::string_view text);
-std::string FormatScheduleSlot(WallTime t);
+std::string FormatScheduleSlot(absl::Time t);
 
 // What a run for a slot does, given the latest run recorded for it.
 enum class SlotAction {
