@@ -24,9 +24,6 @@ constexpr size_t kMaxDictionaryTerms = 10000;
 // A task over this many bytes goes out before the others of its priority,
 // largest first, so that it does not form the tail of the pass.
 constexpr uint64_t kHeavyTaskBytes = 1 << 20;
-// Results kept in memory until their document's turn in the artifact; more
-// are read back from the journal when it comes.
-constexpr uint64_t kHeldBytes = 64 << 20;
 // Pass E's entity ids and lines are kept in blocks of this size.
 constexpr size_t kEntityBlockBytes = 1 << 20;
 
@@ -198,18 +195,23 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
       Result<JournalEntry> entry = journal_->Read(*own);
       if (entry.ok()) {
         Apply(i, entry->result(), own);
-        Offer(i, std::move(*entry->mutable_result()));
+        Offer(i, &entry->result());
         ++reused.resumed;
         continue;
       }
     }
     if (std::optional<JournalLocation> carried = same_task(previous ? &*previous : nullptr, i)) {
-      Result<TaskJournal::Framed> entry = previous->ReadFramed(*carried);
-      if (!entry.ok() || entry->entry.result().has_error()) continue;
-      // Copied as it is stored: every job's journal holds all of its results.
-      INGEST_ASSIGN_OR_RETURN(JournalLocation at, journal_->Append(*entry));
-      Apply(i, entry->entry.result(), at);
-      Offer(i, std::move(*entry->entry.mutable_result()));
+      Result<TaskJournal::ResultView> view = previous->ReadView(*carried);
+      if (!view.ok() || view->has_error) continue;
+      // What Apply reads of a successful result: pass A's record, which
+      // describes the document.
+      TaskResult result;
+      if (info_.defines_documents) result.set_record_bytes(std::string(view->record_bytes));
+      // Copied as it is stored, unparsed: every job's journal holds all of
+      // its results.
+      INGEST_ASSIGN_OR_RETURN(JournalLocation at, journal_->AppendFrame(view->frame));
+      Apply(i, result, at);
+      Offer(i, nullptr);
       ++reused.carried;
     }
   }
@@ -324,21 +326,17 @@ void PassExecutor::OnResult(size_t index, TaskResult result) {
     return;
   }
   Apply(index, entry.result(), *at);
-  Offer(index, std::move(*entry.mutable_result()));
+  Offer(index, &entry.result());
 }
 
-void PassExecutor::Offer(size_t index, TaskResult result) {
+void PassExecutor::Offer(size_t index, const TaskResult* in_hand) {
   if (info_.merge != MergeKind::kConcatenate) return;  // merged when all are in
-  if (results_[index] && index > written_ && held_bytes_ + result.ByteSizeLong() <= kHeldBytes) {
-    held_bytes_ += result.ByteSizeLong();
-    held_.emplace(index, std::move(result));
-  }
   if (!write_error_.ok()) return;
-  write_error_ = WriteReady();
+  write_error_ = WriteReady(index, in_hand);
   if (!write_error_.ok()) spdlog::warn("pass {}: {}", PassLetter(pass_), write_error_.message());
 }
 
-Status PassExecutor::WriteReady() {
+Status PassExecutor::WriteReady(size_t in_hand_index, const TaskResult* in_hand) {
   while (written_ < tasks_.size()) {
     // A document's tasks are consecutive in the plan; it is written once
     // every one of them has its final result.
@@ -353,20 +351,10 @@ Status PassExecutor::WriteReady() {
         writer_.emplace(std::move(writer));
       }
       for (size_t i = written_; i < end; ++i) {
-        if (auto held = held_.find(i); held != held_.end()) {
-          INGEST_RETURN_IF_ERROR(WriteRendered(source_id, held->second, &outcome_));
-          continue;
-        }
-        INGEST_ASSIGN_OR_RETURN(JournalEntry entry, Entry(i));
-        INGEST_RETURN_IF_ERROR(WriteRendered(source_id, entry.result(), &outcome_));
+        INGEST_RETURN_IF_ERROR(WriteResult(i, i == in_hand_index ? in_hand : nullptr, &outcome_));
       }
     }
-    for (; written_ < end; ++written_) {
-      if (auto held = held_.find(written_); held != held_.end()) {
-        held_bytes_ -= held->second.ByteSizeLong();
-        held_.erase(held);
-      }
-    }
+    written_ = end;
   }
   return Status::Ok();
 }
@@ -401,23 +389,36 @@ void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<J
            "document " + doc.source() + "/" + doc.path() + " failed in pass " + PassLetter(pass_) + ": " + message);
 }
 
-Result<JournalEntry> PassExecutor::Entry(size_t index) const {
+Result<TaskJournal::ResultView> PassExecutor::View(size_t index) const {
   if (!results_[index]) return Internal("no result for task " + tasks_[index].task_id);
-  return journal_->Read(*results_[index]);
+  return journal_->ReadView(*results_[index]);
 }
 
 Result<RecordBatch> PassExecutor::Records(size_t index) const {
-  INGEST_ASSIGN_OR_RETURN(JournalEntry entry, Entry(index));
+  INGEST_ASSIGN_OR_RETURN(TaskJournal::ResultView view, View(index));
   RecordBatch records;
-  if (!records.ParseFromString(entry.result().record_bytes())) {
+  if (!records.ParseFromArray(view.record_bytes.data(), static_cast<int>(view.record_bytes.size()))) {
     return DataLoss(journal_->path().string() + ": unreadable records of task " + tasks_[index].task_id);
   }
   return records;
 }
 
-Status PassExecutor::WriteRendered(const std::string& source_id, const TaskResult& result, PassOutcome* outcome) {
-  INGEST_RETURN_IF_ERROR(writer_->AddRendered(source_id, result.artifact_json(), result.record_count()));
-  AddTotals(result.totals(), &outcome->totals);
+Status PassExecutor::WriteResult(size_t index, const TaskResult* in_hand, PassOutcome* outcome) {
+  const std::string& source_id = tasks_[index].source_id;
+  if (in_hand != nullptr) {
+    INGEST_RETURN_IF_ERROR(writer_->AddRendered(source_id, in_hand->artifact_json(), in_hand->record_count()));
+    AddTotals(in_hand->totals(), &outcome->totals);
+    return Status::Ok();
+  }
+  // Read back from the journal as views: nothing of the entry is copied
+  // but into the artifact.
+  INGEST_ASSIGN_OR_RETURN(TaskJournal::ResultView view, View(index));
+  Metrics totals;
+  if (!totals.ParseFromArray(view.totals.data(), static_cast<int>(view.totals.size()))) {
+    return DataLoss(journal_->path().string() + ": unreadable totals of task " + tasks_[index].task_id);
+  }
+  INGEST_RETURN_IF_ERROR(writer_->AddRendered(source_id, view.artifact_json, view.record_count));
+  AddTotals(totals, &outcome->totals);
   return Status::Ok();
 }
 
@@ -425,8 +426,7 @@ Status PassExecutor::MergeDocuments(PassOutcome* outcome) {
   for (size_t i = 0; i < tasks_.size(); ++i) {
     const std::string& source_id = tasks_[i].source_id;
     if (DocumentFailed(source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(JournalEntry entry, Entry(i));
-    INGEST_RETURN_IF_ERROR(WriteRendered(source_id, entry.result(), outcome));
+    INGEST_RETURN_IF_ERROR(WriteResult(i, nullptr, outcome));
   }
   return Status::Ok();
 }
@@ -453,8 +453,12 @@ Status PassExecutor::MergeGraph(PassOutcome* outcome) {
   std::unordered_map<std::string_view, std::string_view> shared;  // id -> line
   for (size_t i = 0; i < tasks_.size(); ++i) {
     if (DocumentFailed(tasks_[i].source_id)) continue;
-    INGEST_ASSIGN_OR_RETURN(JournalEntry entry, Entry(i));
-    for (const SharedRecord& record : entry.result().shared()) {
+    INGEST_ASSIGN_OR_RETURN(TaskJournal::ResultView view, View(i));
+    for (std::string_view bytes : view.shared) {
+      SharedRecord record;
+      if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        return DataLoss(journal_->path().string() + ": unreadable shared record of task " + tasks_[i].task_id);
+      }
       if (shared.contains(record.key())) continue;
       shared.emplace(keep(record.key()), keep(record.json()));
       AddTotals(record.totals(), &outcome->totals);

@@ -129,18 +129,22 @@ class PassExecutor : public TaskHandler {
   // Records the final result of a task: the manifest's view of its document,
   // and where its records are for the merge.
   void Apply(size_t index, const TaskResult& result, std::optional<JournalLocation> at);
-  Result<JournalEntry> Entry(size_t index) const;
+  // The successful result of the task at `index`, read from the journal.
+  Result<TaskJournal::ResultView> View(size_t index) const;
   // The records of a task's result, parsed (pass F's checks).
   Result<RecordBatch> Records(size_t index) const;
-  // Writes a sealed result's records of its document and adds their totals.
-  Status WriteRendered(const std::string& source_id, const TaskResult& result, PassOutcome* outcome);
-  // The final result of the task at `index` (applied already): a
-  // concatenating pass writes, in merge order, every document whose tasks
-  // all have one, so its artifact is written while the pass runs and its
-  // merge has little left to do. `result` is kept until its document's turn
-  // when memory allows.
-  void Offer(size_t index, TaskResult result);
-  Status WriteReady();
+  // Writes the records of the result of the task at `index` (sealed: as
+  // the artifact's JSON) and adds their totals: from `in_hand` when given,
+  // else read back from the journal.
+  Status WriteResult(size_t index, const TaskResult* in_hand, PassOutcome* outcome);
+  // The final result of the task at `index` (applied already), `in_hand`
+  // when the caller has it: a concatenating pass writes, in merge order,
+  // every document whose tasks all have one, so its artifact is written
+  // while the pass runs and its merge has little left to do. Results that
+  // wait for an earlier document are not kept: their turn reads them back
+  // from the journal, without parsing them, so memory stays flat.
+  void Offer(size_t index, const TaskResult* in_hand);
+  Status WriteReady(size_t in_hand_index = SIZE_MAX, const TaskResult* in_hand = nullptr);
   Status MergeDocuments(PassOutcome* outcome);
   Status MergeGraph(PassOutcome* outcome);
   Status MergeCleanup(PassOutcome* outcome);
@@ -165,8 +169,6 @@ class PassExecutor : public TaskHandler {
   // Writing while the pass runs (Offer): tasks before written_ are in the
   // artifact (or their document failed).
   size_t written_ = 0;
-  std::map<size_t, TaskResult> held_;
-  uint64_t held_bytes_ = 0;
   Status write_error_;
   std::vector<std::string> shared_keys_;  // of the corpus-wide records Merge() wrote
   std::vector<PlannedTask> tasks_;

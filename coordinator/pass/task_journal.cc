@@ -223,8 +223,6 @@ Result<JournalLocation> TaskJournal::Append(const JournalEntry& entry) {
   return AppendFrame(Frame(payload));
 }
 
-Result<JournalLocation> TaskJournal::Append(const Framed& framed) { return AppendFrame(framed.frame); }
-
 Result<JournalLocation> TaskJournal::AppendFrame(std::string_view frame) {
   if (read_only_) return FailedPrecondition(path_.string() + ": opened read-only");
   pending_.append(frame);
@@ -254,14 +252,28 @@ Result<JournalEntry> TaskJournal::Read(JournalLocation at) const {
   return entry;
 }
 
-Status TaskJournal::ReadRecords(JournalLocation at, std::string* records, uint32_t* count) const {
-  INGEST_ASSIGN_OR_RETURN(std::string_view payload, View(at.offset, at.size));
-  using google::protobuf::internal::WireFormatLite;
+Result<TaskJournal::ResultView> TaskJournal::ReadView(JournalLocation at) const {
+  INGEST_ASSIGN_OR_RETURN(std::string_view frame, View(at.offset - kFrameHeader, kFrameHeader + at.size));
   const auto damaged = [&](const std::string& what) {
     return DataLoss(path_.string() + ": entry at offset " + std::to_string(at.offset) + " " + what);
   };
+  if (frame.size() != kFrameHeader + at.size) return damaged("is damaged");
+  ResultView view{.frame = frame};
+  const std::string_view payload = frame.substr(kFrameHeader);
+  using google::protobuf::internal::WireFormatLite;
   google::protobuf::io::CodedInputStream entry(reinterpret_cast<const uint8_t*>(payload.data()),
                                                static_cast<int>(payload.size()));
+  // A length-delimited field's bytes, straight from the payload: a view.
+  const auto bytes = [&](std::string_view* out) {
+    uint32_t size = 0;
+    const void* data = nullptr;
+    int available = 0;
+    if (!entry.ReadVarint32(&size)) return false;
+    if (size == 0) return true;  // e.g. an empty message last, where no buffer is left
+    if (!entry.GetDirectBufferPointer(&data, &available) || available < static_cast<int>(size)) return false;
+    *out = std::string_view(static_cast<const char*>(data), size);
+    return entry.Skip(static_cast<int>(size));
+  };
   bool found = false;
   for (uint32_t tag = entry.ReadTag(); tag != 0; tag = entry.ReadTag()) {
     if (WireFormatLite::GetTagFieldNumber(tag) != JournalEntry::kResultFieldNumber) {
@@ -272,50 +284,48 @@ Status TaskJournal::ReadRecords(JournalLocation at, std::string* records, uint32
     if (!entry.ReadVarint32(&length)) return damaged("is damaged");
     const auto limit = entry.PushLimit(static_cast<int>(length));
     for (uint32_t field = entry.ReadTag(); field != 0; field = entry.ReadTag()) {
+      bool ok = true;
       switch (WireFormatLite::GetTagFieldNumber(field)) {
         case TaskResult::kErrorFieldNumber:
-          return damaged("holds an error, not records");
-        case TaskResult::kRecordBytesFieldNumber: {
-          uint32_t size = 0;
-          const void* data = nullptr;
-          int available = 0;
-          if (!entry.ReadVarint32(&size)) return damaged("is damaged");
-          // Straight from the read buffer: the bytes are contiguous in it.
-          if (!entry.GetDirectBufferPointer(&data, &available) || available < static_cast<int>(size)) {
-            return damaged("is damaged");
-          }
-          records->append(static_cast<const char*>(data), size);
-          entry.Skip(static_cast<int>(size));
+          view.has_error = true;
+          ok = WireFormatLite::SkipField(&entry, field);
           break;
-        }
-        case TaskResult::kRecordCountFieldNumber: {
-          uint32_t n = 0;
-          if (!entry.ReadVarint32(&n)) return damaged("is damaged");
-          *count += n;
+        case TaskResult::kRecordBytesFieldNumber:
+          ok = bytes(&view.record_bytes);
           break;
-        }
+        case TaskResult::kArtifactJsonFieldNumber:
+          ok = bytes(&view.artifact_json);
+          break;
+        case TaskResult::kTotalsFieldNumber:
+          ok = bytes(&view.totals);
+          break;
+        case TaskResult::kSharedFieldNumber:
+          ok = bytes(&view.shared.emplace_back());
+          break;
+        case TaskResult::kRecordCountFieldNumber:
+          ok = entry.ReadVarint32(&view.record_count);
+          break;
         default:
-          if (!WireFormatLite::SkipField(&entry, field)) return damaged("is damaged");
+          ok = WireFormatLite::SkipField(&entry, field);
       }
+      if (!ok) return damaged("is damaged");
     }
     if (!entry.ConsumedEntireMessage()) return damaged("is damaged");
     entry.PopLimit(limit);
     found = true;
   }
   if (!found) return damaged("has no result");
-  return Status::Ok();
+  return view;
 }
 
-Result<TaskJournal::Framed> TaskJournal::ReadFramed(JournalLocation at) const {
-  INGEST_ASSIGN_OR_RETURN(std::string_view frame, View(at.offset - kFrameHeader, kFrameHeader + at.size));
-  Framed framed;
-  const std::string_view payload = frame.substr(std::min(frame.size(), kFrameHeader));
-  if (frame.size() != kFrameHeader + at.size || frame.substr(4, kCheckBytes) != Check(payload) ||
-      !framed.entry.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-    return DataLoss(path_.string() + ": entry at offset " + std::to_string(at.offset) + " is damaged");
+Status TaskJournal::ReadRecords(JournalLocation at, std::string* records, uint32_t* count) const {
+  INGEST_ASSIGN_OR_RETURN(ResultView view, ReadView(at));
+  if (view.has_error) {
+    return DataLoss(path_.string() + ": entry at offset " + std::to_string(at.offset) + " holds an error, not records");
   }
-  framed.frame.assign(frame);
-  return framed;
+  records->append(view.record_bytes);
+  *count += view.record_count;
+  return Status::Ok();
 }
 
 Status TaskJournal::Sync() {

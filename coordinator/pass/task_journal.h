@@ -6,6 +6,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "proto/journal.pb.h"
@@ -53,27 +55,34 @@ class TaskJournal {
   // Bytes of a torn or damaged tail that Open cut off.
   uint64_t discarded_bytes() const { return discarded_bytes_; }
 
-  // An entry with the bytes it is stored as, so that a result carried from
-  // one job's journal to the next is written as it is, not serialized and
-  // checksummed again.
-  struct Framed {
-    JournalEntry entry;
-    std::string frame;
-  };
-
   Result<JournalLocation> Append(const JournalEntry& entry);
-  Result<JournalLocation> Append(const Framed& framed);
+  // An entry as another journal stores it (ResultView::frame), written as
+  // it is: a result carried from one job to the next is neither parsed nor
+  // serialized nor checksummed again.
+  Result<JournalLocation> AppendFrame(std::string_view frame);
   // An entry found on open or appended since. Their checksums were checked
   // on open (or they were written by this process), so they are not hashed
   // again: the merge and later passes read every entry. DataLoss when it no
   // longer parses.
   Result<JournalEntry> Read(JournalLocation at) const;
+  // The fields of an entry's result that the merge, later passes and the
+  // carry-forward read, found without parsing the entry: views into the
+  // journal's read buffer, valid until its next read or append.
+  struct ResultView {
+    std::string_view frame;  // the whole entry as stored, its length and checksum in front
+    bool has_error = false;
+    std::string_view record_bytes;   // TaskResult::record_bytes
+    std::string_view artifact_json;  // TaskResult::artifact_json
+    uint32_t record_count = 0;
+    std::string_view totals;               // a serialized Metrics
+    std::vector<std::string_view> shared;  // serialized SharedRecords
+  };
+  // DataLoss when the entry does not parse or has no result.
+  Result<ResultView> ReadView(JournalLocation at) const;
   // The records of an entry's result (TaskResult::record_bytes) appended to
-  // `records`, and their count added to `count`, without parsing the rest
-  // (the artifact's lines are half of an entry): what later passes read.
+  // `records`, and their count added to `count`: what later passes read.
   // DataLoss when it does not parse or holds an error instead.
   Status ReadRecords(JournalLocation at, std::string* records, uint32_t* count) const;
-  Result<Framed> ReadFramed(JournalLocation at) const;
   // Makes every appended entry durable.
   Status Sync();
   // Closes and deletes the file.
@@ -85,8 +94,6 @@ class TaskJournal {
   TaskJournal(std::filesystem::path path, int fd);
   // Indexes the entries on disk and truncates what follows the last good one.
   Status Recover();
-  // Adds one whole frame at the end, writing and fsyncing in batches.
-  Result<JournalLocation> AppendFrame(std::string_view frame);
   // Writes the buffered frames.
   Status Flush() const;
   // The file's bytes [offset, offset + size), valid until the next call;

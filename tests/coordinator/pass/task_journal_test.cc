@@ -175,24 +175,85 @@ TEST_F(TaskJournalTest, ACarriedEntryIsStoredAsTheBytesItWasRead) {
   WriteEntries(3);
   Result<TaskJournal> previous = TaskJournal::OpenReadOnly(path_);
   ASSERT_OK(previous);
-  Result<TaskJournal::Framed> carried = previous->ReadFramed(*previous->Earlier("t1"));
+  Result<JournalEntry> parsed = previous->Read(*previous->Earlier("t1"));
+  ASSERT_OK(parsed);
+  Result<TaskJournal::ResultView> carried = previous->ReadView(*previous->Earlier("t1"));
   ASSERT_OK(carried);
-  EXPECT_EQ(carried->entry.task_digest(), "digest-t1");
+  const std::string frame(carried->frame);
   const std::filesystem::path next = dir_.path() / "next.journal";
   {
     Result<TaskJournal> journal = TaskJournal::Open(next);
     ASSERT_OK(journal);
-    ASSERT_OK(journal->Append(*carried));
+    ASSERT_OK(journal->AppendFrame(frame));
   }
   Result<TaskJournal> reopened = TaskJournal::Open(next);
   ASSERT_OK(reopened);
   EXPECT_EQ(reopened->earlier_entries(), 1u);
   Result<JournalEntry> entry = reopened->Read(*reopened->Earlier("t1"));
   ASSERT_OK(entry);
-  EXPECT_EQ(entry->SerializeAsString(), carried->entry.SerializeAsString());
+  EXPECT_EQ(entry->SerializeAsString(), parsed->SerializeAsString());
   Result<std::string> bytes = ReadFile(next);
   ASSERT_OK(bytes);
-  EXPECT_NE(bytes->find(carried->frame), std::string::npos);
+  EXPECT_NE(bytes->find(frame), std::string::npos);
+}
+
+TEST_F(TaskJournalTest, AResultIsReadAsViewsOfTheFieldsTheMergeWrites) {
+  JournalEntry sealed;
+  sealed.set_task_id("E-doc-0");
+  sealed.set_task_digest("digest");
+  TaskResult* result = sealed.mutable_result();
+  result->set_record_bytes("serialized records");
+  result->set_artifact_json("{\"a\": 1},\n{\"b\": 2}");
+  result->set_record_count(2);
+  result->mutable_totals()->set_chunks(7);
+  for (const char* key : {"entity:a", "entity:b"}) {
+    SharedRecord* shared = result->add_shared();
+    shared->set_key(key);
+    shared->set_json("{}");
+  }
+  JournalEntry empty;  // an empty message last: no bytes left after its length
+  empty.set_task_id("E-doc-2");
+  empty.mutable_result()->mutable_totals();
+  JournalEntry failed;
+  failed.set_task_id("E-doc-1");
+  failed.mutable_result()->mutable_error()->set_kind("parse");
+  Result<TaskJournal> journal = TaskJournal::Open(path_);
+  ASSERT_OK(journal);
+  Result<JournalLocation> at = journal->Append(sealed);
+  Result<JournalLocation> failed_at = journal->Append(failed);
+  Result<JournalLocation> empty_at = journal->Append(empty);
+  ASSERT_OK(at);
+  ASSERT_OK(failed_at);
+  ASSERT_OK(empty_at);
+  Result<TaskJournal::ResultView> nothing = journal->ReadView(*empty_at);
+  ASSERT_OK(nothing);
+  EXPECT_TRUE(nothing->artifact_json.empty());
+  EXPECT_EQ(nothing->record_count, 0u);
+
+  Result<TaskJournal::ResultView> view = journal->ReadView(*at);
+  ASSERT_OK(view);
+  EXPECT_FALSE(view->has_error);
+  EXPECT_EQ(view->record_bytes, "serialized records");
+  EXPECT_EQ(view->artifact_json, result->artifact_json());
+  EXPECT_EQ(view->record_count, 2u);
+  Metrics totals;
+  ASSERT_TRUE(totals.ParseFromArray(view->totals.data(), static_cast<int>(view->totals.size())));
+  EXPECT_EQ(totals.chunks(), 7u);
+  ASSERT_EQ(view->shared.size(), 2u);
+  SharedRecord second;
+  ASSERT_TRUE(second.ParseFromArray(view->shared[1].data(), static_cast<int>(view->shared[1].size())));
+  EXPECT_EQ(second.key(), "entity:b");
+  EXPECT_EQ(view->frame.substr(8), sealed.SerializeAsString());  // after its length and checksum
+
+  Result<TaskJournal::ResultView> error = journal->ReadView(*failed_at);
+  ASSERT_OK(error);
+  EXPECT_TRUE(error->has_error);
+  std::string records;
+  uint32_t count = 0;
+  EXPECT_EQ(journal->ReadRecords(*failed_at, &records, &count).code(), StatusCode::kDataLoss);
+  ASSERT_OK(journal->ReadRecords(*at, &records, &count));
+  EXPECT_EQ(records, "serialized records");
+  EXPECT_EQ(count, 2u);
 }
 
 }  // namespace
