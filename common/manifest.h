@@ -54,6 +54,9 @@ Status SaveManifest(const std::filesystem::path& path, const Manifest& manifest)
 // for byte, from our own printer (a job's manifest is saved at every pass
 // and holds every document).
 std::string ManifestJson(const Manifest& manifest);
+// A document's entry as AppendJson prints it, without reflection; false when
+// a string is not UTF-8.
+bool AppendDocumentJson(const DocumentRecord& doc, std::string* out);
 
 // The manifest entry of `pass`; it always exists in a loaded manifest.
 PassRecord& PassEntry(Manifest& manifest, Pass pass);

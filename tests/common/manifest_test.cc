@@ -99,6 +99,13 @@ TEST(ManifestTest, IsWrittenByteForByteAsProtobufsPrinterWritesIt) {
     doc.set_path("dir/\"quoted\" \\ caf\xC3\xA9 \xE2\x80\xA8 " + std::to_string(i) + ".md");
     doc.set_bytes(uint64_t{1} << (i + 20));
     doc.set_status(i % 3 == 0 ? kDocFailed : kDocProcessed);
+    if (i % 3 == 0) {
+      doc.set_error_class("parse");
+      doc.set_error("line 3: \t\"unexpected\" <tag>");
+      doc.set_failed_pass("C");
+    } else {
+      doc.set_checksum(std::string(64, 'e'));
+    }
     (*m.mutable_source_sha_map())["doc_" + std::to_string(i)] = std::string(64, 'f');
   }
   PassRecord& c = PassEntry(m, Pass::PASS_C);
@@ -109,6 +116,9 @@ TEST(ManifestTest, IsWrittenByteForByteAsProtobufsPrinterWritesIt) {
   m.mutable_runs(0)->add_flags("--config");
   m.mutable_runs(0)->add_flags("x.yaml");
   EXPECT_EQ(ManifestJson(m), ToPrettyJson(m));
+  // Documents are printed field by field (AppendDocumentJson): a new field
+  // must be printed there too.
+  EXPECT_EQ(DocumentRecord::descriptor()->field_count(), 8);
   Manifest bare = NewManifest("job_2026-11-22T02-00-00", "dev");
   EXPECT_EQ(ManifestJson(bare), ToPrettyJson(bare));
 }
