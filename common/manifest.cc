@@ -1,12 +1,17 @@
 #include "common/manifest.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <functional>
 #include <set>
 #include <vector>
 
 #include "common/atomic_file.h"
 #include "common/pass.h"
+#include "common/positional_io.h"
 #include "common/proto_json.h"
 
 namespace ingest {
@@ -61,31 +66,70 @@ Result<Manifest> LoadManifest(const std::filesystem::path& path) {
 }
 
 Result<std::string> ReadManifestStatus(const std::filesystem::path& path) {
-  INGEST_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  const auto malformed = [&path](const std::string& what) { return InvalidArgument(path.string() + ": " + what); };
+  // Read a block at a time: the status follows the documents, and a large
+  // job's manifest need not be held to find it (retention reads every job's).
+  constexpr size_t kBlockBytes = 256 << 10;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, path.string());
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  std::string block;
+  size_t at = 0;
+  uint64_t offset = 0;
+  Status read_error;
+  // The next byte, or -1 at the end of the file (or on a read error).
+  const auto next = [&]() -> int {
+    if (at == block.size()) {
+      block.resize(kBlockBytes);
+      Result<uint64_t> read = ReadUpTo(fd, &block, offset, path);
+      if (!read.ok()) read_error = read.status();
+      block.resize(read.ok() ? *read : 0);
+      offset += block.size();
+      at = 0;
+      if (block.empty()) return -1;
+    }
+    return static_cast<unsigned char>(block[at++]);
+  };
+  const auto malformed = [&](const std::string& what) {
+    if (!read_error.ok()) return read_error;
+    return InvalidArgument(path.string() + ": " + what);
+  };
+  // The rest of a string whose opening quote was read, kept in `text` when
+  // given. False when it does not end.
+  const auto string_rest = [&](std::string* text) {
+    for (int c = next(); c >= 0; c = next()) {
+      if (c == '"') return true;
+      if (c == '\\') {
+        if (text != nullptr) text->push_back('\\');
+        c = next();
+        if (c < 0) return false;
+      }
+      if (text != nullptr) text->push_back(static_cast<char>(c));
+    }
+    return false;
+  };
+  const auto skip_space = [&] {
+    int c = next();
+    while (c == ' ' || c == '\t' || c == '\r' || c == '\n') c = next();
+    return c;
+  };
   // Walks the text once, tracking nesting and strings, and stops at the
   // value of the key "status" of the outermost object.
   int depth = 0;
   bool expect_key = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
+  for (int c = next(); c >= 0; c = next()) {
     if (c == '"') {
-      const size_t start = i + 1;
-      for (++i; i < text.size() && text[i] != '"'; ++i) {
-        if (text[i] == '\\') ++i;
-      }
-      if (i >= text.size()) return malformed("unterminated string");
-      if (depth != 1 || !expect_key) continue;
+      const bool key = depth == 1 && expect_key;
+      std::string name;
+      if (!string_rest(key ? &name : nullptr)) return malformed("unterminated string");
+      if (!key) continue;
       expect_key = false;
-      if (std::string_view(text).substr(start, i - start) != "status") continue;
-      const size_t colon = text.find_first_not_of(" \t\r\n", i + 1);
-      if (colon == std::string::npos || text[colon] != ':') return malformed("expected ':' after \"status\"");
-      const size_t open = text.find_first_not_of(" \t\r\n", colon + 1);
-      const size_t close = open == std::string::npos ? open : text.find('"', open + 1);
-      if (open == std::string::npos || text[open] != '"' || close == std::string::npos) {
-        return malformed("\"status\" is not a string");
-      }
-      std::string status = text.substr(open + 1, close - open - 1);
+      if (name != "status") continue;
+      if (skip_space() != ':') return malformed("expected ':' after \"status\"");
+      std::string status;
+      if (skip_space() != '"' || !string_rest(&status)) return malformed("\"status\" is not a string");
       if (status.find('\\') != std::string::npos) return malformed("\"status\" is not a plain string");
       return status;
     }

@@ -30,30 +30,26 @@ Status RecordDocuments(RunContext& ctx, bool documents_settled) {
   const std::string now = FormatTimestamp(std::chrono::system_clock::now());
   std::vector<Status> results;
   if (documents_settled) {
-    std::vector<StoredDocument> updates;
-    // Documents this run did not discover (a resumed run, a source not due)
-    // keep what the store has besides the outcome; read once per source.
-    std::map<std::string, std::map<std::string, StoredDocument>> known;
-    const std::map<std::string, StoredDocument>& discovered = ctx.discovery.stored_updates;
-    for (const auto& [id, doc] : manifest.documents()) {
-      auto it = discovered.find(id);
-      StoredDocument stored = it != discovered.end()
-                                  ? it->second
-                                  : StoredDocument{id, doc.source(), doc.path(), doc.checksum(), doc.bytes(), 0, "", 0};
-      if (it == discovered.end()) {
-        if (known.count(doc.source()) == 0) {
-          Result<std::map<std::string, StoredDocument>> read = store.Documents(env, doc.source());
-          known[doc.source()] = read.ok() ? std::move(*read) : std::map<std::string, StoredDocument>();
-        }
-        if (auto k = known[doc.source()].find(id); k != known[doc.source()].end()) stored = k->second;
-      }
-      stored.last_status = doc.status();
-      stored.consecutive_failures = doc.status() == kDocFailed        ? stored.consecutive_failures + 1
-                                    : doc.status() == kDocQuarantined ? stored.consecutive_failures
-                                                                      : 0;
-      updates.push_back(std::move(stored));
+    // What discovery found is in the store once the passes began
+    // (SourceScan::Commit); a run that stopped before them writes it now.
+    if (!ctx.discovery.stored_updates.empty()) {
+      std::vector<StoredDocument> discovered;
+      for (const auto& [id, doc] : ctx.discovery.stored_updates) discovered.push_back(doc);
+      results.push_back(store.PutDocuments(env, discovered, now));
     }
-    results.push_back(store.PutDocuments(env, updates, now));
+    // Then each document's outcome, counted on in the store: nothing per
+    // document is held through the run but the manifest.
+    std::vector<DocumentOutcome> outcomes;
+    outcomes.reserve(manifest.documents_size());
+    for (const auto& [id, doc] : manifest.documents()) {
+      outcomes.push_back({.source_id = id,
+                          .source = doc.source(),
+                          .path = doc.path(),
+                          .checksum = doc.checksum(),
+                          .size = doc.bytes(),
+                          .status = doc.status()});
+    }
+    results.push_back(store.SettleDocuments(env, outcomes, now));
     for (const auto& [name, source] : manifest.sources()) {
       const bool checked = source.status() != "not_due";
       results.push_back(store.PutSource(env, name, source.kind(), source.status(), checked,

@@ -32,12 +32,13 @@ struct PendingHttpSource {
   std::map<std::string, StoredDocument> stored;  // what the store knew of its documents
 };
 
-// What discovery found, made durable once the document set is settled and
-// at the end of the run.
+// What discovery found, made durable once the document set is settled
+// (SourceScan::Commit, which then lets go of the changes and updates) and at
+// the end of the run.
 struct Discovery {
   DocumentCounts counts;  // new, changed, unchanged, deleted
   std::vector<ChangeEvent> changes;
-  std::map<std::string, StoredDocument> stored_updates;  // by source_id
+  std::map<std::string, StoredDocument> stored_updates;  // by source_id; empty once committed
   std::vector<PendingHttpSource> pending_pages;
 };
 

@@ -145,6 +145,10 @@ Status SourceScan::Commit() {
   for (const auto& [id, doc] : discovery.stored_updates) updates.push_back(doc);
   INGEST_RETURN_IF_ERROR(ctx_.store->PutDocuments(ctx_.config.env, updates, now));
   INGEST_RETURN_IF_ERROR(ctx_.store->RecordChanges(ctx_.config.env, ctx_.run_id, discovery.changes, now));
+  // Durable now: the run's end counts outcomes on in the store, so a large
+  // corpus's discovery is not held through the passes.
+  discovery.stored_updates = {};
+  discovery.changes = {};
   return Status::Ok();
 }
 

@@ -309,33 +309,67 @@ Result<std::map<std::string, StoredDocument>> StateStore::Documents(const std::s
   return documents;
 }
 
-Status StateStore::PutDocuments(const std::string& env, const std::vector<StoredDocument>& documents,
-                                const std::string& now) {
+Status StateStore::StepRows(const char* sql, size_t rows, const std::function<std::string(Statement&, size_t)>& bind,
+                            const char* crash_point) {
   INGEST_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Statement put(db_,
-                "INSERT INTO documents (env, source_id, source, path, checksum, size, mtime_ns, last_checked_at, "
-                "last_processed_at, last_status, consecutive_failures, etag, last_modified) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (env, source_id) DO UPDATE SET source = excluded.source, path = excluded.path, "
-                "checksum = excluded.checksum, size = excluded.size, mtime_ns = excluded.mtime_ns, "
-                "last_checked_at = excluded.last_checked_at, last_status = excluded.last_status, "
-                "consecutive_failures = excluded.consecutive_failures, etag = excluded.etag, "
-                "last_modified = excluded.last_modified, last_processed_at = CASE WHEN excluded.last_status = "
-                "'processed' THEN excluded.last_processed_at "
-                "ELSE documents.last_processed_at END");
-  for (const StoredDocument& d : documents) {
-    put.Reset();
-    put.Bind(env).Bind(d.source_id).Bind(d.source).Bind(d.path).Bind(d.checksum).Bind(static_cast<int64_t>(d.size));
-    put.Bind(d.mtime_ns).Bind(now).Bind(now).Bind(d.last_status).Bind(static_cast<int64_t>(d.consecutive_failures));
-    put.Bind(d.etag).Bind(d.last_modified);
-    if (put.Step() != SQLITE_DONE) {
-      Status error = Error("write document " + d.path);
+  Statement statement(db_, sql);
+  for (size_t i = 0; i < rows; ++i) {
+    statement.Reset();
+    const std::string what = bind(statement, i);
+    if (statement.Step() != SQLITE_DONE) {
+      Status error = Error(what);
       (void)Exec("ROLLBACK");
       return error;
     }
   }
-  CrashPoint("state_record");
+  if (crash_point != nullptr) CrashPoint(crash_point);
   return Exec("COMMIT");
+}
+
+Status StateStore::PutDocuments(const std::string& env, const std::vector<StoredDocument>& documents,
+                                const std::string& now) {
+  return StepRows(
+      "INSERT INTO documents (env, source_id, source, path, checksum, size, mtime_ns, last_checked_at, "
+      "last_processed_at, last_status, consecutive_failures, etag, last_modified) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+      "ON CONFLICT (env, source_id) DO UPDATE SET source = excluded.source, path = excluded.path, "
+      "checksum = excluded.checksum, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+      "last_checked_at = excluded.last_checked_at, last_status = excluded.last_status, "
+      "consecutive_failures = excluded.consecutive_failures, etag = excluded.etag, "
+      "last_modified = excluded.last_modified, last_processed_at = CASE WHEN excluded.last_status = "
+      "'processed' THEN excluded.last_processed_at "
+      "ELSE documents.last_processed_at END",
+      documents.size(),
+      [&](Statement& put, size_t i) {
+        const StoredDocument& d = documents[i];
+        put.Bind(env).Bind(d.source_id).Bind(d.source).Bind(d.path).Bind(d.checksum).Bind(static_cast<int64_t>(d.size));
+        put.Bind(d.mtime_ns).Bind(now).Bind(now).Bind(d.last_status).Bind(static_cast<int64_t>(d.consecutive_failures));
+        put.Bind(d.etag).Bind(d.last_modified);
+        return "write document " + d.path;
+      },
+      "state_record");
+}
+
+Status StateStore::SettleDocuments(const std::string& env, const std::vector<DocumentOutcome>& outcomes,
+                                   const std::string& now) {
+  return StepRows(
+      "INSERT INTO documents (env, source_id, source, path, checksum, size, last_checked_at, "
+      "last_processed_at, last_status, consecutive_failures) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, CASE WHEN ?8 = 'failed' THEN 1 ELSE 0 END) "
+      "ON CONFLICT (env, source_id) DO UPDATE SET last_checked_at = excluded.last_checked_at, "
+      "last_status = excluded.last_status, consecutive_failures = CASE excluded.last_status "
+      "WHEN 'failed' THEN documents.consecutive_failures + 1 "
+      "WHEN 'quarantined' THEN documents.consecutive_failures ELSE 0 END, "
+      "last_processed_at = CASE WHEN excluded.last_status = 'processed' THEN excluded.last_processed_at "
+      "ELSE documents.last_processed_at END",
+      outcomes.size(),
+      [&](Statement& settle, size_t i) {
+        const DocumentOutcome& d = outcomes[i];
+        settle.Bind(env).Bind(d.source_id).Bind(d.source).Bind(d.path).Bind(d.checksum);
+        settle.Bind(static_cast<int64_t>(d.size)).Bind(now).Bind(d.status);
+        return "settle document " + std::string(d.path);
+      },
+      "state_record");
 }
 
 Result<std::optional<StoredSource>> StateStore::Source(const std::string& env, const std::string& name) {
@@ -391,21 +425,15 @@ Status StateStore::RecordPass(const RunId& run_id, const std::string& pass, cons
 
 Status StateStore::RecordChanges(const std::string& env, const RunId& run_id, const std::vector<ChangeEvent>& changes,
                                  const std::string& now) {
-  INGEST_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Statement insert(db_,
-                   "INSERT INTO change_events (env, run_id, source, source_id, path, change, checksum, "
-                   "previous_checksum, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  for (const ChangeEvent& c : changes) {
-    insert.Reset();
-    insert.Bind(env).Bind(run_id.value).Bind(c.source).Bind(c.source_id).Bind(c.path).Bind(c.change).Bind(c.checksum);
-    insert.Bind(c.previous_checksum).Bind(now);
-    if (insert.Step() != SQLITE_DONE) {
-      Status error = Error("record change of " + c.path);
-      (void)Exec("ROLLBACK");
-      return error;
-    }
-  }
-  return Exec("COMMIT");
+  return StepRows(
+      "INSERT INTO change_events (env, run_id, source, source_id, path, change, checksum, "
+      "previous_checksum, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      changes.size(), [&](Statement& insert, size_t i) {
+        const ChangeEvent& c = changes[i];
+        insert.Bind(env).Bind(run_id.value).Bind(c.source).Bind(c.source_id).Bind(c.path).Bind(c.change);
+        insert.Bind(c.checksum).Bind(c.previous_checksum).Bind(now);
+        return "record change of " + c.path;
+      });
 }
 
 Status StateStore::RecordAudit(const std::string& env, const RunId& run_id, const std::string& event_type,

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,6 +14,9 @@
 struct sqlite3;  // sqlite3.h stays out of this header
 
 namespace ingest {
+namespace state_internal {
+class Statement;
+}  // namespace state_internal
 
 // What the store remembers of one document between runs.
 struct StoredDocument {
@@ -27,6 +31,16 @@ struct StoredDocument {
   // http pages: validators for the next conditional request.
   std::string etag;
   std::string last_modified;
+};
+
+// What a run made of a document, as its manifest says.
+struct DocumentOutcome {
+  std::string_view source_id;
+  std::string_view source;
+  std::string_view path;
+  std::string_view checksum;
+  uint64_t size = 0;
+  std::string_view status;  // processed | unchanged | failed | quarantined
 };
 
 struct StoredSource {
@@ -137,6 +151,12 @@ class StateStore {
   // --- documents and sources ---
   Result<std::map<std::string, StoredDocument>> Documents(const std::string& env, const std::string& source);
   Status PutDocuments(const std::string& env, const std::vector<StoredDocument>& documents, const std::string& now);
+  // Records how a run left each document: its status, and its consecutive
+  // failures counted on from what the store holds (a failure adds one,
+  // quarantine keeps the count, anything else ends it). The rest of a known
+  // document's row stays as discovery wrote it; an unknown document is added
+  // as `outcomes` describes it.
+  Status SettleDocuments(const std::string& env, const std::vector<DocumentOutcome>& outcomes, const std::string& now);
   Result<std::optional<StoredSource>> Source(const std::string& env, const std::string& name);
   Status PutSource(const std::string& env, const std::string& name, const std::string& kind, const std::string& status,
                    bool checked, const std::string& now);
@@ -180,6 +200,12 @@ class StateStore {
   Status Migrate();
   Status Exec(const std::string& sql);
   Status Error(const std::string& what) const;
+  // Runs `sql` once for each of `rows` rows in one transaction: `bind` binds
+  // row i and says what it is, for the error that rolls all of them back.
+  // `crash_point` (optional) is passed just before the commit.
+  Status StepRows(const char* sql, size_t rows,
+                  const std::function<std::string(state_internal::Statement&, size_t)>& bind,
+                  const char* crash_point = nullptr);
   // The first run `WHERE env = ? AND ...` (`where_order`, with its ORDER
   // BY) finds for `value`; `what` names it in an error.
   Result<std::optional<StoredRun>> FirstRun(const std::string& where_order, const std::string& env,

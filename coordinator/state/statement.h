@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace ingest::state_internal {
 
@@ -18,7 +19,7 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   bool ok() const { return rc_ == SQLITE_OK; }
-  Statement& Bind(const std::string& v) {
+  Statement& Bind(std::string_view v) {
     sqlite3_bind_text(stmt_, ++at_, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }

@@ -47,6 +47,22 @@ TEST(ManifestTest, StatusIsReadWithoutParsingTheDocuments) {
   }
 }
 
+TEST(ManifestTest, TheStatusAfterSeveralBlocksOfDocumentsIsFound) {
+  Manifest m = SampleManifest();
+  for (int i = 0; i < 5000; ++i) {  // about a megabyte: the status is read in blocks of 256 KiB
+    DocumentRecord& doc = (*m.mutable_documents())["doc_" + std::to_string(i)];
+    doc.set_path("a \"status\": \"quoted\" \\ " + std::to_string(i) + ".md");
+    doc.set_status(kDocProcessed);
+  }
+  m.set_status(kJobCompleted);
+  TempDir dir;
+  ASSERT_OK(SaveManifest(dir.path() / "manifest.json", m));
+  ASSERT_GT(std::filesystem::file_size(dir.path() / "manifest.json"), 3u << 18);
+  Result<std::string> read = ReadManifestStatus(dir.path() / "manifest.json");
+  ASSERT_OK(read);
+  EXPECT_EQ(*read, kJobCompleted);
+}
+
 TEST(ManifestTest, StatusOfAMalformedManifestIsAnErrorNamingTheFile) {
   TempDir dir;
   const auto path = dir.path() / "manifest.json";

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/manifest.h"
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -45,6 +46,39 @@ TEST_F(StateStoreTest, CreatesTheSchemaAndReopensWithoutMigratingAgain) {
   ASSERT_EQ(docs->size(), 1u);
   EXPECT_EQ(docs->at("doc_1").checksum, "abc");
   EXPECT_EQ(docs->at("doc_1").mtime_ns, 99);
+}
+
+TEST_F(StateStoreTest, SettlingDocumentsCountsFailuresOnAndKeepsWhatDiscoveryWrote) {
+  Result<StateStore> store = StateStore::Open(db_);
+  ASSERT_OK(store);
+  ASSERT_OK(store->PutDocuments("dev",
+                                {{"doc_1", "rules", "a.md", "abc", 10, 99, "processed", 2, "etag-1", ""},
+                                 {"doc_2", "rules", "b.md", "def", 20, 98, "processed", 1},
+                                 {"doc_3", "rules", "c.md", "ghi", 30, 97, "quarantined", 3}},
+                                "t1"));
+  ASSERT_OK(store->SettleDocuments("dev",
+                                   {{"doc_1", "rules", "a.md", "other", 11, kDocFailed},
+                                    {"doc_2", "rules", "b.md", "def", 20, kDocProcessed},
+                                    {"doc_3", "rules", "c.md", "ghi", 30, kDocQuarantined},
+                                    {"doc_4", "rules", "d.md", "jkl", 40, kDocFailed}},
+                                   "t2"));
+  Result<std::map<std::string, StoredDocument>> docs = store->Documents("dev", "rules");
+  ASSERT_OK(docs);
+  ASSERT_EQ(docs->size(), 4u);
+  const StoredDocument& failed = docs->at("doc_1");
+  EXPECT_EQ(failed.last_status, kDocFailed);
+  EXPECT_EQ(failed.consecutive_failures, 3u);
+  // Discovery's view of the file stays: the next run compares against it.
+  EXPECT_EQ(failed.checksum, "abc");
+  EXPECT_EQ(failed.mtime_ns, 99);
+  EXPECT_EQ(failed.etag, "etag-1");
+  EXPECT_EQ(docs->at("doc_2").consecutive_failures, 0u);
+  EXPECT_EQ(docs->at("doc_3").consecutive_failures, 3u);
+  const StoredDocument& unknown = docs->at("doc_4");
+  EXPECT_EQ(unknown.path, "d.md");
+  EXPECT_EQ(unknown.checksum, "jkl");
+  EXPECT_EQ(unknown.size, 40u);
+  EXPECT_EQ(unknown.consecutive_failures, 1u);
 }
 
 TEST_F(StateStoreTest, ConnectionsOpeningANewStoreAtOnceMigrateItOnce) {
