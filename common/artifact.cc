@@ -91,15 +91,47 @@ Status ArtifactWriter::WriteRecords(const std::string& source_id, std::string_vi
   INGEST_RETURN_IF_ERROR(Write(json));
   // The same range ScanArtifact gives: from the first record's '{' to the
   // last one's '}', without the separators around them.
-  if (range_ == nullptr || source_id != last_source_id_) {
-    last_source_id_ = source_id;
-    range_ = &scan_.index[source_id];
-    range_->offset = json_offset;
-  }
-  range_->length = scan_.bytes - range_->offset;
-  range_->records += count;
+  RecordRange& range = index_.Extend(source_id);
+  if (range.records == 0) range.offset = json_offset;
+  last_source_id_ = source_id;
+  range.length = scan_.bytes - range.offset;
+  range.records += count;
   scan_.records += count;
   return Status::Ok();
+}
+
+ArtifactScan ArtifactWriter::TakeScan() {
+  index_.ShrinkToFit();
+  scan_.index = std::make_shared<const ArtifactIndex>(std::move(index_));
+  return std::move(scan_);
+}
+
+RecordRange& ArtifactIndex::Extend(std::string_view source_id) {
+  if (entries_.empty() || Id(entries_.size() - 1) != source_id) {
+    entries_.push_back({.id_offset = ids_.size()});
+    ids_.append(source_id);
+  }
+  return entries_.back().range;
+}
+
+std::string_view ArtifactIndex::Id(size_t at) const {
+  const uint64_t end = at + 1 < entries_.size() ? entries_[at + 1].id_offset : ids_.size();
+  return std::string_view(ids_).substr(entries_[at].id_offset, end - entries_[at].id_offset);
+}
+
+const RecordRange* ArtifactIndex::Find(std::string_view source_id) const {
+  size_t low = 0;
+  size_t high = entries_.size();
+  while (low < high) {
+    const size_t middle = low + (high - low) / 2;
+    if (Id(middle) < source_id) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  if (low == entries_.size() || Id(low) != source_id) return nullptr;
+  return &entries_[low].range;
 }
 
 Result<FileIdentity> IdentifyFile(const std::filesystem::path& path) {
@@ -136,6 +168,7 @@ Result<ArtifactScan> ScanArtifact(const std::filesystem::path& path, Pass pass,
   };
 
   ArtifactScan scan;
+  ArtifactIndex index;
   Sha256 hash;
   std::unique_ptr<Message> record = NewRecord(pass);
   std::string line;
@@ -174,7 +207,7 @@ Result<ArtifactScan> ScanArtifact(const std::filesystem::path& path, Pass pass,
     if (!valid.ok()) return fail(line_no, valid.message());
     const std::string& source_id = RecordSourceId(pass, *record);
     if (source_id < last_source_id) return fail(line_no, "records out of order");
-    RecordRange& range = scan.index[source_id];
+    RecordRange& range = index.Extend(source_id);
     if (range.records == 0) range.offset = line_offset;
     range.length = line_offset + json.size() - range.offset;
     ++range.records;
@@ -187,6 +220,8 @@ Result<ArtifactScan> ScanArtifact(const std::filesystem::path& path, Pass pass,
   if (!closed) return InvalidArgument(name + ": truncated, no closing ']'");
   scan.sha256 = hash.HexDigest();
   scan.bytes = offset;
+  index.ShrinkToFit();
+  scan.index = std::make_shared<const ArtifactIndex>(std::move(index));
   return scan;
 }
 

@@ -9,6 +9,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/atomic_file.h"
 #include "common/sha256.h"
@@ -58,6 +61,56 @@ struct FileIdentity {
 };
 Result<FileIdentity> IdentifyFile(const std::filesystem::path& path);
 
+// source_id -> its records' byte range, "" holding corpus-wide records.
+// Built in source_id order, as artifacts are written and read; the ids are
+// packed in one buffer, so a document costs its id and 32 bytes (a map cost
+// a node and a string, about 160): a run holds several passes' indexes of
+// every document.
+class ArtifactIndex {
+ public:
+  // The range of `source_id`, added (empty) unless it is the last one:
+  // ids must come in order, each one's records together.
+  RecordRange& Extend(std::string_view source_id);
+  // nullptr when `source_id` has no records.
+  const RecordRange* Find(std::string_view source_id) const;
+  bool contains(std::string_view source_id) const { return Find(source_id) != nullptr; }
+  size_t size() const { return entries_.size(); }
+  // Once complete: lets go of the room left for more.
+  void ShrinkToFit() {
+    ids_.shrink_to_fit();
+    entries_.shrink_to_fit();
+  }
+
+  class Iterator {
+   public:
+    Iterator(const ArtifactIndex* index, size_t at) : index_(index), at_(at) {}
+    std::pair<std::string_view, const RecordRange&> operator*() const {
+      return {index_->Id(at_), index_->entries_[at_].range};
+    }
+    Iterator& operator++() {
+      ++at_;
+      return *this;
+    }
+    bool operator!=(const Iterator& other) const { return at_ != other.at_; }
+
+   private:
+    const ArtifactIndex* index_;
+    size_t at_;
+  };
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, entries_.size()}; }
+
+ private:
+  struct Entry {
+    uint64_t id_offset = 0;  // in ids_
+    RecordRange range;
+  };
+  std::string_view Id(size_t at) const;
+
+  std::string ids_;
+  std::vector<Entry> entries_;
+};
+
 struct ArtifactScan {
   // Of the file as this process wrote it (ArtifactWriter); nullopt for a
   // file it read.
@@ -65,8 +118,8 @@ struct ArtifactScan {
   std::string sha256;
   uint64_t bytes = 0;
   uint64_t records = 0;
-  // source_id -> its records' byte range; "" holds corpus-wide records.
-  std::map<std::string, RecordRange> index;
+  // Shared by copies: the gate hands each pass the scans the merge made.
+  std::shared_ptr<const ArtifactIndex> index = std::make_shared<const ArtifactIndex>();
 };
 
 // Streams records into an artifact file atomically, hashing as it goes.
@@ -87,7 +140,7 @@ class ArtifactWriter {
   // (path is the file name, relative to the job directory).
   Result<ArtifactRecord> Commit();
   // After Commit: the file as ScanArtifact would find it.
-  ArtifactScan TakeScan() { return std::move(scan_); }
+  ArtifactScan TakeScan();
 
  private:
   ArtifactWriter(AtomicFileWriter file, Pass pass);
@@ -100,9 +153,9 @@ class ArtifactWriter {
   Pass pass_;
   std::unique_ptr<Sha256> hash_;
   ArtifactScan scan_;
+  ArtifactIndex index_;  // scan_'s, while it is written
   std::string last_source_id_;
-  RecordRange* range_ = nullptr;  // last_source_id_'s, in scan_.index
-  std::string line_;              // reused: one record's JSON
+  std::string line_;  // reused: one record's JSON
 };
 
 // Reads an artifact once: checks the layout, parses every record strictly,

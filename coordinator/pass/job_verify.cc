@@ -41,12 +41,13 @@ Status CheckToc(const Manifest& manifest, const TocRecord& toc) {
 void CheckCoverage(const Manifest& manifest, Pass pass, const ArtifactScan& scan, JobVerification* out) {
   const std::string name = "pass " + PassLetter(pass) + ": ";
   for (const auto& [id, doc] : manifest.documents()) {
-    if (ReachesPass(doc, pass) && scan.index.count(id) == 0) {
+    if (ReachesPass(doc, pass) && !scan.index->contains(id)) {
       out->problems.push_back(name + "no records for document " + DescribeDocument(manifest, id));
     }
   }
-  for (const auto& [id, range] : scan.index) {
-    if (id.empty()) continue;  // corpus-wide records
+  for (const auto& [view, range] : *scan.index) {
+    if (view.empty()) continue;  // corpus-wide records
+    const std::string id(view);
     auto doc = manifest.documents().find(id);
     if (doc == manifest.documents().end() || !ReachesPass(doc->second, pass)) {
       out->problems.push_back(name + std::to_string(range.records) + " records of document " +

@@ -58,21 +58,27 @@ std::vector<std::string> PassExecutor::PlannableDocuments() const {
     std::sort(ids.begin(), ids.end());  // protobuf maps iterate in no fixed order
     return ids;
   }
-  for (const auto& [id, range] : upstream_.at(info_.planned_from).index) {
-    if (!id.empty() && !DocumentFailed(id)) ids.push_back(id);
+  for (const auto& [id, range] : *upstream_.at(info_.planned_from).index) {
+    if (!id.empty() && !DocumentFailed(std::string(id))) ids.emplace_back(id);
   }
   return ids;
 }
 
-void PassExecutor::AddTask(const std::string& source_id, uint32_t part) {
+void PassExecutor::AddTask(const std::string& source_id, std::unique_ptr<SplitRecord> part) {
+  static const std::string kLowestPriority = "P9";
   PlannedTask t;
-  t.task_id = MakeTaskId(pass_, source_id, part);
   t.source_id = source_id;
   const DocumentRecord& doc = manifest_.documents().at(source_id);
   auto source = sources_.find(doc.source());
-  t.priority = source == sources_.end() ? "P9" : source->second->priority;
-  t.weight = doc.bytes();
+  t.priority = source == sources_.end() ? &kLowestPriority : &source->second->priority;
+  t.weight = part ? part->byte_end() - part->byte_start() : doc.bytes();
+  t.part = std::move(part);
   tasks_.push_back(std::move(t));
+}
+
+std::string PassExecutor::TaskId(size_t index) const {
+  const PlannedTask& t = tasks_[index];
+  return MakeTaskId(pass_, t.source_id, t.part ? t.part->part() : 0);
 }
 
 Status PassExecutor::ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const {
@@ -87,8 +93,8 @@ Status PassExecutor::ReadUpstream(Pass upstream, const std::string& source_id, R
 Status PassExecutor::UpstreamRecords(Pass upstream, const std::string& source_id, std::string* records,
                                      std::string* digest) const {
   const ArtifactScan& scan = upstream_.at(upstream);
-  auto range = scan.index.find(source_id);
-  const uint32_t in_artifact = range == scan.index.end() ? 0 : range->second.records;
+  const RecordRange* range = scan.index->Find(source_id);
+  const uint32_t in_artifact = range == nullptr ? 0 : range->records;
   if (auto results = upstream_results_.find(upstream); results != upstream_results_.end()) {
     uint32_t count = 0;
     INGEST_RETURN_IF_ERROR(results->second.Append(source_id, records, digest, &count));
@@ -103,7 +109,7 @@ Status PassExecutor::UpstreamRecords(Pass upstream, const std::string& source_id
   // records parsed, and named in digests by their bytes.
   if (in_artifact == 0) return Status::Ok();  // e.g. a document without chunks
   RecordBatch batch;
-  INGEST_RETURN_IF_ERROR(ReadRecords(job_dir_ / ArtifactFileName(upstream), upstream, range->second, &batch));
+  INGEST_RETURN_IF_ERROR(ReadRecords(job_dir_ / ArtifactFileName(upstream), upstream, *range, &batch));
   const std::string bytes = batch.SerializeAsString();
   if (digest != nullptr) *digest += Sha256Hex(bytes);
   if (records != nullptr) records->append(bytes);
@@ -123,11 +129,7 @@ Status PassExecutor::Plan() {
     // One task per part; only pass B's parts are planned from so far.
     RecordBatch splits;
     INGEST_RETURN_IF_ERROR(ReadUpstream(info_.planned_from, id, &splits));
-    for (const SplitRecord& part : splits.splits()) {
-      AddTask(id, part.part());
-      tasks_.back().part = part;
-      tasks_.back().weight = part.byte_end() - part.byte_start();
-    }
+    for (const SplitRecord& part : splits.splits()) AddTask(id, std::make_unique<SplitRecord>(part));
   }
   if (info_.params == Task::kEnrich) INGEST_RETURN_IF_ERROR(CollectDictionary());
   const std::filesystem::path journal_dir = job_dir_ / "journal";
@@ -150,7 +152,8 @@ Status PassExecutor::Plan() {
 
 Status PassExecutor::CollectDictionary() {
   std::set<std::string> terms;
-  for (const auto& [id, range] : upstream_.at(Pass::PASS_A).index) {
+  for (const auto& [view, range] : *upstream_.at(Pass::PASS_A).index) {
+    const std::string id(view);
     if (id.empty() || DocumentFailed(id)) continue;
     RecordBatch toc;
     INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, id, &toc));
@@ -181,12 +184,12 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
   // The last entry of a task id, if it was committed for the very same task.
   const auto same_task = [this](const TaskJournal* journal, size_t i) -> std::optional<JournalLocation> {
     if (journal == nullptr) return std::nullopt;
-    auto it = journal->entries().find(tasks_[i].task_id);
+    auto it = journal->entries().find(TaskId(i));
     if (it == journal->entries().end() || it->second.digest != digests_[i]) return std::nullopt;
     return it->second.at;
   };
   for (size_t i = 0; i < tasks_.size(); ++i) {
-    const std::string& id = tasks_[i].task_id;
+    const std::string id = TaskId(i);
     if (journal_->Earlier(id) == std::nullopt && (!previous || previous->Earlier(id) == std::nullopt)) continue;
     // A task whose inputs changed since (or that cannot be built) runs again.
     Result<Task> task = PlanTask(i);
@@ -228,7 +231,7 @@ std::vector<size_t> PassExecutor::DispatchOrder() const {
   std::stable_sort(order.begin(), order.end(), [this](size_t a, size_t b) {
     const PlannedTask& x = tasks_[a];
     const PlannedTask& y = tasks_[b];
-    if (x.priority != y.priority) return x.priority < y.priority;
+    if (*x.priority != *y.priority) return *x.priority < *y.priority;
     const bool x_heavy = x.weight >= kHeavyTaskBytes;
     const bool y_heavy = y.weight >= kHeavyTaskBytes;
     if (x_heavy != y_heavy) return x_heavy;
@@ -260,7 +263,7 @@ Result<Task> PassExecutor::PlanTask(size_t index, bool with_inputs) {
                               " is no longer configured");
   }
   Task task;
-  task.set_task_id(planned.task_id);
+  task.set_task_id(TaskId(index));
   task.set_pass(pass_);
   DocumentRef* ref = task.mutable_document();
   ref->set_source_id(planned.source_id);
@@ -278,7 +281,7 @@ Result<Task> PassExecutor::PlanTask(size_t index, bool with_inputs) {
       INGEST_RETURN_IF_ERROR(ReadUpstream(Pass::PASS_A, planned.source_id, &toc));
       if (toc.toc_size() != 1) return DataLoss("pass A has no record for " + planned.source_id);
       ChunkParams* chunk = task.mutable_chunk();
-      *chunk->mutable_part() = planned.part;
+      if (planned.part) *chunk->mutable_part() = *planned.part;
       *chunk->mutable_sections() = toc.toc(0).sections();
       chunk->set_format(toc.toc(0).format());
       chunk->set_chunk_chars(config_.passes.chunk_chars);
@@ -313,7 +316,7 @@ Result<std::string> PassExecutor::InputsDigest(const std::string& source_id, std
 
 void PassExecutor::OnResult(size_t index, TaskResult result) {
   JournalEntry entry;
-  entry.set_task_id(tasks_.at(index).task_id);
+  entry.set_task_id(TaskId(index));
   entry.set_task_digest(digests_[index]);
   *entry.mutable_result() = std::move(result);
   Result<JournalLocation> at = journal_->Append(entry);
@@ -390,7 +393,7 @@ void PassExecutor::Apply(size_t index, const TaskResult& result, std::optional<J
 }
 
 Result<TaskJournal::ResultView> PassExecutor::View(size_t index) const {
-  if (!results_[index]) return Internal("no result for task " + tasks_[index].task_id);
+  if (!results_[index]) return Internal("no result for task " + TaskId(index));
   return journal_->ReadView(*results_[index]);
 }
 
@@ -398,7 +401,7 @@ Result<RecordBatch> PassExecutor::Records(size_t index) const {
   INGEST_ASSIGN_OR_RETURN(TaskJournal::ResultView view, View(index));
   RecordBatch records;
   if (!records.ParseFromArray(view.record_bytes.data(), static_cast<int>(view.record_bytes.size()))) {
-    return DataLoss(journal_->path().string() + ": unreadable records of task " + tasks_[index].task_id);
+    return DataLoss(journal_->path().string() + ": unreadable records of task " + TaskId(index));
   }
   return records;
 }
@@ -415,7 +418,7 @@ Status PassExecutor::WriteResult(size_t index, const TaskResult* in_hand, PassOu
   INGEST_ASSIGN_OR_RETURN(TaskJournal::ResultView view, View(index));
   Metrics totals;
   if (!totals.ParseFromArray(view.totals.data(), static_cast<int>(view.totals.size()))) {
-    return DataLoss(journal_->path().string() + ": unreadable totals of task " + tasks_[index].task_id);
+    return DataLoss(journal_->path().string() + ": unreadable totals of task " + TaskId(index));
   }
   INGEST_RETURN_IF_ERROR(writer_->AddRendered(source_id, view.artifact_json, view.record_count));
   AddTotals(totals, &outcome->totals);
@@ -457,7 +460,7 @@ Status PassExecutor::MergeGraph(PassOutcome* outcome) {
     for (std::string_view bytes : view.shared) {
       SharedRecord record;
       if (!record.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-        return DataLoss(journal_->path().string() + ": unreadable shared record of task " + tasks_[i].task_id);
+        return DataLoss(journal_->path().string() + ": unreadable shared record of task " + TaskId(i));
       }
       if (shared.contains(record.key())) continue;
       shared.emplace(keep(record.key()), keep(record.json()));
@@ -559,7 +562,7 @@ Result<PassOutcome> PassExecutor::Merge() {
     case MergeKind::kConcatenate:
       // Written while the pass ran: what is left, if anything.
       INGEST_RETURN_IF_ERROR(WriteReady());
-      if (written_ != tasks_.size()) return Internal("task " + tasks_[written_].task_id + " has no final result");
+      if (written_ != tasks_.size()) return Internal("task " + TaskId(written_) + " has no final result");
       outcome.totals = outcome_.totals;
       break;
     case MergeKind::kGraph:

@@ -98,15 +98,17 @@ class PassExecutor : public TaskHandler {
   Result<PassOutcome> Merge();
 
  private:
+  // Kept for every task of the pass, so no more than it needs: the task id
+  // is made when needed (TaskId), the priority points into the config.
   struct PlannedTask {
-    std::string task_id;
     std::string source_id;
-    SplitRecord part;      // pass C only
-    std::string priority;  // of the document's source
-    uint64_t weight = 0;   // bytes of the document or part
+    std::unique_ptr<SplitRecord> part;  // pass C only
+    const std::string* priority;        // of the document's source
+    uint64_t weight = 0;                // bytes of the document or part
   };
 
-  void AddTask(const std::string& source_id, uint32_t part = 0);
+  void AddTask(const std::string& source_id, std::unique_ptr<SplitRecord> part = nullptr);
+  std::string TaskId(size_t index) const;
   // The task as BuildTask sends it, without an http page's body (its
   // checksum stands for it) and, unless `with_inputs`, without its upstream
   // records (their digests stand for them), and its digest: enough to decide

@@ -55,14 +55,19 @@ TEST(ArtifactTest, ScanIndexesRangesBySourceId) {
   ASSERT_OK(scan);
   EXPECT_EQ(scan->sha256, record.sha256());
   EXPECT_EQ(scan->records, 3u);
-  ASSERT_EQ(scan->index.size(), 2u);
-  EXPECT_EQ(scan->index.at("doc_a").records, 2u);
+  ASSERT_EQ(scan->index->size(), 2u);
+  ASSERT_NE(scan->index->Find("doc_a"), nullptr);
+  ASSERT_NE(scan->index->Find("doc_b"), nullptr);
+  EXPECT_EQ(scan->index->Find("doc_a")->records, 2u);
+  EXPECT_EQ(scan->index->Find("doc_0"), nullptr);   // before the first
+  EXPECT_EQ(scan->index->Find("doc_ab"), nullptr);  // between two
+  EXPECT_EQ(scan->index->Find("doc_z"), nullptr);   // after the last
   RecordBatch batch;
-  ASSERT_OK(ReadRecords(path, Pass::PASS_B, scan->index.at("doc_a"), &batch));
+  ASSERT_OK(ReadRecords(path, Pass::PASS_B, *scan->index->Find("doc_a"), &batch));
   ASSERT_EQ(batch.splits_size(), 2);
   EXPECT_EQ(batch.splits(1).part(), 1u);
   RecordBatch b;
-  ASSERT_OK(ReadRecords(path, Pass::PASS_B, scan->index.at("doc_b"), &b));
+  ASSERT_OK(ReadRecords(path, Pass::PASS_B, *scan->index->Find("doc_b"), &b));
   ASSERT_EQ(b.splits_size(), 1);
   EXPECT_EQ(b.splits(0).source_id(), "doc_b");
 }
@@ -71,10 +76,10 @@ void ExpectSameScan(const ArtifactScan& written, const ArtifactScan& read) {
   EXPECT_EQ(written.sha256, read.sha256);
   EXPECT_EQ(written.bytes, read.bytes);
   EXPECT_EQ(written.records, read.records);
-  ASSERT_EQ(written.index.size(), read.index.size());
-  for (const auto& [id, range] : read.index) {
-    ASSERT_EQ(written.index.count(id), 1u) << id;
-    const RecordRange& w = written.index.at(id);
+  ASSERT_EQ(written.index->size(), read.index->size());
+  for (const auto& [id, range] : *read.index) {
+    ASSERT_NE(written.index->Find(id), nullptr) << id;
+    const RecordRange& w = *written.index->Find(id);
     EXPECT_EQ(w.offset, range.offset) << id;
     EXPECT_EQ(w.length, range.length) << id;
     EXPECT_EQ(w.records, range.records) << id;

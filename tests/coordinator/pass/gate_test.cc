@@ -52,7 +52,7 @@ TEST_F(GateTest, OpensWhenUpstreamIsSuccessAndIntact) {
   Result<std::map<Pass, ArtifactScan>> gate = EvaluateGate(manifest_, Pass::PASS_C, dir_.path());
   ASSERT_OK(gate);
   EXPECT_EQ(gate->size(), 2u);
-  EXPECT_EQ(gate->at(Pass::PASS_B).index.count("doc_1"), 1u);
+  EXPECT_EQ(gate->at(Pass::PASS_B).index->contains("doc_1"), true);
   EXPECT_OK(EvaluateGate(manifest_, Pass::PASS_A, dir_.path()));  // no upstream
 }
 
