@@ -107,31 +107,14 @@ ArtifactScan ArtifactWriter::TakeScan() {
 }
 
 RecordRange& ArtifactIndex::Extend(std::string_view source_id) {
-  if (entries_.empty() || Id(entries_.size() - 1) != source_id) {
-    entries_.push_back({.id_offset = ids_.size()});
-    ids_.append(source_id);
-  }
-  return entries_.back().range;
-}
-
-std::string_view ArtifactIndex::Id(size_t at) const {
-  const uint64_t end = at + 1 < entries_.size() ? entries_[at + 1].id_offset : ids_.size();
-  return std::string_view(ids_).substr(entries_[at].id_offset, end - entries_[at].id_offset);
+  const size_t at = ids_.Extend(source_id);
+  if (at == ranges_.size()) ranges_.emplace_back();
+  return ranges_[at];
 }
 
 const RecordRange* ArtifactIndex::Find(std::string_view source_id) const {
-  size_t low = 0;
-  size_t high = entries_.size();
-  while (low < high) {
-    const size_t middle = low + (high - low) / 2;
-    if (Id(middle) < source_id) {
-      low = middle + 1;
-    } else {
-      high = middle;
-    }
-  }
-  if (low == entries_.size() || Id(low) != source_id) return nullptr;
-  return &entries_[low].range;
+  const std::optional<size_t> at = ids_.Find(source_id);
+  return at ? &ranges_[*at] : nullptr;
 }
 
 Result<FileIdentity> IdentifyFile(const std::filesystem::path& path) {

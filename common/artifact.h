@@ -15,6 +15,7 @@
 
 #include "common/atomic_file.h"
 #include "common/sha256.h"
+#include "common/sorted_ids.h"
 #include "common/status.h"
 #include "proto/contracts.pb.h"
 #include "proto/fleet.pb.h"
@@ -62,10 +63,9 @@ struct FileIdentity {
 Result<FileIdentity> IdentifyFile(const std::filesystem::path& path);
 
 // source_id -> its records' byte range, "" holding corpus-wide records.
-// Built in source_id order, as artifacts are written and read; the ids are
-// packed in one buffer, so a document costs its id and 32 bytes (a map cost
-// a node and a string, about 160): a run holds several passes' indexes of
-// every document.
+// Built in source_id order, as artifacts are written and read; packed
+// (SortedIds), so a document costs its id and 32 bytes: a run holds several
+// passes' indexes of every document.
 class ArtifactIndex {
  public:
   // The range of `source_id`, added (empty) unless it is the last one:
@@ -74,18 +74,18 @@ class ArtifactIndex {
   // nullptr when `source_id` has no records.
   const RecordRange* Find(std::string_view source_id) const;
   bool contains(std::string_view source_id) const { return Find(source_id) != nullptr; }
-  size_t size() const { return entries_.size(); }
+  size_t size() const { return ranges_.size(); }
   // Once complete: lets go of the room left for more.
   void ShrinkToFit() {
-    ids_.shrink_to_fit();
-    entries_.shrink_to_fit();
+    ids_.ShrinkToFit();
+    ranges_.shrink_to_fit();
   }
 
   class Iterator {
    public:
     Iterator(const ArtifactIndex* index, size_t at) : index_(index), at_(at) {}
     std::pair<std::string_view, const RecordRange&> operator*() const {
-      return {index_->Id(at_), index_->entries_[at_].range};
+      return {index_->ids_.at(at_), index_->ranges_[at_]};
     }
     Iterator& operator++() {
       ++at_;
@@ -98,17 +98,11 @@ class ArtifactIndex {
     size_t at_;
   };
   Iterator begin() const { return {this, 0}; }
-  Iterator end() const { return {this, entries_.size()}; }
+  Iterator end() const { return {this, ranges_.size()}; }
 
  private:
-  struct Entry {
-    uint64_t id_offset = 0;  // in ids_
-    RecordRange range;
-  };
-  std::string_view Id(size_t at) const;
-
-  std::string ids_;
-  std::vector<Entry> entries_;
+  SortedIds ids_;
+  std::vector<RecordRange> ranges_;  // of ids_, position for position
 };
 
 struct ArtifactScan {

@@ -577,13 +577,11 @@ Result<PassOutcome> PassExecutor::Merge() {
   // worker that made it), and the hash and index are of the bytes as
   // written (see README, "Where records are validated").
   outcome.scan = writer_->TakeScan();
-  std::map<std::string, std::vector<PassResults::Located>> by_document;
-  for (size_t i = 0; i < tasks_.size(); ++i) {
-    if (results_[i] && !DocumentFailed(tasks_[i].source_id)) {
-      by_document[tasks_[i].source_id].push_back({.at = *results_[i], .digest = digests_[i]});
-    }
+  outcome.results.emplace(journal_, std::move(shared_keys_));
+  for (size_t i = 0; i < tasks_.size(); ++i) {  // in plan order: by source_id, parts in order
+    if (results_[i] && !DocumentFailed(tasks_[i].source_id))
+      outcome.results->Add(tasks_[i].source_id, *results_[i], digests_[i]);
   }
-  outcome.results.emplace(journal_, std::move(by_document), std::move(shared_keys_));
   return outcome;
 }
 

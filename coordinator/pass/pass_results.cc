@@ -12,9 +12,18 @@ std::string MakeTaskId(Pass pass, const std::string& source_id, uint32_t part) {
   return PassLetter(pass) + "-" + source_id + "-" + std::to_string(part);
 }
 
-PassResults::PassResults(std::shared_ptr<const TaskJournal> journal,
-                         std::map<std::string, std::vector<Located>> by_document, std::vector<std::string> shared_keys)
-    : journal_(std::move(journal)), by_document_(std::move(by_document)), shared_keys_(std::move(shared_keys)) {}
+PassResults::PassResults(std::shared_ptr<const TaskJournal> journal, std::vector<std::string> shared_keys)
+    : journal_(std::move(journal)), shared_keys_(std::move(shared_keys)) {}
+
+void PassResults::Add(std::string_view source_id, JournalLocation at, std::string_view digest) {
+  if (ids_.Extend(source_id) == documents_.size()) {
+    documents_.push_back({.first = static_cast<uint32_t>(at_.size())});
+  }
+  ++documents_.back().count;
+  at_.push_back(at);
+  digests_.append(digest);
+  digest_ends_.push_back(static_cast<uint32_t>(digests_.size()));
+}
 
 Result<PassResults> PassResults::Open(const std::filesystem::path& path, Pass pass) {
   std::error_code ec;
@@ -33,34 +42,36 @@ Result<PassResults> PassResults::Open(const std::filesystem::path& path, Pass pa
     }
     parts[id.substr(prefix.size(), dash - prefix.size())].emplace_back(part, &located);
   }
-  std::map<std::string, std::vector<Located>> by_document;
   std::set<std::string> keys;
+  PassResults results(journal);
   for (auto& [source_id, located] : parts) {
     std::sort(located.begin(), located.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<Located>& results = by_document[source_id];
-    for (const auto& [part, one] : located) results.push_back(*one);
+    for (const auto& [part, one] : located) results.Add(source_id, one->at, one->digest);
     if (Describe(pass).shared_key == nullptr) continue;
     // Corpus-wide records are kept in the results that made them.
-    for (const Located& one : results) {
-      INGEST_ASSIGN_OR_RETURN(JournalEntry entry, journal->Read(one.at));
+    for (const auto& [part, one] : located) {
+      INGEST_ASSIGN_OR_RETURN(JournalEntry entry, journal->Read(one->at));
       for (const SharedRecord& shared : entry.result().shared()) keys.insert(shared.key());
     }
   }
-  return PassResults(std::move(journal), std::move(by_document), std::vector<std::string>(keys.begin(), keys.end()));
+  results.shared_keys_.assign(keys.begin(), keys.end());
+  return results;
 }
 
 Status PassResults::Append(const std::string& source_id, std::string* records, std::string* digests,
                            uint32_t* count) const {
-  auto it = by_document_.find(source_id);
-  if (it == by_document_.end()) return Status::Ok();
-  for (const Located& one : it->second) {
+  const std::optional<size_t> found = ids_.Find(source_id);
+  if (!found) return Status::Ok();
+  const Document* document = &documents_[*found];
+  for (uint32_t i = document->first; i < document->first + document->count; ++i) {
     if (digests != nullptr) {
       if (!digests->empty()) digests->push_back(',');
-      digests->append(one.digest);
+      const uint32_t start = i == 0 ? 0 : digest_ends_[i - 1];
+      digests->append(std::string_view(digests_).substr(start, digest_ends_[i] - start));
     }
     if (records == nullptr) continue;
     uint32_t unused = 0;
-    INGEST_RETURN_IF_ERROR(journal_->ReadRecords(one.at, records, count != nullptr ? count : &unused));
+    INGEST_RETURN_IF_ERROR(journal_->ReadRecords(at_[i], records, count != nullptr ? count : &unused));
   }
   return Status::Ok();
 }

@@ -5,8 +5,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/sorted_ids.h"
 #include "common/status.h"
 #include "coordinator/pass/task_journal.h"
 #include "proto/fleet.pb.h"
@@ -22,12 +24,13 @@ namespace ingest {
 // thread-compatible.
 class PassResults {
  public:
-  // Each document's results in `journal` (in part order) with their task
-  // digests, and the keys of the pass's corpus-wide records (pass E's entity
-  // node ids).
+  // Results in `journal`, added with Add, and the keys of the pass's
+  // corpus-wide records (pass E's entity node ids).
   using Located = TaskJournal::Indexed;
-  PassResults(std::shared_ptr<const TaskJournal> journal, std::map<std::string, std::vector<Located>> by_document,
-              std::vector<std::string> shared_keys);
+  explicit PassResults(std::shared_ptr<const TaskJournal> journal, std::vector<std::string> shared_keys = {});
+  // The next result: of the same document as the last one (its next part)
+  // or of one that sorts after it.
+  void Add(std::string_view source_id, JournalLocation at, std::string_view digest);
 
   // The results of `pass` in the journal an earlier run left at `path`,
   // found by their task ids ("C-doc_0123456789abcdef-2"; the last entry of
@@ -47,8 +50,20 @@ class PassResults {
   const std::vector<std::string>& shared_keys() const { return shared_keys_; }
 
  private:
+  // A later pass reads these for every document, and a run holds several
+  // passes' at once: packed, about 110 bytes a document, not a map node with
+  // a vector and strings (about 260).
+  struct Document {
+    uint32_t first = 0;  // of its results, in at_
+    uint32_t count = 0;
+  };
+
   std::shared_ptr<const TaskJournal> journal_;
-  std::map<std::string, std::vector<Located>> by_document_;
+  SortedIds ids_;                      // of the documents
+  std::vector<Document> documents_;    // of ids_, position for position
+  std::vector<JournalLocation> at_;    // results, by document, parts in order
+  std::string digests_;                // their task digests, packed
+  std::vector<uint32_t> digest_ends_;  // where each ends in digests_
   std::vector<std::string> shared_keys_;
 };
 
