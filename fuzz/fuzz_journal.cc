@@ -23,7 +23,16 @@ void ReadEveryEntry(const TaskJournal& journal) {
     std::string records;
     uint32_t count = 0;
     (void)journal.ReadRecords(indexed.at, &records, &count);
-    (void)journal.ReadFramed(indexed.at);
+    // The merge's view of an entry finds what parsing finds.
+    Result<TaskJournal::ResultView> view = journal.ReadView(indexed.at);
+    if (view.ok() && entry.ok()) {
+      const TaskResult& result = entry->result();
+      Require(view->has_error == result.has_error());
+      Require(view->record_bytes == result.record_bytes());
+      Require(view->artifact_json == result.artifact_json());
+      Require(view->record_count == result.record_count());
+      Require(view->shared.size() == static_cast<size_t>(result.shared_size()));
+    }
   }
 }
 

@@ -261,6 +261,10 @@ Result<TaskJournal::ResultView> TaskJournal::ReadView(JournalLocation at) const 
   ResultView view{.frame = frame};
   const std::string_view payload = frame.substr(kFrameHeader);
   using google::protobuf::internal::WireFormatLite;
+  constexpr auto kBytes = WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  constexpr auto kTag = [](int number, WireFormatLite::WireType type) {
+    return static_cast<uint32_t>(number) << 3 | static_cast<uint32_t>(type);
+  };
   google::protobuf::io::CodedInputStream entry(reinterpret_cast<const uint8_t*>(payload.data()),
                                                static_cast<int>(payload.size()));
   // A length-delimited field's bytes, straight from the payload: a view.
@@ -276,7 +280,9 @@ Result<TaskJournal::ResultView> TaskJournal::ReadView(JournalLocation at) const 
   };
   bool found = false;
   for (uint32_t tag = entry.ReadTag(); tag != 0; tag = entry.ReadTag()) {
-    if (WireFormatLite::GetTagFieldNumber(tag) != JournalEntry::kResultFieldNumber) {
+    // By field number and wire type: a field of a known number sent with
+    // another type is an unknown field to protobuf, and skipped here too.
+    if (tag != kTag(JournalEntry::kResultFieldNumber, kBytes)) {
       if (!WireFormatLite::SkipField(&entry, tag)) return damaged("is damaged");
       continue;
     }
@@ -285,24 +291,24 @@ Result<TaskJournal::ResultView> TaskJournal::ReadView(JournalLocation at) const 
     const auto limit = entry.PushLimit(static_cast<int>(length));
     for (uint32_t field = entry.ReadTag(); field != 0; field = entry.ReadTag()) {
       bool ok = true;
-      switch (WireFormatLite::GetTagFieldNumber(field)) {
-        case TaskResult::kErrorFieldNumber:
+      switch (field) {
+        case kTag(TaskResult::kErrorFieldNumber, kBytes):
           view.has_error = true;
           ok = WireFormatLite::SkipField(&entry, field);
           break;
-        case TaskResult::kRecordBytesFieldNumber:
+        case kTag(TaskResult::kRecordBytesFieldNumber, kBytes):
           ok = bytes(&view.record_bytes);
           break;
-        case TaskResult::kArtifactJsonFieldNumber:
+        case kTag(TaskResult::kArtifactJsonFieldNumber, kBytes):
           ok = bytes(&view.artifact_json);
           break;
-        case TaskResult::kTotalsFieldNumber:
+        case kTag(TaskResult::kTotalsFieldNumber, kBytes):
           ok = bytes(&view.totals);
           break;
-        case TaskResult::kSharedFieldNumber:
+        case kTag(TaskResult::kSharedFieldNumber, kBytes):
           ok = bytes(&view.shared.emplace_back());
           break;
-        case TaskResult::kRecordCountFieldNumber:
+        case kTag(TaskResult::kRecordCountFieldNumber, WireFormatLite::WIRETYPE_VARINT):
           ok = entry.ReadVarint32(&view.record_count);
           break;
         default:

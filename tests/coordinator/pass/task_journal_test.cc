@@ -245,6 +245,19 @@ TEST_F(TaskJournalTest, AResultIsReadAsViewsOfTheFieldsTheMergeWrites) {
   EXPECT_EQ(second.key(), "entity:b");
   EXPECT_EQ(view->frame.substr(8), sealed.SerializeAsString());  // after its length and checksum
 
+  // Field 7 (record_bytes) sent as a varint is an unknown field to
+  // protobuf: the view skips it too, rather than reading a length.
+  JournalEntry mistyped;
+  const std::string result_bytes = {0x38, 0x05, 0x48, 0x02};  // 7: varint 5, 9 (record_count): 2
+  ASSERT_TRUE(mistyped.mutable_result()->ParseFromString(result_bytes));
+  mistyped.set_task_id("E-doc-3");
+  Result<JournalLocation> mistyped_at = journal->Append(mistyped);
+  ASSERT_OK(mistyped_at);
+  Result<TaskJournal::ResultView> skipped = journal->ReadView(*mistyped_at);
+  ASSERT_OK(skipped);
+  EXPECT_TRUE(skipped->record_bytes.empty());
+  EXPECT_EQ(skipped->record_count, 2u);
+
   Result<TaskJournal::ResultView> error = journal->ReadView(*failed_at);
   ASSERT_OK(error);
   EXPECT_TRUE(error->has_error);
