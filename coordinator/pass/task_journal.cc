@@ -38,12 +38,16 @@ constexpr auto kSyncEvery = std::chrono::milliseconds(250);
 constexpr uint64_t kReadWindow = 1 << 20;
 constexpr uint64_t kReadAhead = 4 << 20;
 
-std::string Check(std::string_view payload) {
-  const auto crc = static_cast<uint32_t>(::crc32(::crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(payload.data()),
-                                                 static_cast<uInt>(payload.size())));
-  std::string check(kCheckBytes, '\0');
-  std::memcpy(check.data(), &crc, kCheckBytes);  // little endian on the same host
-  return check;
+uint32_t Crc32(std::string_view payload) {
+  return static_cast<uint32_t>(::crc32(::crc32(0, nullptr, 0), reinterpret_cast<const Bytef*>(payload.data()),
+                                       static_cast<uInt>(payload.size())));
+}
+
+// Whether `frame` (its header and payload) holds the payload's checksum.
+bool ChecksumHolds(std::string_view frame) {
+  uint32_t stored = 0;
+  std::memcpy(&stored, frame.data() + 4, kCheckBytes);  // written little endian on the same host
+  return stored == Crc32(frame.substr(kFrameHeader));
 }
 
 // The task id and digest of a serialized JournalEntry, read from its first
@@ -67,17 +71,6 @@ std::optional<TaskJournal::Indexed> EntryHead(std::string_view payload, JournalL
   *task_id = entry.task_id();
   indexed.digest = entry.task_digest();
   return indexed;
-}
-
-// The frame of `payload` with its length and checksum in front.
-std::string Frame(std::string_view payload) {
-  const auto length = static_cast<uint32_t>(payload.size());
-  std::string frame(4, '\0');
-  std::memcpy(frame.data(), &length, 4);
-  frame.reserve(kFrameHeader + payload.size());
-  frame += Check(payload);
-  frame += payload;
-  return frame;
 }
 
 }  // namespace
@@ -183,7 +176,7 @@ Status TaskJournal::Recover() {
       INGEST_ASSIGN_OR_RETURN(std::string_view frame, View(good, kFrameHeader + length, true));
       if (frame.size() != kFrameHeader + length) break;
       const std::string_view payload = frame.substr(kFrameHeader);
-      if (frame.substr(4, kCheckBytes) != Check(payload)) break;
+      if (!ChecksumHolds(frame)) break;
       std::string task_id;
       std::optional<Indexed> indexed = EntryHead(payload, JournalLocation{good + kFrameHeader, length}, &task_id);
       if (!indexed) break;
@@ -216,18 +209,33 @@ std::optional<JournalLocation> TaskJournal::Earlier(const std::string& task_id) 
 }
 
 Result<JournalLocation> TaskJournal::Append(const JournalEntry& entry) {
-  std::string payload = entry.SerializeAsString();
-  if (payload.size() > kMaxEntryBytes) {
+  const size_t size = entry.ByteSizeLong();
+  if (size > kMaxEntryBytes) {
     return ResourceExhausted(path_.string() + ": result of " + entry.task_id() + " is over 1 GiB");
   }
-  return AppendFrame(Frame(payload));
+  if (read_only_) return FailedPrecondition(path_.string() + ": opened read-only");
+  // Serialized straight into the write buffer, framed in place: a result
+  // is copied once on its way to the file, into memory already mapped.
+  const size_t start = pending_.size();
+  pending_.resize(start + kFrameHeader + size);
+  char* frame = pending_.data() + start;
+  entry.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(frame + kFrameHeader));
+  const auto length = static_cast<uint32_t>(size);
+  const uint32_t crc = Crc32(std::string_view(frame + kFrameHeader, size));
+  std::memcpy(frame, &length, 4);  // little endian on the same host
+  std::memcpy(frame + 4, &crc, kCheckBytes);
+  return Appended(kFrameHeader + size);
 }
 
 Result<JournalLocation> TaskJournal::AppendFrame(std::string_view frame) {
   if (read_only_) return FailedPrecondition(path_.string() + ": opened read-only");
   pending_.append(frame);
-  JournalLocation at{end_ + kFrameHeader, static_cast<uint32_t>(frame.size() - kFrameHeader)};
-  end_ += frame.size();
+  return Appended(frame.size());
+}
+
+Result<JournalLocation> TaskJournal::Appended(size_t frame_size) {
+  JournalLocation at{end_ + kFrameHeader, static_cast<uint32_t>(frame_size - kFrameHeader)};
+  end_ += frame_size;
   if (pending_.size() >= kWriteBytes) INGEST_RETURN_IF_ERROR(Flush());
   const auto now = std::chrono::steady_clock::now();
   if (unsynced_++ == 0) first_unsynced_ = now;

@@ -94,6 +94,9 @@ class TaskJournal {
   TaskJournal(std::filesystem::path path, int fd);
   // Indexes the entries on disk and truncates what follows the last good one.
   Status Recover();
+  // Accounts for a frame of `frame_size` bytes just added to pending_,
+  // writing and fsyncing in batches.
+  Result<JournalLocation> Appended(size_t frame_size);
   // Writes the buffered frames.
   Status Flush() const;
   // The file's bytes [offset, offset + size), valid until the next call;
