@@ -182,9 +182,10 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
   Reused reused;
   if (journal_->earlier_entries() == 0 && (!previous || previous->earlier_entries() == 0)) return reused;
   // The last entry of a task id, if it was committed for the very same task.
-  const auto same_task = [this](const TaskJournal* journal, size_t i) -> std::optional<JournalLocation> {
+  const auto same_task = [this](const TaskJournal* journal, const std::string& id,
+                                size_t i) -> std::optional<JournalLocation> {
     if (journal == nullptr) return std::nullopt;
-    auto it = journal->entries().find(TaskId(i));
+    auto it = journal->entries().find(id);
     if (it == journal->entries().end() || it->second.digest != digests_[i]) return std::nullopt;
     return it->second.at;
   };
@@ -194,7 +195,7 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
     // A task whose inputs changed since (or that cannot be built) runs again.
     Result<Task> task = PlanTask(i);
     if (!task.ok()) continue;
-    if (std::optional<JournalLocation> own = same_task(journal_.get(), i)) {
+    if (std::optional<JournalLocation> own = same_task(journal_.get(), id, i)) {
       Result<JournalEntry> entry = journal_->Read(*own);
       if (entry.ok()) {
         Apply(i, entry->result(), own);
@@ -203,7 +204,7 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
         continue;
       }
     }
-    if (std::optional<JournalLocation> carried = same_task(previous ? &*previous : nullptr, i)) {
+    if (std::optional<JournalLocation> carried = same_task(previous ? &*previous : nullptr, id, i)) {
       Result<TaskJournal::ResultView> view = previous->ReadView(*carried);
       if (!view.ok() || view->has_error) continue;
       // What Apply reads of a successful result: pass A's record, which

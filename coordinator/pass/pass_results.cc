@@ -50,8 +50,14 @@ Result<PassResults> PassResults::Open(const std::filesystem::path& path, Pass pa
     if (Describe(pass).shared_key == nullptr) continue;
     // Corpus-wide records are kept in the results that made them.
     for (const auto& [part, one] : located) {
-      INGEST_ASSIGN_OR_RETURN(JournalEntry entry, journal->Read(one->at));
-      for (const SharedRecord& shared : entry.result().shared()) keys.insert(shared.key());
+      INGEST_ASSIGN_OR_RETURN(TaskJournal::ResultView view, journal->ReadView(one->at));
+      for (std::string_view bytes : view.shared) {
+        SharedRecord shared;
+        if (!shared.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          return DataLoss(path.string() + ": unreadable shared record of " + source_id);
+        }
+        keys.insert(shared.key());
+      }
     }
   }
   results.shared_keys_.assign(keys.begin(), keys.end());
