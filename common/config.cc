@@ -14,6 +14,7 @@
 #include "common/atomic_file.h"
 #include "common/cron.h"
 #include "common/curve_keys.h"
+#include "common/host_port.h"
 
 namespace ingest {
 namespace {
@@ -519,6 +520,14 @@ Result<Config> LoadConfig(const std::filesystem::path& file, const EnvLookup& en
     const std::string& url = config.metrics.pushgateway_url;
     if (!url.empty() && url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
       r.Fail(r.Child("pushgateway_url"), "key 'metrics.pushgateway_url': expected an http:// or https:// URL");
+    }
+    r.Finish();
+  }
+  {
+    MapReader r(top.Child("web"), "web", name, env, &error);
+    r.String("listen", &config.web.listen);
+    if (!config.web.listen.empty() && SplitHostPort(config.web.listen).second.empty()) {
+      r.Fail(r.Child("listen"), "key 'web.listen': '" + config.web.listen + "' is not host:port");
     }
     r.Finish();
   }

@@ -122,6 +122,13 @@ struct MetricsConfig {
   std::string pushgateway_url;
 };
 
+// The read-only status page (README, "Status page").
+struct WebConfig {
+  // host:port of the page; empty (the default): none. Port 0 picks a free
+  // one. Guarded by the admin tokens; without one it binds loopback only.
+  std::string listen;
+};
+
 struct AiReportConfig {
   std::string base_url = "https://api.openai.com/v1";
   std::string model = "gpt-4o-mini";
@@ -154,6 +161,7 @@ struct Config {
   NotificationsConfig notifications;
   AdminConfig admin;
   MetricsConfig metrics;
+  WebConfig web;
   AiReportConfig ai_report;
   RetentionConfig retention;
 };

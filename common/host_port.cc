@@ -8,4 +8,8 @@ std::pair<std::string, std::string> SplitHostPort(const std::string& address) {
   return {address.substr(0, colon), address.substr(colon + 1)};
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 }  // namespace ingest

@@ -25,6 +25,7 @@
 #include "coordinator/run/run_outcome.h"
 #include "coordinator/run/schedule_slot.h"
 #include "coordinator/state/run_lock.h"
+#include "coordinator/web/web_server.h"
 
 namespace ingest {
 
@@ -52,7 +53,8 @@ int RunCoordinator(const RunOptions& options) {
   Result<std::unique_ptr<MetricsServer>> metrics_server = MetricsServer::StartIfListening(config->metrics, metrics);
   if (!metrics_server.ok()) return stop(kExitFailed, config->env, metrics_server.status().message());
   // With admin.listen the run serves the API for itself, so a CronJob's run
-  // can be watched, cancelled and its report read.
+  // can be watched, cancelled and its report read; with web.listen its
+  // status page.
   const std::string listen = !options.admin_listen.empty() ? options.admin_listen : config->admin.listen;
   RunOptions with_id = options;
   if (!options.scheduled_for.empty()) {
@@ -67,17 +69,23 @@ int RunCoordinator(const RunOptions& options) {
     }
   }
   std::shared_ptr<RunControl> control;
-  std::unique_ptr<RunRegistry> registry;  // outlives the admin server
+  std::unique_ptr<RunRegistry> registry;  // outlives the admin server and the status page
   std::unique_ptr<AdminServer> admin;
-  if (listen.empty()) {
+  std::unique_ptr<WebServer> web;
+  if (listen.empty() && config->web.listen.empty()) {
     with_id.run_id = MakeRunId(std::chrono::system_clock::now(), ::getpid()).value;
     control = NewRunControl(with_id, config->env, RunId{with_id.run_id}, true);
   } else {
     registry = std::make_unique<RunRegistry>(*config, false, &workers);
     control = registry->NewRun(&with_id, true);
-    Result<std::unique_ptr<AdminServer>> started = AdminServer::Start(config->admin, listen, *registry);
-    if (!started.ok()) return stop(kExitFailed, config->env, started.status().message());
-    admin = std::move(*started);
+    if (!listen.empty()) {
+      Result<std::unique_ptr<AdminServer>> started = AdminServer::Start(config->admin, listen, *registry);
+      if (!started.ok()) return stop(kExitFailed, config->env, started.status().message());
+      admin = std::move(*started);
+    }
+    Result<std::unique_ptr<WebServer>> page = WebServer::StartIfListening(*config, *registry);
+    if (!page.ok()) return stop(kExitFailed, config->env, page.status().message());
+    web = std::move(*page);
   }
   RunEngine engine(with_id, *config, {.control = control, .fleet_view = &workers, .metrics = &metrics});
   const int exit_code = engine.Run();
@@ -90,6 +98,7 @@ int RunCoordinator(const RunOptions& options) {
       spdlog::warn("{}", pushed.message());
     }
   }
+  if (web) web->Stop();
   if (admin) admin->Shutdown();
   return exit_code;
 }

@@ -23,6 +23,7 @@ packages=(
   zlib1g-dev                           # gzip of old run logs (retention)
   libcpp-httplib-dev                   # the coordinator's /metrics endpoint; tests: loopback HTTP servers
   python3-aiosmtpd                     # tests: loopback SMTP server
+  chromium chromium-driver             # tests: the status page in a headless browser (WebDriver)
   fuse3 libfuse3-dev                   # tests: faulty-fs, a FUSE pass-through that injects EIO for the I/O error tests
   iproute2 nftables                    # tests: network namespaces, a veth pair and packet loss for the partition tests
   help2man                             # man pages of the three binaries, made from their --help at build time

@@ -22,10 +22,6 @@ constexpr auto kNotServingNotice = std::chrono::milliseconds(300);
 // Sync server threads: every WatchRun holds one while it streams.
 constexpr int kMaxThreads = 256;
 
-bool IsLoopback(const std::string& host) {
-  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
-}
-
 Result<std::shared_ptr<grpc::ServerCredentials>> Credentials(const AdminConfig& config) {
   if (config.tls_cert.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions options;
@@ -50,7 +46,7 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminConfig& confi
   auto [host, port] = SplitHostPort(listen);
   if (port.empty()) return InvalidArgument("key 'admin.listen': '" + listen + "' is not host:port");
   std::string address = listen;
-  if (!server->auth_->enabled() && !IsLoopback(host)) {
+  if (!server->auth_->enabled() && !IsLoopbackHost(host)) {
     spdlog::warn("admin: no admin.token_file, so the API listens on loopback only (127.0.0.1:{}), not on {}", port,
                  listen);
     address = "127.0.0.1:" + port;

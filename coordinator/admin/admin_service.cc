@@ -148,17 +148,7 @@ grpc::Status AdminService::ResumeRun(grpc::ServerContext* context, const admin::
 grpc::Status AdminService::ListWorkers(grpc::ServerContext* context, const admin::ListWorkersRequest*,
                                        admin::ListWorkersResponse* response) {
   if (Status allowed = Authorize(*context, Access::kRead); !allowed.ok()) return ToGrpcStatus(allowed);
-  for (const WorkerInfo& w : registry_.Workers()) {
-    admin::Worker* worker = response->add_workers();
-    worker->set_worker_id(w.id.value);
-    worker->set_peer_address(w.peer_address);
-    worker->set_version(w.version);
-    worker->set_slots(w.slots);
-    worker->set_tasks_in_flight(w.tasks_in_flight);
-    worker->set_tasks_done(w.tasks_done);
-    *worker->mutable_last_heartbeat() = TimestampOf(w.last_heard);
-    worker->set_draining(w.draining);
-  }
+  *response = registry_.Workers();
   return grpc::Status::OK;
 }
 

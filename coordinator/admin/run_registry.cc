@@ -13,6 +13,7 @@
 #include "common/manifest.h"
 #include "common/proto_json.h"
 #include "coordinator/run/run_engine.h"
+#include "coordinator/run/run_view.h"
 #include "coordinator/state/run_lock.h"
 
 namespace ingest {
@@ -334,8 +335,21 @@ Result<admin::GetRunLogResponse> RunRegistry::Log(const RunId& run_id, int max_l
   return response;
 }
 
-std::vector<WorkerInfo> RunRegistry::Workers() const {
-  return workers_ == nullptr ? std::vector<WorkerInfo>() : workers_->Workers();
+admin::ListWorkersResponse RunRegistry::Workers() const {
+  admin::ListWorkersResponse response;
+  if (workers_ == nullptr) return response;
+  for (const WorkerInfo& w : workers_->Workers()) {
+    admin::Worker* worker = response.add_workers();
+    worker->set_worker_id(w.id.value);
+    worker->set_peer_address(w.peer_address);
+    worker->set_version(w.version);
+    worker->set_slots(w.slots);
+    worker->set_tasks_in_flight(w.tasks_in_flight);
+    worker->set_tasks_done(w.tasks_done);
+    *worker->mutable_last_heartbeat() = TimestampOf(w.last_heard);
+    worker->set_draining(w.draining);
+  }
+  return response;
 }
 
 }  // namespace ingest

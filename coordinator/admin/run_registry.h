@@ -62,8 +62,10 @@ class RunRegistry {
   Result<admin::Run> Resume(const RunId& run_id, const std::string& request_id, bool* locked);
   Result<admin::Report> Report(const RunId& run_id);
   Result<admin::GetRunLogResponse> Log(const RunId& run_id, int max_lines);
-  std::vector<WorkerInfo> Workers() const;
+  admin::ListWorkersResponse Workers() const;
   const Config& config() const { return config_; }
+  // True for serve, which starts runs (on its schedule and when asked).
+  bool starts_runs() const { return starts_runs_; }
 
  private:
   // A run id unlike any this process gave out (they have one-second

@@ -19,6 +19,7 @@
 #include "coordinator/run/run_engine.h"
 #include "coordinator/run/schedule_slot.h"
 #include "coordinator/state/state_store.h"
+#include "coordinator/web/web_server.h"
 
 namespace ingest {
 namespace {
@@ -82,6 +83,11 @@ int ServeDaemon(const ServeOptions& options) {
   Result<std::unique_ptr<AdminServer>> admin = AdminServer::Start(config->admin, listen, registry);
   if (!admin.ok()) {
     spdlog::error("{}", admin.status().message());
+    return kExitFailed;
+  }
+  Result<std::unique_ptr<WebServer>> web = WebServer::StartIfListening(*config, registry);
+  if (!web.ok()) {
+    spdlog::error("{}", web.status().message());
     return kExitFailed;
   }
   {
@@ -149,6 +155,7 @@ int ServeDaemon(const ServeOptions& options) {
     }
     spdlog::info("serve: stopping on {}", CaughtStopSignal() != 0 ? "signal" : "error");
   }
+  if (*web) (*web)->Stop();
   (*admin)->Shutdown();
   return kExitCompleted;
 }

@@ -2,21 +2,17 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "common/config.h"
 #include "common/status.h"
 
-namespace httplib {
-class Server;
-}  // namespace httplib
-
 namespace ingest {
 
 class CoordinatorMetrics;
+class HttpEndpoint;
 
 // The coordinator's HTTP endpoint: GET /metrics answers CoordinatorMetrics::Text() in
-// the Prometheus text format. Runs its own threads (cpp-httplib's pool);
+// the Prometheus text format. Runs its own threads (an HttpEndpoint's);
 // Stop() (or the destructor) ends them.
 class MetricsServer {
  public:
@@ -33,15 +29,13 @@ class MetricsServer {
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   // "host:port" as bound.
-  const std::string& address() const { return address_; }
+  const std::string& address() const;
   void Stop();
 
  private:
   MetricsServer() = default;
 
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  std::string address_;
+  std::unique_ptr<HttpEndpoint> endpoint_;
 };
 
 }  // namespace ingest

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <tuple>
@@ -11,23 +12,33 @@
 #include "common/redact.h"
 
 namespace ingest {
-namespace {
 
-// The command that continues this job: a failed run resumes where it
-// stopped; a partial one reruns from the first pass a document failed in,
-// which retries those documents.
-std::string ResumeCommand(const FailureReportInput& input) {
-  std::string from;
-  for (const auto& [id, doc] : input.manifest.documents()) {
-    if (doc.status() == kDocFailed && (from.empty() || doc.failed_pass() < from)) from = doc.failed_pass();
+std::vector<FailureGroup> GroupFailures(const Manifest& manifest) {
+  std::map<std::pair<std::string, std::string>, std::vector<const DocumentRecord*>> groups;
+  for (const auto& [id, doc] : manifest.documents()) {
+    if (doc.status() == kDocFailed) groups[{doc.failed_pass(), doc.error_class()}].push_back(&doc);
   }
-  const bool interrupted = input.summary.status() == kJobFailed || input.summary.status() == kJobCancelled;
-  std::string flag = interrupted || from.empty() ? "--resume" : "--resume-from " + from;
-  return "ingest-coordinator run --config " + input.config_file.string() + " --job-dir " + input.job_dir.string() +
-         " " + flag;
+  std::vector<FailureGroup> out;
+  out.reserve(groups.size());
+  for (auto& [key, documents] : groups) {
+    std::sort(documents.begin(), documents.end(), [](const DocumentRecord* a, const DocumentRecord* b) {
+      return std::tie(a->source(), a->path(), a->error()) < std::tie(b->source(), b->path(), b->error());
+    });
+    out.push_back({key.first, key.second, std::move(documents)});
+  }
+  return out;
 }
 
-}  // namespace
+std::string ResumeCommand(const Manifest& manifest, const std::string& status, const std::filesystem::path& config_file,
+                          const std::filesystem::path& job_dir) {
+  std::string from;
+  for (const auto& [id, doc] : manifest.documents()) {
+    if (doc.status() == kDocFailed && (from.empty() || doc.failed_pass() < from)) from = doc.failed_pass();
+  }
+  const bool interrupted = status == kJobFailed || status == kJobCancelled;
+  std::string flag = interrupted || from.empty() ? "--resume" : "--resume-from " + from;
+  return "ingest-coordinator run --config " + config_file.string() + " --job-dir " + job_dir.string() + " " + flag;
+}
 
 std::string RenderFailureReport(const FailureReportInput& input) {
   const RunSummary& s = input.summary;
@@ -48,20 +59,15 @@ std::string RenderFailureReport(const FailureReportInput& input) {
     out << "\n";
   }
 
-  // (pass, error class) -> "source/path: message", sorted for a stable report.
-  std::map<std::pair<std::string, std::string>, std::vector<std::string>> groups;
-  for (const auto& [id, doc] : input.manifest.documents()) {
-    if (doc.status() != kDocFailed) continue;
-    groups[{doc.failed_pass(), doc.error_class()}].push_back("`" + doc.source() + "/" + doc.path() +
-                                                             "`: " + doc.error());
-  }
+  const std::vector<FailureGroup> groups = GroupFailures(input.manifest);
   if (!groups.empty()) {
     out << "## Failed documents (" << s.documents().failed() << ")\n\n";
-    for (auto& [key, instances] : groups) {
-      std::sort(instances.begin(), instances.end());
-      out << "### Pass " << key.first << " — " << (key.second.empty() ? "unknown" : key.second) << " ("
-          << instances.size() << ")\n\n";
-      for (const std::string& i : instances) out << "- " << i << "\n";
+    for (const FailureGroup& group : groups) {
+      out << "### Pass " << group.pass << " — " << (group.error_class.empty() ? "unknown" : group.error_class) << " ("
+          << group.documents.size() << ")\n\n";
+      for (const DocumentRecord* doc : group.documents) {
+        out << "- `" << doc->source() << "/" << doc->path() << "`: " << doc->error() << "\n";
+      }
       out << "\n";
     }
   }
@@ -76,7 +82,8 @@ std::string RenderFailureReport(const FailureReportInput& input) {
   out << "## Files\n\n";
   out << "- manifest: `" << (input.job_dir / kManifestFileName).string() << "`\n";
   out << "- log: `" << (input.job_dir / "run.ndjson").string() << "`\n\n";
-  out << "## Resume\n\n```\n" << ResumeCommand(input) << "\n```\n";
+  out << "## Resume\n\n```\n"
+      << ResumeCommand(input.manifest, s.status(), input.config_file, input.job_dir) << "\n```\n";
   if (input.ai_requested) {
     out << "\n## AI Consolidated Report\n\n";
     if (input.ai_error.empty()) {

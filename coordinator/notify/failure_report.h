@@ -27,6 +27,24 @@ struct FailureReportInput {
   std::string ai_error;
 };
 
+// The failed documents of one pass with one error class ("" when none was
+// given); pointers into the manifest they came from.
+struct FailureGroup {
+  std::string pass;
+  std::string error_class;
+  std::vector<const DocumentRecord*> documents;  // by source, then path
+};
+
+// The manifest's failed documents by (pass, error class), in that order.
+std::vector<FailureGroup> GroupFailures(const Manifest& manifest);
+
+// The command that continues the job of a run that ended with `status`
+// (SPEC §4's words): a failed or cancelled run resumes where it stopped; a
+// partial one reruns from the first pass a document failed in, which
+// retries those documents.
+std::string ResumeCommand(const Manifest& manifest, const std::string& status, const std::filesystem::path& config_file,
+                          const std::filesystem::path& job_dir);
+
 // The report in Markdown (SPEC §11): run, env, status, duration; failed
 // documents grouped by pass and error class with counts and every
 // instance; changes detected; where the manifest and log are; the exact

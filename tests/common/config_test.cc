@@ -94,6 +94,7 @@ notifications:
   email: { smtp_url: "smtp://mail:587", starttls: required, from: a@b.c, to: [x@y.z] }
 admin: { listen: "0.0.0.0:50051", token_file: /run/secrets/token }
 metrics: { listen: "0.0.0.0:9090", pushgateway_url: "http://pushgateway:9091" }
+web: { listen: "0.0.0.0:8080" }
 retention: { compress_after_days: 3, delete_after_days: 10, keep_last_jobs: 2 }
 )");
   std::filesystem::create_directories(dir.path() / "keys");
@@ -121,6 +122,7 @@ retention: { compress_after_days: 3, delete_after_days: 10, keep_last_jobs: 2 }
   EXPECT_EQ(config->notifications.email->to, std::vector<std::string>{"x@y.z"});
   EXPECT_EQ(config->metrics.listen, "0.0.0.0:9090");
   EXPECT_EQ(config->metrics.pushgateway_url, "http://pushgateway:9091");
+  EXPECT_EQ(config->web.listen, "0.0.0.0:8080");
 }
 
 TEST(InterpolateTest, AnUnsetVariableIsReadFromTheFileItsFileVariableNames) {
@@ -206,6 +208,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"BadPushgateway",
                   "env: dev\nsources: [{name: a, kind: files, root: .}]\nmetrics:\n  pushgateway_url: pushgw:9091\n",
                   ":4: key 'metrics.pushgateway_url': expected an http:// or https:// URL"},
+        BadConfig{"WebListenWithoutPort",
+                  "env: dev\nsources: [{name: a, kind: files, root: .}]\nweb:\n  listen: localhost\n",
+                  ":4: key 'web.listen': 'localhost' is not host:port"},
         BadConfig{"CurveWithOneFile",
                   "env: dev\nsources: [{name: a, kind: files, root: .}]\nfleet:\n  curve: {secret_key_file: k}\n",
                   ":4: key 'fleet.curve': needs both secret_key_file and authorized_keys_file"},

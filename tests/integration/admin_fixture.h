@@ -48,7 +48,7 @@ class AdminTest : public ::testing::Test {
     return "env: atest\n"
            "artifact_root: ./artifacts\n"
            "fleet: { bind: \"tcp://127.0.0.1:*\", heartbeat_ms: 200, liveness: " +
-           std::to_string(FleetLiveness()) +
+           std::to_string(liveness_ > 0 ? liveness_ : FleetLiveness()) +
            ", wait_for_workers_s: 30 }\n"
            "schedule: { cron: \"0 2 1 1 *\" }\n"
            "run: { cancel_grace_s: 20 }\n"
@@ -88,7 +88,9 @@ class AdminTest : public ::testing::Test {
   // A worker process of its own, for tests that need the fleet empty at
   // first; stopped with the fixture.
   void StartWorker() {
-    const std::string id = "w" + std::to_string(workers_.size() + 1);
+    // Appended, not "w" + ...: GCC 12 warns falsely (-Wrestrict) on that once inlined.
+    std::string id = "w";
+    id += std::to_string(workers_.size() + 1);
     workers_.push_back(
         std::make_unique<Subprocess>(std::vector<std::string>{Bin("ingest-worker"), "--connect", fleet_endpoint_,
                                                               "--id", id, "--heartbeat-ms", "200"},
@@ -192,6 +194,8 @@ class AdminTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  // fleet.liveness when set; FleetLiveness() otherwise.
+  int liveness_ = 0;
   std::filesystem::path corpus_;
   std::unique_ptr<Subprocess> serve_;
   std::filesystem::path serve_err_;
