@@ -25,6 +25,7 @@ main { max-width: 72rem; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin: .5rem 0 1rem; display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; }
 h2 { font-size: 1.2rem; margin: 1.75rem 0 .5rem; }
 h3 { font-size: 1rem; margin: 1.25rem 0 .5rem; }
+h1, h2, h3 { overflow-wrap: anywhere; }
 a { color: var(--run); }
 a:focus, button:focus, select:focus, input:focus { outline: 3px solid #0969da; outline-offset: 2px; }
 .scroll { overflow-x: auto; }
@@ -38,7 +39,7 @@ td.bad { color: var(--bad); font-weight: 700; }
 code, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .9em; }
 pre { background: var(--head); border: 1px solid var(--line); padding: .75rem; overflow-x: auto; white-space: pre-wrap;
   word-break: break-all; }
-td code { word-break: break-all; }
+code { overflow-wrap: anywhere; }
 .badge { display: inline-block; padding: .05rem .55rem; border-radius: 1rem; border: 1px solid currentColor;
   font-size: .85rem; font-weight: 600; white-space: nowrap; }
 .completed, .success { color: var(--ok); }

@@ -153,6 +153,19 @@ TEST_F(WebTest, TheRunsPageListsACompletedAndAPartialRunAndTheFailureShowsTheBro
               HasSubstr(kHostileName));
   browser.Screenshot(ArtifactDir() / "run.png");
 
+  // On a phone the page reflows: wide tables scroll in their own box, the
+  // page itself never scrolls sideways.
+  browser.Resize(390, 844);
+  browser.Go(Url("/runs/" + partial.run_id()));
+  EXPECT_EQ(browser.Eval("return document.documentElement.scrollWidth <= window.innerWidth;"), "true")
+      << "the run page is wider than a phone: " << browser.Eval("return document.documentElement.scrollWidth;")
+      << browser.Eval(
+             "var out = []; document.querySelectorAll('body *').forEach(function (e) { var r = "
+             "e.getBoundingClientRect(); if (r.right > window.innerWidth && !e.closest('.scroll')) out.push(e.tagName "
+             "+ '.' + e.className + ':' + Math.round(r.right)); }); return out.slice(0, 12).join(' ');");
+  browser.Screenshot(ArtifactDir() / "run-phone.png");
+  browser.Resize(1200, 1000);
+
   browser.Go(Url("/workers"));
   EXPECT_EQ(browser.Eval("return document.querySelectorAll('table.workers tbody tr').length;"), "2");
   browser.Screenshot(ArtifactDir() / "workers.png");

@@ -120,6 +120,12 @@ std::string Browser::EvalString(const std::string& script) {
   return parsed.string_value();
 }
 
+void Browser::Resize(int width, int height) {
+  if (!ok()) return;
+  Call("POST", "/session/" + session_ + "/window/rect",
+       "{\"width\":" + std::to_string(width) + ",\"height\":" + std::to_string(height) + "}");
+}
+
 void Browser::Screenshot(const std::filesystem::path& png) {
   if (!ok()) return;
   google::protobuf::Value parsed;

@@ -34,6 +34,8 @@ class Browser {
   std::string Eval(const std::string& script);
   // Eval of a script that returns a string, as that string.
   std::string EvalString(const std::string& script);
+  // Sets the window's size in CSS pixels (a phone's: 390 x 844).
+  void Resize(int width, int height);
   // A PNG of the viewport.
   void Screenshot(const std::filesystem::path& png);
 
