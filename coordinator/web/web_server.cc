@@ -95,12 +95,13 @@ struct WebState {
   std::mutex sessions_mu;
   std::map<std::string, std::chrono::steady_clock::time_point> sessions;  // Guarded by sessions_mu: id -> expiry
 
-  // The manifest last read for a run's failures, reused while its file is
-  // unchanged: a live run page is reloaded, a large job's manifest is tens
-  // of MB.
-  std::mutex manifest_mu;
-  std::string manifest_key;                  // Guarded by manifest_mu: path, mtime, size
-  std::shared_ptr<const Manifest> manifest;  // Guarded by manifest_mu.
+  // The failures last read from a job's manifest, reused while the file
+  // and the run's status are unchanged: a live page reloads, and a large
+  // job's manifest is tens of MB. What the page shows is kept, not the
+  // manifest.
+  std::mutex failures_mu;
+  std::string failures_key;            // Guarded by failures_mu: path, mtime, size, status
+  admin::RunFailures failures_of_key;  // Guarded by failures_mu.
 
   std::string NewSession() {
     unsigned char bytes[32];
@@ -132,23 +133,6 @@ struct WebState {
     sessions.erase(id);
   }
 
-  Result<std::shared_ptr<const Manifest>> LoadJobManifest(const std::filesystem::path& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return NotFound(path.string() + " is not there (yet)");
-    const std::string key =
-        fmt::format("{}\n{}.{}\n{}", path.string(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_size);
-    {
-      std::lock_guard<std::mutex> lock(manifest_mu);
-      if (key == manifest_key) return manifest;
-    }
-    INGEST_ASSIGN_OR_RETURN(Manifest loaded, LoadManifest(path));
-    auto shared = std::make_shared<const Manifest>(std::move(loaded));
-    std::lock_guard<std::mutex> lock(manifest_mu);
-    manifest_key = key;
-    manifest = shared;
-    return shared;
-  }
-
   // ---- The data of the pages and of /api/, the same for both.
 
   Result<admin::ListRunsResponse> Runs(const httplib::Request& request, int default_page_size) {
@@ -173,28 +157,44 @@ struct WebState {
     return registry.List(list);
   }
 
+  // The failed documents of the run's job as its manifest has them now.
   Result<admin::RunFailures> Failures(const admin::Run& run) {
     admin::RunFailures failures;
-    failures.set_run_id(run.run_id());
-    if (run.job_dir().empty()) return failures;
-    Result<std::shared_ptr<const Manifest>> manifest =
-        LoadJobManifest(std::filesystem::path(run.job_dir()) / kManifestFileName);
-    if (!manifest.ok()) {
-      // A queued run, or a job whose manifest is not written yet: nothing failed so far.
-      if (manifest.status().code() == StatusCode::kNotFound) return failures;
-      return manifest.status();
+    const std::filesystem::path path = std::filesystem::path(run.job_dir()) / kManifestFileName;
+    struct stat st {};
+    // A queued run, or a job whose manifest is not written yet: nothing failed so far.
+    if (run.job_dir().empty() || ::stat(path.c_str(), &st) != 0) {
+      failures.set_run_id(run.run_id());
+      return failures;
     }
-    *failures.mutable_changes() = (*manifest)->changes();
-    for (const FailureGroup& group : GroupFailures(**manifest)) {
+    const std::string& status = run.summary().status();
+    const std::string key =
+        fmt::format("{}\n{}.{}\n{}\n{}", path.string(), st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_size, status);
+    {
+      std::lock_guard<std::mutex> lock(failures_mu);
+      if (key == failures_key) {
+        failures = failures_of_key;
+        failures.set_run_id(run.run_id());
+        return failures;
+      }
+    }
+    INGEST_ASSIGN_OR_RETURN(const Manifest manifest, LoadManifest(path));
+    *failures.mutable_changes() = manifest.changes();
+    for (const FailureGroup& group : GroupFailures(manifest)) {
       admin::FailureGroup* out = failures.add_groups();
       out->set_pass(group.pass);
       out->set_error_class(group.error_class.empty() ? "unknown" : group.error_class);
       for (const DocumentRecord* doc : group.documents) *out->add_documents() = *doc;
     }
-    const std::string& status = run.summary().status();
     if (status == kJobFailed || status == kJobCancelled || status == kJobPartial) {
-      failures.set_resume_command(ResumeCommand(**manifest, status, registry.config().file, run.job_dir()));
+      failures.set_resume_command(ResumeCommand(manifest, status, registry.config().file, run.job_dir()));
     }
+    {
+      std::lock_guard<std::mutex> lock(failures_mu);
+      failures_key = key;
+      failures_of_key = failures;
+    }
+    failures.set_run_id(run.run_id());
     return failures;
   }
 
