@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-from fleetlib import digests, fail, free_port, kill_all
+from fleetlib import digests, fail, kill_all
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -138,9 +138,10 @@ def main():
     subprocess.run([sys.executable, os.path.join(HERE, "make_corpus.py"), os.path.join(work, "corpus"),
                     str(args.docs), "--seed", str(args.seed)], check=True, stdout=subprocess.DEVNULL)
     corpus = Corpus(os.path.join(work, "corpus"), rng)
-    admin = f"127.0.0.1:{free_port()}"
-    endpoint = f"tcp://127.0.0.1:{free_port()}"
-    write_config(os.path.join(work, "soak.yaml"), "./artifacts", "./state.db", admin.split(":")[1])
+    # Port 0 and `*`: the daemon takes free ports itself and logs them. A port
+    # picked here and bound there later can be taken in between by a test
+    # running beside this one.
+    write_config(os.path.join(work, "soak.yaml"), "./artifacts", "./state.db", "0")
     write_config(os.path.join(work, "reference.yaml"), "./reference", "./reference.db")
 
     procs = {}
@@ -160,9 +161,20 @@ def main():
 
     serve_err = os.path.join(work, "serve.err")
     daemon = subprocess.Popen([os.path.join(bin_dir, "ingest-coordinator"), "serve", "--config",
-                               os.path.join(work, "soak.yaml"), "--bind", endpoint],
+                               os.path.join(work, "soak.yaml"), "--bind", "tcp://127.0.0.1:*"],
                               stdout=open(os.path.join(work, "serve.out"), "w"), stderr=open(serve_err, "w"))
     procs["serve"] = daemon
+    admin = endpoint = None
+    deadline = time.monotonic() + 30
+    while admin is None or endpoint is None:
+        if daemon.poll() is not None or time.monotonic() > deadline:
+            fail("serve did not start listening: " + open(serve_err).read()[-3000:])
+        time.sleep(0.05)
+        for line in open(serve_err).read().splitlines():
+            if "admin: listening on " in line:
+                admin = line.split("admin: listening on ", 1)[1].split(" ")[0]
+            elif "fleet: listening on " in line:
+                endpoint = line.split("fleet: listening on ", 1)[1].split(" ")[0]
     workers = [f"w{i + 1}" for i in range(args.workers)]
     for name in workers:
         start_worker(name)
@@ -177,8 +189,13 @@ def main():
         elif " joined: " in line and (name := line.split(" worker ", 1)[-1].split(" ")[0]) in procs:
             joins[name] = joins.get(name, 0) + 1
         elif state.get("kill_pass") and f"pass {state['kill_pass']} started" in line and not state.get("victim"):
+            # Only a worker that has joined: one killed before it ever did
+            # would be counted as killed without having been there.
+            joined = [w for w in workers if joins.get(w, 0) > kills.get(w, 0)]
+            if not joined:
+                return
             time.sleep(rng.uniform(0, 0.05))
-            victim = state["victim"] = rng.choice(workers)
+            victim = state["victim"] = rng.choice(joined)
             procs[victim].send_signal(signal.SIGKILL)
             procs[victim].wait()
             state["restart_at"] = time.monotonic() + rng.uniform(0.2, 3)
