@@ -91,6 +91,8 @@ struct WebState {
 
   RunRegistry& registry;
   const TokenAuth auth;
+  // Served over TLS: the session cookie is marked Secure.
+  bool secure = false;
 
   std::mutex sessions_mu;
   std::map<std::string, std::chrono::steady_clock::time_point> sessions;  // Guarded by sessions_mu: id -> expiry
@@ -309,8 +311,8 @@ void AddRoutes(httplib::Server& server, WebState& state) {
       return;
     }
     response.set_header("Set-Cookie",
-                        fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", kSessionCookie, session,
-                                    std::chrono::seconds(kSessionLifetime).count()));
+                        fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}", kSessionCookie, session,
+                                    std::chrono::seconds(kSessionLifetime).count(), state.secure ? "; Secure" : ""));
     response.set_redirect(next, 303);
   });
   server.Post("/logout", [&state](const httplib::Request& request, httplib::Response& response) {
@@ -402,11 +404,29 @@ Result<std::unique_ptr<WebServer>> WebServer::Start(const Config& config, RunReg
   }
   std::unique_ptr<WebServer> server(new WebServer());
   server->state_ = std::make_unique<WebState>(registry, std::move(auth));
-  auto routes = std::make_unique<httplib::Server>();
+  // admin.tls serves the page over HTTPS too (with the same client CA, if
+  // any): its token and cookie are worth the same as the API's.
+  const AdminConfig& admin = config.admin;
+  std::unique_ptr<httplib::Server> routes;
+  if (admin.tls_cert.empty()) {
+    routes = std::make_unique<httplib::Server>();
+  } else {
+    auto tls =
+        std::make_unique<httplib::SSLServer>(admin.tls_cert.c_str(), admin.tls_key.c_str(),
+                                             admin.tls_client_ca.empty() ? nullptr : admin.tls_client_ca.c_str());
+    if (!tls->is_valid()) {
+      return InvalidArgument("web: keys 'admin.tls.cert' / 'key'" +
+                             std::string(admin.tls_client_ca.empty() ? "" : " / 'client_ca'") + " (" +
+                             admin.tls_cert.string() + ", " + admin.tls_key.string() +
+                             "): not a readable certificate and matching key");
+    }
+    routes = std::move(tls);
+    server->state_->secure = true;
+  }
   routes->set_default_headers(kSecurityHeaders);
   AddRoutes(*routes, *server->state_);
   INGEST_ASSIGN_OR_RETURN(server->endpoint_, HttpEndpoint::Start(std::move(routes), listen, "web.listen"));
-  spdlog::info("web: status page on http://{}/ ({})", server->address(),
+  spdlog::info("web: status page on {}://{}/ ({})", server->state_->secure ? "https" : "http", server->address(),
                server->state_->auth.enabled() ? "admin tokens required" : "no token");
   return server;
 }

@@ -97,6 +97,15 @@ class AdminTest : public ::testing::Test {
                                      dir_.path() / (id + ".out"), dir_.path() / (id + ".err")));
   }
 
+  // A self-signed server.crt and server.key for localhost and 127.0.0.1.
+  void MakeServerCertificate() {
+    Subprocess openssl({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                        "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout",
+                        (dir_.path() / "server.key").string(), "-out", (dir_.path() / "server.crt").string()},
+                       dir_.path() / "openssl.out", dir_.path() / "openssl.err");
+    ASSERT_EQ(openssl.Wait(Scaled(60s)), 0) << openssl.Stderr();
+  }
+
   std::shared_ptr<grpc::Channel> Channel() const {
     return grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
   }

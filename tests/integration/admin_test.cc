@@ -281,11 +281,7 @@ TEST_F(AdminTest, ReflectionListsTheAdminAndHealthServices) {
 }
 
 TEST_F(AdminTest, TlsServesClientsThatTrustTheCertificateAndRefusesPlaintext) {
-  Subprocess openssl({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                      "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout",
-                      (dir_.path() / "server.key").string(), "-out", (dir_.path() / "server.crt").string()},
-                     dir_.path() / "openssl.out", dir_.path() / "openssl.err");
-  ASSERT_EQ(openssl.Wait(Scaled(60s)), 0) << openssl.Stderr();
+  ASSERT_NO_FATAL_FAILURE(MakeServerCertificate());
   StartServe("  tls: { cert: ./server.crt, key: ./server.key }\n");
   grpc::SslCredentialsOptions tls;
   tls.pem_root_certs = ReadAll(dir_.path() / "server.crt");

@@ -13,6 +13,7 @@ namespace ingest::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kHostileDir[] = "<script>alert(1)<";
 constexpr char kHostileName[] = "<script>alert(1)</script>.md";
@@ -30,10 +31,11 @@ class WebTest : public AdminTest {
  protected:
   static std::string WebConfig() { return "web: { listen: \"127.0.0.1:0\" }\n"; }
 
-  // serve with the status page; web_ is its host:port.
-  void StartWithPage(int workers) {
-    StartServe(WebConfig(), workers);
-    const std::string line = WaitForLine(serve_err_, "web: status page on http://", Scaled(20s));
+  // serve with the status page; web_ is its host:port. `admin_extra` as
+  // for StartServe.
+  void StartWithPage(int workers, const std::string& admin_extra = "", const std::string& scheme = "http") {
+    StartServe(admin_extra + WebConfig(), workers);
+    const std::string line = WaitForLine(serve_err_, "web: status page on " + scheme + "://", Scaled(20s));
     web_ = line.substr(0, line.find('/'));
     ASSERT_FALSE(web_.empty()) << ReadAll(serve_err_);
   }
@@ -82,6 +84,18 @@ TEST_F(WebTest, WithoutATokenEveryPageAndApiCallIsRefusedWith401AndTheApiAnswers
   }
   EXPECT_THAT(Fetch("/", "")->body, HasSubstr("<label for=\"token\">Admin read token</label>"));
   EXPECT_EQ(Fetch("/static/style.css", "")->status, 200) << "the sign-in page needs its stylesheet";
+  httplib::Client client(web_);
+  httplib::Result wrong = client.Post("/login", "token=nope&next=%2Fworkers", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_FALSE(wrong->has_header("Set-Cookie"));
+  // The form leads back into the page only, never to another site.
+  httplib::Result away =
+      client.Post("/login", "token=read-secret-2&next=%2F%2Fevil.example%2F", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(away);
+  EXPECT_EQ(away->status, 303);
+  EXPECT_EQ(away->get_header_value("Location"), "/");
+  EXPECT_THAT(away->get_header_value("Set-Cookie"), Not(HasSubstr("Secure"))) << "plain HTTP: no Secure flag";
 
   const admin::Run run = WaitEnded(Trigger().run_id());
   ASSERT_EQ(run.state(), admin::RUN_STATE_COMPLETED) << ReadAll(serve_err_);
@@ -113,6 +127,29 @@ TEST_F(WebTest, WithoutATokenEveryPageAndApiCallIsRefusedWith401AndTheApiAnswers
   EXPECT_EQ(schedule.cron(), "0 2 1 1 *");
   EXPECT_TRUE(schedule.has_next_run());
   EXPECT_EQ(schedule.last_success().run_id(), run.run_id());
+}
+
+TEST_F(WebTest, WithAdminTlsThePageIsServedOverHttpsOnlyAndItsCookieIsSecure) {
+  ASSERT_NO_FATAL_FAILURE(MakeServerCertificate());
+  StartWithPage(1, "  tls: { cert: ./server.crt, key: ./server.key }\n", "https");
+
+  httplib::SSLClient secure(web_.substr(0, web_.rfind(':')), std::stoi(web_.substr(web_.rfind(':') + 1)));
+  secure.set_ca_cert_path((dir_.path() / "server.crt").c_str());
+  secure.enable_server_certificate_verification(true);
+  httplib::Result runs = secure.Get("/api/runs", {{"Authorization", "Bearer read-secret-2"}});
+  ASSERT_TRUE(runs) << httplib::to_string(runs.error());
+  EXPECT_EQ(runs->status, 200) << runs->body;
+  EXPECT_EQ(secure.Get("/api/runs")->status, 401);
+  httplib::Result login =
+      secure.Post("/login", "token=read-secret-2&next=%2Fworkers", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(login);
+  EXPECT_EQ(login->status, 303);
+  EXPECT_EQ(login->get_header_value("Location"), "/workers");
+  EXPECT_THAT(login->get_header_value("Set-Cookie"), HasSubstr("; Secure"));
+  EXPECT_THAT(login->get_header_value("Set-Cookie"), HasSubstr("HttpOnly; SameSite=Strict"));
+
+  httplib::Result plain = Fetch("/api/runs", "read-secret-2");
+  EXPECT_TRUE(!plain || plain->status != 200) << "plain HTTP was answered";
 }
 
 TEST_F(WebTest, TheRunsPageListsACompletedAndAPartialRunAndTheFailureShowsTheBrokenFileAsText) {
