@@ -17,11 +17,12 @@ class Browser {
   // installed): tests skip with it.
   static std::string Missing();
 
-  // Starts chromedriver on a free loopback port and opens a session;
-  // `work_dir` holds the profile and the driver's log. Fails the test (and
-  // returns an unusable browser) when either does not start.
+  // Starts a headless Chromium (with a DevTools port on loopback) and
+  // chromedriver on a free loopback port, and opens a session attached to
+  // that Chromium; `work_dir` holds the profile and both logs. Fails the
+  // test (and returns an unusable browser) when either does not start.
   explicit Browser(const std::filesystem::path& work_dir);
-  // Ends the session and stops chromedriver.
+  // Ends the session and stops chromedriver and Chromium.
   ~Browser();
   Browser(const Browser&) = delete;
   Browser& operator=(const Browser&) = delete;
@@ -40,9 +41,10 @@ class Browser {
   void Screenshot(const std::filesystem::path& png);
 
  private:
-  // The answer's "value" as JSON text; "" with a test failure on an error.
+  // The answer's body; "" with a test failure on an error.
   std::string Call(const std::string& method, const std::string& path, const std::string& body);
 
+  std::unique_ptr<Subprocess> browser_;
   std::unique_ptr<Subprocess> driver_;
   int port_ = 0;
   std::string session_;
