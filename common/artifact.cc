@@ -128,6 +128,20 @@ Result<FileIdentity> IdentifyFile(const std::filesystem::path& path) {
                       .changed_ns = st.st_ctim.tv_sec * kNanos + st.st_ctim.tv_nsec};
 }
 
+FileStamp StampOf(const FileIdentity& identity) {
+  FileStamp stamp;
+  stamp.set_inode(identity.inode);
+  stamp.set_modified_ns(identity.modified_ns);
+  return stamp;
+}
+
+bool MatchesStamp(const std::filesystem::path& path, const ArtifactRecord& record) {
+  if (!record.has_stamp()) return false;
+  Result<FileIdentity> now = IdentifyFile(path);
+  return now.ok() && now->size == record.bytes() && now->inode == record.stamp().inode() &&
+         now->modified_ns == record.stamp().modified_ns();
+}
+
 Result<ArtifactRecord> ArtifactWriter::Commit() {
   INGEST_RETURN_IF_ERROR(Write("\n]\n"));
   INGEST_RETURN_IF_ERROR(file_.Commit());
@@ -138,6 +152,7 @@ Result<ArtifactRecord> ArtifactWriter::Commit() {
   record.set_sha256(scan_.sha256);
   record.set_bytes(scan_.bytes);
   record.set_records(static_cast<uint32_t>(scan_.records));
+  *record.mutable_stamp() = StampOf(*scan_.written);
   return record;
 }
 

@@ -61,6 +61,12 @@ struct FileIdentity {
   bool operator==(const FileIdentity&) const = default;
 };
 Result<FileIdentity> IdentifyFile(const std::filesystem::path& path);
+// What an ArtifactRecord keeps of a file's identity, and whether `path` is
+// still the file `record` describes by it (false without a stamp). Its
+// inode and modification time, not its device (a volume mounted elsewhere
+// has another) nor its change time (every hard link to it changes that).
+FileStamp StampOf(const FileIdentity& identity);
+bool MatchesStamp(const std::filesystem::path& path, const ArtifactRecord& record);
 
 // source_id -> its records' byte range, "" holding corpus-wide records.
 // Built in source_id order, as artifacts are written and read; packed

@@ -4,6 +4,7 @@
 
 #include <sqlite3.h>
 
+#include "common/artifact.h"
 #include "coordinator/state/state_store.h"
 #include "proto/admin.pb.h"
 #include "tests/integration/job_fixture.h"
@@ -73,6 +74,44 @@ TEST_F(IncrementalTest, ANoChangeRerunProcessesNothingAndYieldsTheSameArtifacts)
   EXPECT_EQ(second.tasks().executed(), 0u);
   EXPECT_EQ(second.tasks().reused(), second.tasks().total());
   EXPECT_EQ(Artifacts(second.job_dir()), Artifacts(first.job_dir()));
+}
+
+TEST_F(IncrementalTest, ACarriedArtifactIsTrustedByItsStampAndOneChangedSinceIsNotCopied) {
+  RunSummary first = RunOk({});
+  const std::filesystem::path job = first.job_dir();
+  Result<Manifest> manifest = LoadManifest(job / kManifestFileName);
+  ASSERT_OK(manifest);
+  for (Pass pass : kAllPasses) {
+    const ArtifactRecord& artifact = PassEntry(*manifest, pass).artifacts(0);
+    EXPECT_TRUE(MatchesStamp(job / artifact.path(), artifact)) << artifact.path();
+  }
+  // Rewritten in place, the same size: only its stamp says it changed.
+  // (Its modification time must move on from the one its job recorded.)
+  std::this_thread::sleep_for(50ms);
+  const std::filesystem::path d = job / PassEntry(*manifest, Pass::PASS_D).artifacts(0).path();
+  std::string text = ReadAll(d);
+  size_t at = text.size() / 2;
+  while (at < text.size() && !std::isalpha(static_cast<unsigned char>(text[at]))) ++at;
+  ASSERT_LT(at, text.size());
+  {
+    std::fstream file(d, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(at));
+    file.put(text[at] == 'x' ? 'y' : 'x');
+  }
+  RunOutcome rerun = Run({}, 1);
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.stderr_text;
+  EXPECT_THAT(rerun.stderr_text, HasSubstr("passD_enriched.json of job " + first.job_id() +
+                                           " changed since it was recorded; pass D runs"));
+  EXPECT_THAT(rerun.stderr_text, HasSubstr("pass C SUCCESS: inputs unchanged"));
+  EXPECT_THAT(rerun.stderr_text, HasSubstr("pass D started"));
+  RunSummary second = Summary(rerun);
+  // Pass D ran again and wrote what the first job had before the change.
+  Result<Manifest> rerun_manifest = LoadManifest(std::filesystem::path(second.job_dir()) / kManifestFileName);
+  ASSERT_OK(rerun_manifest);
+  EXPECT_EQ(PassEntry(*rerun_manifest, Pass::PASS_D).artifacts(0).sha256(),
+            PassEntry(*manifest, Pass::PASS_D).artifacts(0).sha256());
+  const ArtifactRecord& carried = PassEntry(*rerun_manifest, Pass::PASS_C).artifacts(0);
+  EXPECT_TRUE(MatchesStamp(std::filesystem::path(second.job_dir()) / carried.path(), carried));
 }
 
 // A resumed run finds upstream records in the journals on disk, while the
