@@ -48,6 +48,7 @@ int RunCoordinator(const RunOptions& options) {
   // and exits 128 + the signal's number.
   CatchStopSignals();
   if (!options.env.empty()) config->env = options.env;
+  if (!options.web_listen.empty()) config->web.listen = options.web_listen;
   FleetView workers;
   CoordinatorMetrics metrics(&workers);
   Result<std::unique_ptr<MetricsServer>> metrics_server = MetricsServer::StartIfListening(config->metrics, metrics);

@@ -39,6 +39,7 @@ struct RunOptions {
   std::string run_id;
   std::string bind;          // overrides fleet.bind
   std::string admin_listen;  // overrides admin.listen: this run serves the admin API for itself
+  std::string web_listen;    // overrides web.listen: this run serves the status page
   int local_workers = 0;
   unsigned local_worker_slots = 0;
   // The flags as given, recorded in the manifest's run entry.

@@ -46,6 +46,8 @@ int Main(int argc, char** argv) {
   run_cmd->add_option("--bind", run.bind, "fleet endpoint, e.g. tcp://127.0.0.1:* (overrides fleet.bind)");
   run_cmd->add_option("--admin-listen", run.admin_listen,
                       "serve the admin API for this run on HOST:PORT (overrides admin.listen; port 0: any free)");
+  run_cmd->add_option("--web-listen", run.web_listen,
+                      "serve the status page for this run on HOST:PORT (overrides web.listen; port 0: any free)");
   run_cmd->add_option("--local-workers", run.local_workers, "start this many worker processes")
       ->check(CLI::Range(0, 256));
   run_cmd->add_option("--local-worker-slots", run.local_worker_slots, "slots per local worker (default: cores)");
@@ -77,6 +79,8 @@ int Main(int argc, char** argv) {
   serve_cmd->add_option("--bind", serve.bind, "fleet endpoint (overrides fleet.bind)");
   serve_cmd->add_option("--admin-listen", serve.admin_listen,
                         "admin API address HOST:PORT (overrides admin.listen; port 0: any free)");
+  serve_cmd->add_option("--web-listen", serve.web_listen,
+                        "status page address HOST:PORT (overrides web.listen; port 0: any free)");
   serve_cmd->add_option("--local-workers", serve.local_workers, "start this many worker processes")
       ->check(CLI::Range(0, 256));
   serve_cmd->add_option("--local-worker-slots", serve.local_worker_slots, "slots per local worker (default: cores)");

@@ -85,6 +85,7 @@ int ServeDaemon(const ServeOptions& options) {
     spdlog::error("{}", admin.status().message());
     return kExitFailed;
   }
+  if (!options.web_listen.empty()) config->web.listen = options.web_listen;
   Result<std::unique_ptr<WebServer>> web = WebServer::StartIfListening(*config, registry);
   if (!web.ok()) {
     spdlog::error("{}", web.status().message());

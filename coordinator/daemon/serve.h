@@ -15,6 +15,7 @@ struct ServeOptions {
   int local_workers = 0;
   unsigned local_worker_slots = 0;
   std::string admin_listen;  // overrides admin.listen
+  std::string web_listen;    // overrides web.listen
   std::string log_file;      // --log-file: every run's NDJSON lines; "" is each job's run.ndjson
 };
 
