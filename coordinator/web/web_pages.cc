@@ -82,12 +82,15 @@ std::string Badge(admin::RunState state) {
                      look->word, look->icon);
 }
 
+std::string Lower(std::string word) {
+  std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::tolower(c); });
+  return word;
+}
+
 // "schedule", "manual", "api": the enum's name without its prefix.
 std::string TriggerWord(admin::Trigger trigger) {
   if (trigger == admin::TRIGGER_UNSPECIFIED) return "\xE2\x80\x94";
-  std::string word = admin::Trigger_Name(trigger).substr(std::string_view("TRIGGER_").size());
-  std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::tolower(c); });
-  return word;
+  return Lower(admin::Trigger_Name(trigger).substr(std::string_view("TRIGGER_").size()));
 }
 
 std::string FlagsText(const admin::RunFlags& f) {
@@ -141,6 +144,13 @@ std::string Page(const PageFrame& frame, std::string_view title, std::string_vie
 }
 
 std::string Count(uint64_t n) { return std::to_string(n); }
+
+// One term and its value of a <dl class="facts">.
+void Fact(std::string* body, std::string_view term, const std::string& html) {
+  *body += "<div><dt>";
+  body->append(term);
+  *body += "</dt><dd>" + html + "</dd></div>\n";
+}
 
 }  // namespace
 
@@ -205,21 +215,16 @@ std::string RenderRunsPage(const PageFrame& frame, const admin::ListRunsResponse
 std::string RenderRunPage(const PageFrame& frame, const admin::Run& run, const admin::RunFailures& failures,
                           std::string_view report_markdown, WallTime now) {
   std::string body = "<h1>Run " + Esc(run.run_id()) + " " + Badge(run.state()) + "</h1>\n<dl class=\"facts\">\n";
-  auto fact = [&body](std::string_view term, const std::string& html) {
-    body += "<div><dt>";
-    body.append(term);
-    body += "</dt><dd>" + html + "</dd></div>\n";
-  };
-  fact("Env", Esc(run.env()));
-  fact("Job", run.job_id().empty() ? "not made yet" : Esc(run.job_id()));
-  fact("Trigger", TriggerWord(run.trigger()));
-  fact("Flags", "<code>" + Esc(FlagsText(run.flags())) + "</code>");
-  fact("Started", TimeHtml(run.start_time()));
-  fact("Ended", TimeHtml(run.end_time()));
-  fact("Duration", Span(run.start_time(), run.end_time(), now));
-  if (run.exit_code() >= 0) fact("Exit code", std::to_string(run.exit_code()));
-  if (!run.cancel_reason().empty()) fact("Cancelled", Esc(run.cancel_reason()));
-  if (!run.job_dir().empty()) fact("Job directory", "<code>" + Esc(run.job_dir()) + "</code>");
+  Fact(&body, "Env", Esc(run.env()));
+  Fact(&body, "Job", run.job_id().empty() ? "not made yet" : Esc(run.job_id()));
+  Fact(&body, "Trigger", TriggerWord(run.trigger()));
+  Fact(&body, "Flags", "<code>" + Esc(FlagsText(run.flags())) + "</code>");
+  Fact(&body, "Started", TimeHtml(run.start_time()));
+  Fact(&body, "Ended", TimeHtml(run.end_time()));
+  Fact(&body, "Duration", Span(run.start_time(), run.end_time(), now));
+  if (run.exit_code() >= 0) Fact(&body, "Exit code", std::to_string(run.exit_code()));
+  if (!run.cancel_reason().empty()) Fact(&body, "Cancelled", Esc(run.cancel_reason()));
+  if (!run.job_dir().empty()) Fact(&body, "Job directory", "<code>" + Esc(run.job_dir()) + "</code>");
   body += "</dl>\n";
 
   body +=
@@ -227,8 +232,7 @@ std::string RenderRunPage(const PageFrame& frame, const admin::Run& run, const a
       "<th scope=\"col\">Status</th><th scope=\"col\">Progress</th><th scope=\"col\" class=\"num\">Reused</th>"
       "<th scope=\"col\" class=\"num\">Failed</th><th scope=\"col\">Duration</th></tr></thead>\n<tbody>\n";
   for (const admin::PassStatus& pass : run.passes()) {
-    std::string status = pass.status();
-    std::transform(status.begin(), status.end(), status.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string status = Lower(pass.status());
     const std::string id = Esc(pass.pass());
     body += fmt::format(
         "<tr data-pass=\"{0}\"><th scope=\"row\">{0}</th><td><span class=\"pass-status {1}\" "
@@ -311,29 +315,26 @@ std::string RenderWorkersPage(const PageFrame& frame, const admin::ListWorkersRe
 
 std::string RenderSchedulePage(const PageFrame& frame, const admin::Schedule& schedule, WallTime now) {
   std::string body = "<h1>Schedule</h1>\n<dl class=\"facts\">\n";
-  auto fact = [&body](std::string_view term, const std::string& html) {
-    body += "<div><dt>";
-    body.append(term);
-    body += "</dt><dd>" + html + "</dd></div>\n";
-  };
-  fact("Cron", "<code>" + Esc(schedule.cron()) + "</code>");
-  fact("Time zone", Esc(schedule.timezone()));
+  Fact(&body, "Cron", "<code>" + Esc(schedule.cron()) + "</code>");
+  Fact(&body, "Time zone", Esc(schedule.timezone()));
   std::string next = "never: the expression does not fire again";
   if (schedule.has_next_run()) {
     const double in = std::chrono::duration<double>(WallOf(schedule.next_run()) - now).count();
     next = Esc(schedule.next_run_local()) + ", in " + DurationText(in);
     if (schedule.timezone() != "UTC") next += " (" + TimeHtml(schedule.next_run()) + ")";
   }
-  fact("Next run", next);
-  fact("Started by", schedule.scheduled_here() ? "this coordinator (<code>serve</code>)"
-                                               : "a CronJob or timer: this process serves one run");
-  fact("Last success", schedule.has_last_success() ? RunLink(schedule.last_success().run_id()) + ", ended " +
-                                                         TimeHtml(schedule.last_success().end_time())
-                                                   : std::string("none yet"));
-  fact("Last run", schedule.has_last_run()
-                       ? RunLink(schedule.last_run().run_id()) + " " + Badge(schedule.last_run().state()) +
-                             ", started " + TimeHtml(schedule.last_run().start_time())
-                       : std::string("none yet"));
+  Fact(&body, "Next run", next);
+  Fact(&body, "Started by",
+       schedule.scheduled_here() ? "this coordinator (<code>serve</code>)"
+                                 : "a CronJob or timer: this process serves one run");
+  Fact(&body, "Last success",
+       schedule.has_last_success()
+           ? RunLink(schedule.last_success().run_id()) + ", ended " + TimeHtml(schedule.last_success().end_time())
+           : std::string("none yet"));
+  Fact(&body, "Last run",
+       schedule.has_last_run() ? RunLink(schedule.last_run().run_id()) + " " + Badge(schedule.last_run().state()) +
+                                     ", started " + TimeHtml(schedule.last_run().start_time())
+                               : std::string("none yet"));
   body += "</dl>\n";
   return Page(frame, "Schedule", "Schedule", body);
 }

@@ -91,6 +91,9 @@ struct WebState {
 
   RunRegistry& registry;
   const TokenAuth auth;
+  // The schedule, parsed once: loading a zone reads tzdata.
+  const Result<CronExpression> cron = CronExpression::Parse(registry.config().schedule.cron);
+  const Result<absl::TimeZone> zone = LoadZone(registry.config().schedule.timezone);
   // Served over TLS: the session cookie is marked Secure.
   bool secure = false;
 
@@ -207,8 +210,6 @@ struct WebState {
     schedule.set_cron(config.schedule.cron);
     schedule.set_timezone(config.schedule.timezone);
     schedule.set_scheduled_here(registry.starts_runs());
-    Result<CronExpression> cron = CronExpression::Parse(config.schedule.cron);
-    Result<absl::TimeZone> zone = LoadZone(config.schedule.timezone);
     if (cron.ok() && zone.ok()) {
       const absl::Time next = cron->Next(absl::Now(), *zone);
       if (next != absl::InfiniteFuture()) {
