@@ -1,11 +1,13 @@
 #include "common/manifest.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <functional>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -65,84 +67,235 @@ Result<Manifest> LoadManifest(const std::filesystem::path& path) {
   return m;
 }
 
-Result<std::string> ReadManifestStatus(const std::filesystem::path& path) {
-  // Read a block at a time: the status follows the documents, and a large
-  // job's manifest need not be held to find it (retention reads every job's).
-  constexpr size_t kBlockBytes = 256 << 10;
+namespace {
+
+// Walks the outermost JSON object of a file a block at a time and hands
+// the JSON text of each member that `wanted` names to `member`; the other
+// members are stepped over, never held nor parsed. Strings are skipped
+// with memchr: a manifest is mostly strings, and retention and
+// carry-forward walk megabytes of documents this way.
+class TopLevelMembers {
+ public:
+  using Wanted = std::function<bool(std::string_view key)>;
+  // False stops the walk.
+  using Member = std::function<bool(std::string_view key, std::string_view value)>;
+
+  TopLevelMembers(Wanted wanted, Member member) : wanted_(std::move(wanted)), member_(std::move(member)) {}
+
+  Status Walk(const std::filesystem::path& path) {
+    constexpr size_t kBlockBytes = 256 << 10;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, path.string());
+    struct Closer {
+      int fd;
+      ~Closer() { ::close(fd); }
+    } closer{fd};
+    std::string block;
+    for (uint64_t offset = 0;;) {
+      block.resize(kBlockBytes);
+      INGEST_ASSIGN_OR_RETURN(uint64_t read, ReadUpTo(fd, &block, offset, path));
+      if (read == 0) break;
+      offset += read;
+      if (!Feed(std::string_view(block.data(), read))) break;
+      if (!error_.empty()) return InvalidArgument(path.string() + ": " + error_);
+    }
+    if (!error_.empty()) return InvalidArgument(path.string() + ": " + error_);
+    if (!stopped_ && (depth_ != 0 || !seen_object_))
+      return InvalidArgument(path.string() + ": not a whole JSON object");
+    return Status::Ok();
+  }
+
+ private:
+  // False once the walk stops (a member said so, or the text is malformed).
+  bool Feed(std::string_view bytes) {
+    const char* p = bytes.data();
+    const char* const end = p + bytes.size();
+    while (p < end) {
+      if (in_string_) {
+        p = StringBytes(p, end);
+        continue;
+      }
+      const char c = *p++;
+      if (capturing_) value_.push_back(c);
+      if (depth_ == 0 && !IsSpace(c) && (c != '{' || seen_object_)) return Malformed("not a JSON object");
+      switch (c) {
+        case '"':
+          in_string_ = true;
+          in_key_ = depth_ == 1 && expect_key_;
+          if (in_key_) key_.clear();
+          expect_key_ = false;
+          break;
+        case '{':
+        case '[':
+          if (depth_ == 0) {
+            seen_object_ = true;
+            expect_key_ = true;
+          }
+          ++depth_;
+          break;
+        case '}':
+        case ']':
+          if (--depth_ == 0 && !EndMember()) return false;
+          break;
+        case ',':
+          if (depth_ == 1) {
+            if (!EndMember()) return false;
+            expect_key_ = true;
+          }
+          break;
+        case ':':
+          if (depth_ == 1 && key_done_) {
+            key_done_ = false;
+            capturing_ = wanted_(key_);
+            value_.clear();
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    return true;
+  }
+
+  // The bytes of a string up to its closing quote, or to `end`.
+  const char* StringBytes(const char* p, const char* end) {
+    if (escaped_) {
+      escaped_ = false;
+      Keep(p, p + 1);
+      return p + 1;
+    }
+    const std::string_view rest(p, static_cast<size_t>(end - p));
+    const size_t stop = FindQuoteOrBackslash(rest, 0);
+    if (stop == std::string_view::npos) {
+      Keep(p, end);
+      return end;
+    }
+    const char* at = p + stop;
+    Keep(p, at + 1);
+    if (*at == '\\') {
+      escaped_ = true;
+      return at + 1;
+    }
+    in_string_ = false;
+    if (in_key_) {
+      in_key_ = false;
+      key_done_ = true;
+      key_.pop_back();  // the closing quote
+    }
+    return at + 1;
+  }
+
+  void Keep(const char* from, const char* to) {
+    if (in_key_) key_.append(from, to);
+    if (capturing_) value_.append(from, to);
+  }
+
+  static bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+  // The member that a ',' or the closing '}' (already in value_) ends.
+  bool EndMember() {
+    if (!capturing_) return true;
+    capturing_ = false;
+    value_.pop_back();
+    std::string_view value = value_;
+    while (!value.empty() && IsSpace(value.front())) value.remove_prefix(1);
+    while (!value.empty() && IsSpace(value.back())) value.remove_suffix(1);
+    if (member_(key_, value)) return true;
+    stopped_ = true;
+    return false;
+  }
+
+  bool Malformed(const char* what) {
+    error_ = what;
+    return false;
+  }
+
+  Wanted wanted_;
+  Member member_;
+  int depth_ = 0;
+  bool seen_object_ = false;
+  bool in_string_ = false;
+  bool escaped_ = false;
+  bool in_key_ = false;
+  bool key_done_ = false;
+  bool expect_key_ = false;
+  bool capturing_ = false;
+  bool stopped_ = false;
+  std::string key_;
+  std::string value_;
+  std::string error_;
+};
+
+}  // namespace
+
+namespace {
+
+// The status as our own printer lays it out: one space of indent a level,
+// and a JSON string never holds a raw newline, so the last "\n \"status\": \""
+// of the file is the job's own. It follows the documents, so the tail is
+// read alone; nothing when the tail does not have it that way.
+std::optional<std::string> StatusInTail(const std::filesystem::path& path) {
+  constexpr uint64_t kTailBytes = 64 << 10;
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, path.string());
+  if (fd < 0) return std::nullopt;
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  std::string block;
-  size_t at = 0;
-  uint64_t offset = 0;
-  Status read_error;
-  // The next byte, or -1 at the end of the file (or on a read error).
-  const auto next = [&]() -> int {
-    if (at == block.size()) {
-      block.resize(kBlockBytes);
-      Result<uint64_t> read = ReadUpTo(fd, &block, offset, path);
-      if (!read.ok()) read_error = read.status();
-      block.resize(read.ok() ? *read : 0);
-      offset += block.size();
-      at = 0;
-      if (block.empty()) return -1;
-    }
-    return static_cast<unsigned char>(block[at++]);
-  };
-  const auto malformed = [&](const std::string& what) {
-    if (!read_error.ok()) return read_error;
-    return InvalidArgument(path.string() + ": " + what);
-  };
-  // The rest of a string whose opening quote was read, kept in `text` when
-  // given. False when it does not end.
-  const auto string_rest = [&](std::string* text) {
-    for (int c = next(); c >= 0; c = next()) {
-      if (c == '"') return true;
-      if (c == '\\') {
-        if (text != nullptr) text->push_back('\\');
-        c = next();
-        if (c < 0) return false;
-      }
-      if (text != nullptr) text->push_back(static_cast<char>(c));
-    }
-    return false;
-  };
-  const auto skip_space = [&] {
-    int c = next();
-    while (c == ' ' || c == '\t' || c == '\r' || c == '\n') c = next();
-    return c;
-  };
-  // Walks the text once, tracking nesting and strings, and stops at the
-  // value of the key "status" of the outermost object.
-  int depth = 0;
-  bool expect_key = false;
-  for (int c = next(); c >= 0; c = next()) {
-    if (c == '"') {
-      const bool key = depth == 1 && expect_key;
-      std::string name;
-      if (!string_rest(key ? &name : nullptr)) return malformed("unterminated string");
-      if (!key) continue;
-      expect_key = false;
-      if (name != "status") continue;
-      if (skip_space() != ':') return malformed("expected ':' after \"status\"");
-      std::string status;
-      if (skip_space() != '"' || !string_rest(&status)) return malformed("\"status\" is not a string");
-      if (status.find('\\') != std::string::npos) return malformed("\"status\" is not a plain string");
-      return status;
-    }
-    if (c == '{' || c == '[') {
-      ++depth;
-      if (depth == 1 && c == '{') expect_key = true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    } else if (c == ',' && depth == 1) {
-      expect_key = true;
-    }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return std::nullopt;
+  const auto size = static_cast<uint64_t>(st.st_size);
+  std::string tail(std::min(size, kTailBytes), '\0');
+  Result<uint64_t> read = ReadUpTo(fd, &tail, size - tail.size(), path);
+  if (!read.ok()) return std::nullopt;
+  tail.resize(*read);
+  constexpr std::string_view kKey = "\n \"status\": \"";
+  const size_t key = tail.rfind(kKey);
+  if (key == std::string::npos) return std::nullopt;
+  const size_t from = key + kKey.size();
+  const size_t stop = FindQuoteOrBackslash(tail, from);
+  if (stop == std::string::npos || tail[stop] != '"') return std::nullopt;
+  return tail.substr(from, stop - from);
+}
+
+}  // namespace
+
+Result<std::string> ReadManifestStatus(const std::filesystem::path& path) {
+  if (std::optional<std::string> status = StatusInTail(path)) return *status;
+  // Any other layout (another tool's indent, one line) is walked from the start.
+  std::optional<std::string> status;
+  TopLevelMembers walk([](std::string_view key) { return key == "status"; },
+                       [&status](std::string_view, std::string_view value) {
+                         status = std::string(value);
+                         return false;
+                       });
+  INGEST_RETURN_IF_ERROR(walk.Walk(path));
+  if (!status) return InvalidArgument(path.string() + ": no \"status\"");
+  // A plain JSON string: quotes around text without escapes.
+  if (status->size() < 2 || status->front() != '"' || status->back() != '"' ||
+      status->find_first_of("\"\\", 1) != status->size() - 1) {
+    return InvalidArgument(path.string() + ": \"status\" is not a plain string");
   }
-  return malformed("no \"status\"");
+  return status->substr(1, status->size() - 2);
+}
+
+Result<Manifest> LoadManifestWithoutDocuments(const std::filesystem::path& path) {
+  std::string json = "{";
+  TopLevelMembers walk([](std::string_view key) { return key != "documents" && key != "source_sha_map"; },
+                       [&json](std::string_view key, std::string_view value) {
+                         if (json.size() > 1) json.push_back(',');
+                         json.push_back('"');
+                         json.append(key);
+                         json.append("\":");
+                         json.append(value);
+                         return true;
+                       });
+  INGEST_RETURN_IF_ERROR(walk.Walk(path));
+  json.push_back('}');
+  Manifest m;
+  INGEST_RETURN_IF_ERROR(FromJson(json, &m).WithContext(path.string()));
+  INGEST_RETURN_IF_ERROR(ValidateManifest(m).WithContext(path.string()));
+  return m;
 }
 
 namespace {

@@ -42,6 +42,12 @@ Manifest NewManifest(const std::string& job_id, const std::string& env);
 // value are InvalidArgument naming the file; NotFound when it is missing.
 Result<Manifest> LoadManifest(const std::filesystem::path& path);
 
+// LoadManifest without the documents: "documents" and "source_sha_map" (the
+// bulk of a large job's manifest) are stepped over unparsed and left empty;
+// every other member is read as strictly. For readers of a job's passes:
+// carry-forward reads the previous job's manifest so.
+Result<Manifest> LoadManifestWithoutDocuments(const std::filesystem::path& path);
+
 // The job's top-level "status" alone, found without parsing the documents
 // (a manifest of a large corpus is megabytes, and retention asks every job).
 // InvalidArgument when the file is not a JSON object with a plain string

@@ -36,6 +36,9 @@ bool AppendOwnJson(const google::protobuf::Message& message, const MapFieldPrint
 // `text` as a JSON string, escaped as protobuf escapes it; false when it is
 // not UTF-8.
 bool AppendJsonString(std::string_view text, std::string* out);
+// Where the JSON string that `text` is inside of at `from` stops or escapes:
+// the first '"' or '\\' at or after `from`, or npos.
+size_t FindQuoteOrBackslash(std::string_view text, size_t from);
 // Compact JSON (ours or protobuf's) indented as protobuf's printer indents:
 // one space a level, `"key": value`, empty objects and arrays as {} and [],
 // a newline at the end. The same bytes as ToPrettyJson of the same message.

@@ -26,14 +26,19 @@ std::string PassInputDigest(const RunContext& ctx, Pass pass) {
   std::map<std::string, std::string> roots;
   for (const SourceConfig& source : ctx.config.sources) roots[source.name] = source.root.string();
   const Manifest& manifest = ctx.manifest;
-  std::vector<std::string> ids;
-  for (const auto& [id, doc] : manifest.documents()) {
-    if (doc.status() == kDocProcessed || doc.status() == kDocUnchanged) ids.push_back(id);
+  // The entries themselves, sorted by id: computed for every pass of every
+  // run, so nothing is copied nor looked up again.
+  using Entry = google::protobuf::Map<std::string, DocumentRecord>::value_type;
+  std::vector<const Entry*> live;
+  live.reserve(manifest.documents_size());
+  for (const Entry& entry : manifest.documents()) {
+    const std::string& status = entry.second.status();
+    if (status == kDocProcessed || status == kDocUnchanged) live.push_back(&entry);
   }
-  std::sort(ids.begin(), ids.end());
-  for (const std::string& id : ids) {
-    const DocumentRecord& doc = manifest.documents().at(id);
-    field(id);
+  std::sort(live.begin(), live.end(), [](const Entry* a, const Entry* b) { return a->first < b->first; });
+  for (const Entry* entry : live) {
+    const DocumentRecord& doc = entry->second;
+    field(entry->first);
     field(doc.source());
     field(roots[doc.source()]);
     field(doc.path());
@@ -55,7 +60,8 @@ Result<CarryForward> CarryForward::Find(RunContext& ctx) {
   carry.previous_job_ = last->job_dir;
   ctx.manifest.set_carried_from(last->job_id);
   spdlog::info("unchanged documents are carried forward from job {}", last->job_id);
-  Result<Manifest> previous = LoadManifest(carry.previous_job_ / kManifestFileName);
+  // Its passes, not its documents: this run's discovery stands for those.
+  Result<Manifest> previous = LoadManifestWithoutDocuments(carry.previous_job_ / kManifestFileName);
   if (previous.ok()) {
     carry.previous_manifest_ = std::move(*previous);
   } else {

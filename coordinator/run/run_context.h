@@ -38,7 +38,8 @@ struct PendingHttpSource {
 struct Discovery {
   DocumentCounts counts;  // new, changed, unchanged, deleted
   std::vector<ChangeEvent> changes;
-  std::map<std::string, StoredDocument> stored_updates;  // by source_id; empty once committed
+  // By source_id: the rows that differ from the store's; empty once committed.
+  std::map<std::string, StoredDocument> stored_updates;
   std::vector<PendingHttpSource> pending_pages;
 };
 

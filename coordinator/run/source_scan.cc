@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <future>
 #include <numeric>
 
 #include "common/cron.h"
@@ -51,19 +52,30 @@ Result<std::vector<ScannedSource>> ScanSources(const Config& config, const RunOp
     }
     ScannedSource& s = scanned.emplace_back();
     s.source = &source;
+    bool due = true;
+    if (store != nullptr) {
+      INGEST_ASSIGN_OR_RETURN(due, SourceDue(config, options, *store, source, now));
+    }
+    // The walk of a due file source (a stat of every file) and the read of
+    // what the store knows of it overlap: on a rerun with nothing changed
+    // they are most of the run. (The future waits for the walk whatever
+    // way this scope is left.)
+    std::future<Result<std::vector<DiscoveredDocument>>> walk;
+    if (due && source.kind != "http") {
+      walk = std::async(std::launch::async, [&source] { return DiscoverDocuments(source); });
+    }
     if (store != nullptr) {
       INGEST_ASSIGN_OR_RETURN(s.stored, store->Documents(config.env, source.name));
-      INGEST_ASSIGN_OR_RETURN(bool due, SourceDue(config, options, *store, source, now));
-      if (!due) {
-        s.state = ScannedSource::State::kNotDue;
-        continue;
-      }
+    }
+    if (!due) {
+      s.state = ScannedSource::State::kNotDue;
+      continue;
     }
     if (source.kind == "http") {
       s.state = ScannedSource::State::kToFetch;
       continue;
     }
-    Result<std::vector<DiscoveredDocument>> docs = DiscoverDocuments(source);
+    Result<std::vector<DiscoveredDocument>> docs = walk.get();
     if (!docs.ok()) {
       s.state = ScannedSource::State::kUnreadable;
       s.error = docs.status();
@@ -98,7 +110,7 @@ Status SourceScan::Run() {
         LogEvent(spdlog::level::err, {.status = "failed", .error = "source_unreadable"}, s.error.message());
         break;
       case ScannedSource::State::kFound:
-        AddDetected(*s.source, std::move(s.changes));
+        AddDetected(*s.source, std::move(s.changes), s.stored);
         break;
     }
   }
@@ -125,7 +137,7 @@ Status SourceScan::FetchPages(Fleet& fleet) {
   INGEST_RETURN_IF_ERROR(executed);
   for (const PendingHttpSource& p : pending) {
     std::vector<std::string> errors;
-    AddDetected(*p.source, plan.Settle(*p.source, p.stored, pages, &errors));
+    AddDetected(*p.source, plan.Settle(*p.source, p.stored, pages, &errors), p.stored);
     if (errors.empty()) continue;
     (*ctx_.manifest.mutable_sources())[p.source->name].set_status("failed");
     for (const std::string& error : errors) {
@@ -152,7 +164,8 @@ Status SourceScan::Commit() {
   return Status::Ok();
 }
 
-void SourceScan::AddDetected(const SourceConfig& source, SourceChanges changes) {
+void SourceScan::AddDetected(const SourceConfig& source, SourceChanges changes,
+                             const std::map<std::string, StoredDocument>& stored) {
   const RunOptions& options = ctx_.options;
   Manifest& manifest = ctx_.manifest;
   DocumentCounts& counts = ctx_.discovery.counts;
@@ -194,9 +207,13 @@ void SourceScan::AddDetected(const SourceConfig& source, SourceChanges changes) 
                                           d.checksum, d.previous_checksum});
       }
     }
-    StoredDocument stored{d.document.source_id, source.name,  d.document.path,        d.checksum, d.document.bytes,
+    StoredDocument update{d.document.source_id, source.name,  d.document.path,        d.checksum, d.document.bytes,
                           d.mtime_ns,           doc.status(), d.consecutive_failures, d.etag,     d.last_modified};
-    ctx_.discovery.stored_updates[stored.source_id] = std::move(stored);
+    // A row the store holds as it is is not written again at Commit: on a
+    // rerun with nothing changed that is every row. The run's end records
+    // every document's outcome (last_checked_at among it) either way.
+    if (auto known = stored.find(update.source_id); known != stored.end() && known->second == update) continue;
+    ctx_.discovery.stored_updates[update.source_id] = std::move(update);
   }
   for (StoredDocument& gone : changes.deleted) {
     counts.set_deleted(counts.deleted() + 1);

@@ -56,8 +56,9 @@ class SourceScan {
 
  private:
   // Adds one source's documents to the manifest, the counts and the change
-  // events.
-  void AddDetected(const SourceConfig& source, SourceChanges changes);
+  // events; `stored` is what the store held of them.
+  void AddDetected(const SourceConfig& source, SourceChanges changes,
+                   const std::map<std::string, StoredDocument>& stored);
   // A source that is not due keeps the documents the store last saw.
   // A document whose name cannot go to a worker (DiscoveredDocument::name_error).
   void FailBeforeDispatch(const DiscoveredDocument& found, DocumentRecord* doc);

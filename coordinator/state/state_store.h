@@ -31,6 +31,8 @@ struct StoredDocument {
   // http pages: validators for the next conditional request.
   std::string etag;
   std::string last_modified;
+
+  bool operator==(const StoredDocument&) const = default;
 };
 
 // What a run made of a document, as its manifest says.

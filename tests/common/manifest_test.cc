@@ -1,5 +1,7 @@
 #include "common/manifest.h"
 
+#include <sstream>
+
 #include "common/atomic_file.h"
 #include "common/proto_json.h"
 #include "tests/testing/testing.h"
@@ -51,7 +53,7 @@ TEST(ManifestTest, TheStatusAfterSeveralBlocksOfDocumentsIsFound) {
   Manifest m = SampleManifest();
   for (int i = 0; i < 5000; ++i) {  // about a megabyte: the status is read in blocks of 256 KiB
     DocumentRecord& doc = (*m.mutable_documents())["doc_" + std::to_string(i)];
-    doc.set_path("a \"status\": \"quoted\" \\ " + std::to_string(i) + ".md");
+    doc.set_path("a \"status\": \"quoted\" \\ \n \"status\": \"newline\" " + std::to_string(i) + ".md");
     doc.set_status(kDocProcessed);
   }
   m.set_status(kJobCompleted);
@@ -61,6 +63,27 @@ TEST(ManifestTest, TheStatusAfterSeveralBlocksOfDocumentsIsFound) {
   Result<std::string> read = ReadManifestStatus(dir.path() / "manifest.json");
   ASSERT_OK(read);
   EXPECT_EQ(*read, kJobCompleted);
+}
+
+TEST(ManifestTest, TheStatusOfAManifestLaidOutByAnotherToolIsFoundToo) {
+  Manifest m = SampleManifest();
+  m.set_status(kJobPartial);
+  (*m.mutable_documents())["doc_2"].set_path("x\n \"status\": \"completed\"");
+  TempDir dir;
+  const auto path = dir.path() / "manifest.json";
+  const std::string compact = ToJson(m);
+  std::string two_spaces;  // two spaces of indent a level, as Python's json.dump(indent=2)
+  std::istringstream lines(ManifestJson(m));
+  for (std::string line; std::getline(lines, line);) {
+    const size_t indent = line.find_first_not_of(' ');
+    two_spaces += std::string(indent, ' ') + line + "\n";
+  }
+  for (const std::string& text : {compact, two_spaces}) {
+    ASSERT_OK(WriteFileAtomic(path, text));
+    Result<std::string> read = ReadManifestStatus(path);
+    ASSERT_OK(read) << text.substr(0, 200);
+    EXPECT_EQ(*read, kJobPartial);
+  }
 }
 
 TEST(ManifestTest, StatusOfAMalformedManifestIsAnErrorNamingTheFile) {
@@ -74,6 +97,52 @@ TEST(ManifestTest, StatusOfAMalformedManifestIsAnErrorNamingTheFile) {
     EXPECT_THAT(read.status().message(), HasSubstr("manifest.json")) << text;
   }
   EXPECT_EQ(ReadManifestStatus(dir.path() / "missing.json").status().code(), StatusCode::kNotFound);
+}
+
+TEST(ManifestTest, WithoutDocumentsLoadsEverythingElseAsTheFullLoadDoes) {
+  TempDir dir;
+  Manifest m = SampleManifest();
+  m.set_status(kJobCompleted);
+  m.set_carried_from("job_2026-11-21T02-00-00");
+  m.mutable_metrics()->set_chunks(7);
+  for (int i = 0; i < 3000; ++i) {  // several blocks of documents, with quotes, escapes and braces in names
+    const std::string id = "doc_" + std::to_string(i);
+    DocumentRecord& doc = (*m.mutable_documents())[id];
+    doc.set_path("odd \"passes\": {\"A\": [\\ " + std::to_string(i) + ".md");
+    doc.set_status(kDocProcessed);
+    (*m.mutable_source_sha_map())[id] = std::string(64, 'b');
+  }
+  (*m.mutable_sources())["rules"].set_status("processed");
+  ASSERT_OK(SaveManifest(dir.path() / "manifest.json", m));
+  Result<Manifest> loaded = LoadManifestWithoutDocuments(dir.path() / "manifest.json");
+  ASSERT_OK(loaded);
+  Manifest expected = m;
+  expected.clear_documents();
+  expected.clear_source_sha_map();
+  EXPECT_EQ(ToJson(*loaded), ToJson(expected));
+}
+
+TEST(ManifestTest, WithoutDocumentsIsAsStrictAsTheFullLoadOutsideTheDocuments) {
+  TempDir dir;
+  const auto path = dir.path() / "manifest.json";
+  Manifest m = SampleManifest();
+  ASSERT_OK(SaveManifest(path, m));
+  const std::string good = *ReadFile(path);
+  const auto with = [&good](std::string_view from, std::string_view to) {
+    std::string text = good;
+    const size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return text.replace(at, from.size(), to);
+  };
+  for (const std::string& text :
+       {with("\"env\"", "\"environment\""), with("\"SUCCESS\"", "\"DONE\""), with("\"records\": 4", "\"records\": {}"),
+        good.substr(0, good.size() / 2), std::string("[") + good + "]", good + "{}", std::string("")}) {
+    ASSERT_OK(WriteFileAtomic(path, text));
+    Result<Manifest> loaded = LoadManifestWithoutDocuments(path);
+    EXPECT_FALSE(loaded.ok()) << text;
+    EXPECT_THAT(loaded.status().message(), HasSubstr("manifest.json")) << text;
+  }
+  EXPECT_EQ(LoadManifestWithoutDocuments(dir.path() / "missing.json").status().code(), StatusCode::kNotFound);
 }
 
 TEST(ManifestTest, RoundTripsThroughTheFile) {

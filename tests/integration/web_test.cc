@@ -257,10 +257,18 @@ TEST_F(WebTest, ARunningRunsPageShowsPassCAdvanceWithoutAReload) {
   browser.Eval("window.ingestMark = 'no reload'; return true;");
   browser.Screenshot(ArtifactDir() / "run-running.png");
 
-  // The worker works a little, then stops again: the bar moves on its own.
+  // The worker works until the coordinator counts a task more, then stops
+  // again: the bar moves on its own. (A fixed slice of time was too short
+  // for a sanitizer build on a busy machine.)
   worker.Signal(SIGCONT);
-  std::this_thread::sleep_for(150ms);
+  admin::PassStatus moved = stopped_at;
+  while (moved.tasks_done() == stopped_at.tasks_done()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << ReadAll(serve_err_);
+    std::this_thread::sleep_for(2ms);
+    moved = pass_c(Get(run.run_id()));
+  }
   worker.Signal(SIGSTOP);
+  ASSERT_LT(moved.tasks_done(), moved.tasks_total()) << "pass C ended before the worker was stopped again";
   WaitFor(browser, "return document.getElementById('progress-C').value > " + before + ";");
   EXPECT_EQ(browser.EvalString("return window.ingestMark || 'reloaded';"), "no reload");
   EXPECT_EQ(browser.EvalString("return document.querySelector('tr[data-pass=C] [data-field=status]').textContent;"),
