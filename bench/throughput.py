@@ -63,6 +63,10 @@ def run(bin_dir, config_path, *flags):
     argv = [os.path.join(bin_dir, "ingest-coordinator"), "run", "--config", config_path,
             "--local-workers", "2", "--local-worker-slots", "1", *flags]
     log_path = config_path + ".log"
+    # Job ids have one-second resolution, and a run that would share the
+    # previous job's second waits for the next one: runs start on a fresh
+    # second (untimed), as nightly runs always do.
+    time.sleep(1.02 - time.time() % 1.0)
     with open(log_path, "w", encoding="utf-8") as log:
         start = time.monotonic()
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, cwd=os.path.dirname(config_path))
