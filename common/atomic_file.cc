@@ -135,7 +135,7 @@ Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std:
   return hash.HexDigest();
 }
 
-Status LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to) {
+Status LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to, bool sync_directory) {
   const std::filesystem::path temp = to.string() + ".link." + std::to_string(::getpid());
   ::unlink(temp.c_str());  // left by a killed run of the same pid
   if (::link(from.c_str(), temp.c_str()) != 0) {
@@ -149,7 +149,7 @@ Status LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::
     ::unlink(temp.c_str());
     return error;
   }
-  return SyncDirectory(to.parent_path());
+  return sync_directory ? SyncDirectory(to.parent_path()) : Status::Ok();
 }
 
 Result<std::string> LinkOrCopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to) {

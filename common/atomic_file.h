@@ -51,8 +51,11 @@ Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std:
 // Gives `to` the content of `from` by a hard link where the file system
 // allows it (nothing written), otherwise by CopyFileAtomic. For files that
 // are replaced by rename, never changed in place (artifacts), or unshared
-// before they are (UnshareFile).
-Status LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to);
+// before they are (UnshareFile). The link is made durable by an fsync of
+// its directory unless `sync_directory` is false: then the caller's next
+// fsync of that directory does it for a batch of links (carry-forward's
+// links are made durable by the manifest's save).
+Status LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to, bool sync_directory = true);
 // LinkOrCopyFile, returning the sha256 of the content, to be checked
 // against a record.
 Result<std::string> LinkOrCopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to);

@@ -7,6 +7,18 @@
 
 namespace ingest {
 
+namespace {
+
+// Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up in its
+// providers at every init, which cost more than hashing an id or a task.
+const EVP_MD* Sha256Md() {
+  static const EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  INGEST_CHECK(md != nullptr);
+  return md;
+}
+
+}  // namespace
+
 struct Sha256::Impl {
   EVP_MD_CTX* ctx = nullptr;
 };
@@ -14,7 +26,7 @@ struct Sha256::Impl {
 Sha256::Sha256() : impl_(new Impl) {
   impl_->ctx = EVP_MD_CTX_new();
   INGEST_CHECK(impl_->ctx != nullptr);
-  INGEST_CHECK(EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) == 1);
+  INGEST_CHECK(EVP_DigestInit_ex(impl_->ctx, Sha256Md(), nullptr) == 1);
 }
 
 Sha256::~Sha256() {

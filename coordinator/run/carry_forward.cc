@@ -108,7 +108,9 @@ Result<bool> CarryForward::Carry(RunContext& ctx, Pass pass, PassRecord& record,
     // rerun with nothing changed, hashing every artifact was a third of the
     // run. Any other is hashed, and rerun if it is not what was recorded.
     if (MatchesStamp(from, artifact)) {
-      INGEST_RETURN_IF_ERROR(LinkOrCopyFile(from, to));
+      // Durable with the manifest that records it (its save fsyncs the job
+      // directory); a crash before then copies the pass again.
+      INGEST_RETURN_IF_ERROR(LinkOrCopyFile(from, to, /*sync_directory=*/false));
     } else {
       INGEST_ASSIGN_OR_RETURN(std::string sha, LinkOrCopyFileAtomic(from, to));
       if (sha != artifact.sha256()) {
@@ -130,7 +132,9 @@ Result<bool> CarryForward::Carry(RunContext& ctx, Pass pass, PassRecord& record,
   std::filesystem::create_directories(journal.parent_path(), ec);
   if (std::filesystem::exists(JournalPath(previous_job_, pass), ec)) {
     // Its entries carry their own checksums, checked when it is opened.
-    INGEST_RETURN_IF_ERROR(LinkOrCopyFile(JournalPath(previous_job_, pass), journal));
+    // Not fsynced: a journal lost to a crash is rebuilt by whoever needs it
+    // (a later pass reads the artifact instead; the next job recomputes).
+    INGEST_RETURN_IF_ERROR(LinkOrCopyFile(JournalPath(previous_job_, pass), journal, /*sync_directory=*/false));
   }
   *record.add_artifacts() = artifact;
   *record.mutable_metrics() = before.metrics();

@@ -2,7 +2,10 @@
 
 #include <sys/stat.h>
 
-#include <set>
+#include <algorithm>
+#include <optional>
+#include <string_view>
+#include <vector>
 
 #include "common/path_safety.h"
 #include "common/sha256.h"
@@ -24,7 +27,7 @@ const char* ChangeName(Change change) {
 SourceChanges CompareWithStore(std::vector<DetectedDocument> found,
                                const std::map<std::string, StoredDocument>& stored) {
   SourceChanges changes;
-  std::set<std::string> seen;
+  changes.documents.reserve(found.size());
   for (DetectedDocument& detected : found) {
     auto previous = stored.find(detected.document.source_id);
     if (previous != stored.end() && previous->second.last_status != "deleted") {
@@ -34,11 +37,18 @@ SourceChanges CompareWithStore(std::vector<DetectedDocument> found,
       const bool same = !detected.checksum.empty() && detected.checksum == previous->second.checksum;
       detected.change = same ? Change::kUnchanged : Change::kModified;
     }
-    seen.insert(detected.document.source_id);
     changes.documents.push_back(std::move(detected));
   }
+  // Views of the ids just kept (the vector no longer grows), sorted: no
+  // copy of every id into a set.
+  std::vector<std::string_view> seen;
+  seen.reserve(changes.documents.size());
+  for (const DetectedDocument& d : changes.documents) seen.push_back(d.document.source_id);
+  std::sort(seen.begin(), seen.end());
   for (const auto& [id, doc] : stored) {
-    if (doc.last_status != "deleted" && seen.count(id) == 0) changes.deleted.push_back(doc);
+    if (doc.last_status != "deleted" && !std::binary_search(seen.begin(), seen.end(), std::string_view(id))) {
+      changes.deleted.push_back(doc);
+    }
   }
   return changes;
 }
@@ -58,18 +68,22 @@ SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDo
     const bool known = previous != stored.end() && previous->second.last_status != "deleted";
     // Discovery stat'ed every file but symlinks, whose targets are resolved
     // and kept inside the root here.
-    Result<std::filesystem::path> real =
-        doc.symlink ? ResolveInsideRoot(source.root, doc.path) : Result<std::filesystem::path>(source.root / doc.path);
+    std::optional<Result<std::filesystem::path>> target;
     detected.mtime_ns = doc.mtime_ns;
-    struct stat st {};
-    if (doc.symlink && real.ok() && ::stat(real->c_str(), &st) == 0) {
-      detected.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    if (doc.symlink) {
+      target = ResolveInsideRoot(source.root, doc.path);
+      struct stat st {};
+      if (target->ok() && ::stat((*target)->c_str(), &st) == 0) {
+        detected.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      }
     }
     const bool same_stat = known && !previous->second.checksum.empty() && previous->second.size == doc.bytes &&
                            previous->second.mtime_ns == detected.mtime_ns && detected.mtime_ns != 0;
     if (same_stat && !hash_all) {
       detected.checksum = previous->second.checksum;
-    } else if (real.ok()) {
+    } else if (Result<std::filesystem::path> real =
+                   target ? *target : Result<std::filesystem::path>(source.root / doc.path);
+               real.ok()) {
       Result<std::string> sha = Sha256File(*real);
       if (sha.ok()) detected.checksum = *sha;
       ++hashed;

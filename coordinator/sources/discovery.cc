@@ -15,6 +15,24 @@ std::string MakeSourceId(const std::string& source, const std::string& path) {
   return ContentId("doc_", source + '\0' + path);
 }
 
+namespace {
+
+// `path` relative to `root`, as lexically_relative says. The walk's paths
+// are the root as spelled plus the rest, so that rest is taken as it is,
+// without taking both paths apart for every file.
+std::string RelativeToRoot(const std::filesystem::path& path, const std::filesystem::path& root) {
+  const std::string& p = path.native();
+  const std::string& r = root.native();
+  const size_t rest = !r.empty() && r.back() == '/' ? r.size() : r.size() + 1;
+  if (!r.empty() && p.size() > rest && p.compare(0, r.size(), r) == 0 && p[rest - 1] == '/' &&
+      p.find("/.", rest - 1) == std::string::npos && p.find("//", rest - 1) == std::string::npos) {
+    return p.substr(rest);
+  }
+  return path.lexically_relative(root).generic_string();
+}
+
+}  // namespace
+
 Result<std::vector<DiscoveredDocument>> DiscoverDocuments(const SourceConfig& source) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -32,7 +50,7 @@ Result<std::vector<DiscoveredDocument>> DiscoverDocuments(const SourceConfig& so
     bool is_link = entry.is_symlink(kind_ec);
     if (!is_link && !entry.is_regular_file(kind_ec)) continue;
     // Lexical: fs::relative would resolve a symlink and name its target.
-    std::string rel = entry.path().lexically_relative(source.root).generic_string();
+    std::string rel = RelativeToRoot(entry.path(), source.root);
     if (rel.empty() || rel.starts_with("..")) continue;
     bool included = std::any_of(source.include.begin(), source.include.end(),
                                 [&](const std::string& g) { return GlobMatch(g, rel); });

@@ -204,10 +204,12 @@ class StateStore {
   Status Error(const std::string& what) const;
   // Runs `sql` once for each of `rows` rows in one transaction: `bind` binds
   // row i and says what it is, for the error that rolls all of them back.
-  // `crash_point` (optional) is passed just before the commit.
+  // `crash_point` (optional) is passed just before the commit. `first`
+  // (optional) runs in the transaction before the rows and may change how
+  // many there are.
   Status StepRows(const char* sql, size_t rows,
                   const std::function<std::string(state_internal::Statement&, size_t)>& bind,
-                  const char* crash_point = nullptr);
+                  const char* crash_point = nullptr, const std::function<Status(size_t* rows)>& first = nullptr);
   // The first run `WHERE env = ? AND ...` (`where_order`, with its ORDER
   // BY) finds for `value`; `what` names it in an error.
   Result<std::optional<StoredRun>> FirstRun(const std::string& where_order, const std::string& env,

@@ -257,17 +257,23 @@ TEST_F(WebTest, ARunningRunsPageShowsPassCAdvanceWithoutAReload) {
   browser.Eval("window.ingestMark = 'no reload'; return true;");
   browser.Screenshot(ArtifactDir() / "run-running.png");
 
-  // The worker works until the coordinator counts a task more, then stops
-  // again: the bar moves on its own. (A fixed slice of time was too short
-  // for a sanitizer build on a busy machine.)
-  worker.Signal(SIGCONT);
+  // The worker works a little and stops again, slice after slice, until the
+  // coordinator counts a task more: the bar then moves on its own. (One
+  // fixed slice was too short for a sanitizer build on a busy machine;
+  // letting it run until progress shows, too long for a Release build: the
+  // coordinator reports progress every 500 ms.)
   admin::PassStatus moved = stopped_at;
   while (moved.tasks_done() == stopped_at.tasks_done()) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << ReadAll(serve_err_);
-    std::this_thread::sleep_for(2ms);
-    moved = pass_c(Get(run.run_id()));
+    worker.Signal(SIGCONT);
+    std::this_thread::sleep_for(20ms);
+    worker.Signal(SIGSTOP);
+    const auto reported = std::chrono::steady_clock::now() + 700ms;
+    do {
+      std::this_thread::sleep_for(20ms);
+      moved = pass_c(Get(run.run_id()));
+    } while (moved.tasks_done() == stopped_at.tasks_done() && std::chrono::steady_clock::now() < reported);
   }
-  worker.Signal(SIGSTOP);
   ASSERT_LT(moved.tasks_done(), moved.tasks_total()) << "pass C ended before the worker was stopped again";
   WaitFor(browser, "return document.getElementById('progress-C').value > " + before + ";");
   EXPECT_EQ(browser.EvalString("return window.ingestMark || 'reloaded';"), "no reload");

@@ -30,6 +30,20 @@ class StateStoreTest : public ::testing::Test {
     sqlite3_close(db);
     return rc;
   }
+  // The first column of the first row `sql` answers, as text ("" for none).
+  std::string RawText(const std::string& sql) {
+    sqlite3* db = nullptr;
+    sqlite3_open(db_.c_str(), &db);
+    sqlite3_stmt* stmt = nullptr;
+    std::string text;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+      const unsigned char* value = sqlite3_column_text(stmt, 0);
+      if (value != nullptr) text = reinterpret_cast<const char*>(value);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return text;
+  }
 };
 
 TEST_F(StateStoreTest, CreatesTheSchemaAndReopensWithoutMigratingAgain) {
@@ -79,6 +93,42 @@ TEST_F(StateStoreTest, SettlingDocumentsCountsFailuresOnAndKeepsWhatDiscoveryWro
   EXPECT_EQ(unknown.checksum, "jkl");
   EXPECT_EQ(unknown.size, 40u);
   EXPECT_EQ(unknown.consecutive_failures, 1u);
+}
+
+TEST_F(StateStoreTest, UnchangedDocumentsSettleAsTheUpsertWouldAndOneWithoutARowIsWrittenToo) {
+  Result<StateStore> store = StateStore::Open(db_);
+  ASSERT_OK(store);
+  ASSERT_OK(store->PutDocuments("dev",
+                                {{"doc_1", "rules", "a.md", "abc", 10, 99, "processed", 2},
+                                 {"doc_\"2", "rules", "b.md", "def", 20, 98, "unchanged", 0},
+                                 {"doc_3", "rules", "c.md", "ghi", 30, 97, "processed", 0}},
+                                "t1"));
+  // All unchanged and every row there: one statement settles them.
+  ASSERT_OK(store->SettleDocuments("dev",
+                                   {{"doc_1", "rules", "a.md", "abc", 10, kDocUnchanged},
+                                    {"doc_\"2", "rules", "b.md", "def", 20, kDocUnchanged},
+                                    {"doc_3", "rules", "c.md", "ghi", 30, kDocProcessed}},
+                                   "t2"));
+  Result<std::map<std::string, StoredDocument>> docs = store->Documents("dev", "rules");
+  ASSERT_OK(docs);
+  EXPECT_EQ(docs->at("doc_1").last_status, kDocUnchanged);
+  EXPECT_EQ(docs->at("doc_1").consecutive_failures, 0u);
+  EXPECT_EQ(docs->at("doc_\"2").last_status, kDocUnchanged);
+  EXPECT_EQ(RawText("SELECT count(*) FROM documents WHERE last_checked_at = 't2'"), "3");
+  EXPECT_EQ(RawText("SELECT last_processed_at FROM documents WHERE source_id = 'doc_1'"), "t1");
+  EXPECT_EQ(RawText("SELECT last_processed_at FROM documents WHERE source_id = 'doc_3'"), "t2");
+  // An unchanged document the store has no row of (it cannot happen in a
+  // run, but the store does not rely on it): every unchanged one upserted.
+  ASSERT_OK(store->SettleDocuments(
+      "dev",
+      {{"doc_1", "rules", "a.md", "abc", 10, kDocUnchanged}, {"doc_9", "rules", "z.md", "xyz", 90, kDocUnchanged}},
+      "t3"));
+  docs = store->Documents("dev", "rules");
+  ASSERT_OK(docs);
+  ASSERT_EQ(docs->size(), 4u);
+  EXPECT_EQ(docs->at("doc_9").path, "z.md");
+  EXPECT_EQ(docs->at("doc_9").last_status, kDocUnchanged);
+  EXPECT_EQ(RawText("SELECT count(*) FROM documents WHERE last_checked_at = 't3'"), "2");
 }
 
 TEST_F(StateStoreTest, ConnectionsOpeningANewStoreAtOnceMigrateItOnce) {
