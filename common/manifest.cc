@@ -69,6 +69,17 @@ Result<Manifest> LoadManifest(const std::filesystem::path& path) {
 
 namespace {
 
+// A file opened read-only for the scope.
+struct ReadOnlyFile {
+  explicit ReadOnlyFile(const std::filesystem::path& path) : fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+  ~ReadOnlyFile() {
+    if (fd >= 0) ::close(fd);
+  }
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+  const int fd;
+};
+
 // Walks the outermost JSON object of a file a block at a time and hands
 // the JSON text of each member that `wanted` names to `member`; the other
 // members are stepped over, never held nor parsed. Strings are skipped
@@ -84,24 +95,20 @@ class TopLevelMembers {
 
   Status Walk(const std::filesystem::path& path) {
     constexpr size_t kBlockBytes = 256 << 10;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(errno, path.string());
-    struct Closer {
-      int fd;
-      ~Closer() { ::close(fd); }
-    } closer{fd};
+    const ReadOnlyFile file(path);
+    if (file.fd < 0) return ErrnoStatus(errno, path.string());
     std::string block;
     for (uint64_t offset = 0;;) {
       block.resize(kBlockBytes);
-      INGEST_ASSIGN_OR_RETURN(uint64_t read, ReadUpTo(fd, &block, offset, path));
+      INGEST_ASSIGN_OR_RETURN(uint64_t read, ReadUpTo(file.fd, &block, offset, path));
       if (read == 0) break;
       offset += read;
-      if (!Feed(std::string_view(block.data(), read))) break;
-      if (!error_.empty()) return InvalidArgument(path.string() + ": " + error_);
+      if (!Feed(std::string_view(block.data(), read))) break;  // stopped, or malformed
     }
     if (!error_.empty()) return InvalidArgument(path.string() + ": " + error_);
-    if (!stopped_ && (depth_ != 0 || !seen_object_))
+    if (!stopped_ && (depth_ != 0 || !seen_object_)) {
       return InvalidArgument(path.string() + ": not a whole JSON object");
+    }
     return Status::Ok();
   }
 
@@ -226,27 +233,18 @@ class TopLevelMembers {
   std::string error_;
 };
 
-}  // namespace
-
-namespace {
-
 // The status as our own printer lays it out: one space of indent a level,
 // and a JSON string never holds a raw newline, so the last "\n \"status\": \""
 // of the file is the job's own. It follows the documents, so the tail is
 // read alone; nothing when the tail does not have it that way.
 std::optional<std::string> StatusInTail(const std::filesystem::path& path) {
   constexpr uint64_t kTailBytes = 64 << 10;
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
+  const ReadOnlyFile file(path);
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return std::nullopt;
+  if (file.fd < 0 || ::fstat(file.fd, &st) != 0) return std::nullopt;
   const auto size = static_cast<uint64_t>(st.st_size);
   std::string tail(std::min(size, kTailBytes), '\0');
-  Result<uint64_t> read = ReadUpTo(fd, &tail, size - tail.size(), path);
+  Result<uint64_t> read = ReadUpTo(file.fd, &tail, size - tail.size(), path);
   if (!read.ok()) return std::nullopt;
   tail.resize(*read);
   constexpr std::string_view kKey = "\n \"status\": \"";

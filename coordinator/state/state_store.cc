@@ -364,32 +364,30 @@ Status StateStore::SettleDocuments(const std::string& env, const std::vector<Doc
   // as the upsert below would (an unchanged document was compared with its
   // row, so the row is there) without a statement step each. Should a row
   // be missing after all, every one of them goes through the upsert.
-  std::string unchanged = "[";
-  size_t unchanged_count = 0;
+  std::string ids = "[";
+  std::vector<const DocumentOutcome*> unchanged;
   std::vector<const DocumentOutcome*> each;
   for (const DocumentOutcome& d : outcomes) {
-    const size_t mark = unchanged.size();
-    if (d.status == "unchanged" && AppendJsonString(d.source_id, &unchanged)) {
-      unchanged.push_back(',');
-      ++unchanged_count;
+    const size_t mark = ids.size();
+    if (d.status == "unchanged" && AppendJsonString(d.source_id, &ids)) {
+      ids.push_back(',');
+      unchanged.push_back(&d);
     } else {
-      unchanged.resize(mark);
+      ids.resize(mark);
       each.push_back(&d);
     }
   }
-  if (unchanged_count > 0) unchanged.pop_back();
-  unchanged.push_back(']');
+  if (!unchanged.empty()) ids.pop_back();
+  ids.push_back(']');
   const auto settle_unchanged = [&](size_t* rows) {
-    if (unchanged_count == 0) return Status::Ok();
+    if (unchanged.empty()) return Status::Ok();
     Statement bulk(db_,
                    "UPDATE documents SET last_checked_at = ?1, last_status = 'unchanged', consecutive_failures = 0 "
                    "WHERE env = ?2 AND source_id IN (SELECT value FROM json_each(?3))");
-    bulk.Bind(now).Bind(env).Bind(unchanged);
+    bulk.Bind(now).Bind(env).Bind(ids);
     if (bulk.Step() != SQLITE_DONE) return Error("settle unchanged documents");
-    if (static_cast<size_t>(sqlite3_changes(db_)) != unchanged_count) {
-      for (const DocumentOutcome& d : outcomes) {
-        if (d.status == "unchanged") each.push_back(&d);
-      }
+    if (static_cast<size_t>(sqlite3_changes(db_)) != unchanged.size()) {
+      each.insert(each.end(), unchanged.begin(), unchanged.end());
       *rows = each.size();
     }
     return Status::Ok();
