@@ -20,9 +20,10 @@ struct CurlListDeleter {
 using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
 using CurlList = std::unique_ptr<curl_slist, CurlListDeleter>;
 
-// A new easy handle (null when libcurl cannot make one); the first call
-// runs libcurl's global init, which is not thread-safe on its own.
-CurlEasy NewCurlEasy();
+// A new easy handle. The first call opens libcurl (it is loaded on first
+// use, not linked) and runs its global init; the error names what failed
+// (the library missing from this machine, most likely).
+Result<CurlEasy> NewCurlEasy();
 
 // Appends `item` (a header line, a recipient) to `list`.
 void AppendCurlList(CurlList& list, const std::string& item);

@@ -55,8 +55,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 }  // namespace
 
 Result<FetchResult> FetchPage(const FetchRequest& request) {
-  CurlEasy curl = NewCurlEasy();
-  if (!curl) return Internal("libcurl: cannot create a handle");
+  INGEST_ASSIGN_OR_RETURN(CurlEasy curl, NewCurlEasy());
   Received received;
   received.max_bytes = request.max_bytes() > 0 ? request.max_bytes() : uint64_t{20} << 20;
   CurlList headers;

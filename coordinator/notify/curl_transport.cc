@@ -48,8 +48,7 @@ size_t ReadMail(char* buffer, size_t size, size_t count, void* user) {
 }  // namespace
 
 Result<HttpAnswer> ExchangeHttp(const HttpCall& call) {
-  CurlEasy curl = NewCurlEasy();
-  if (!curl) return Internal("libcurl: cannot create a handle");
+  INGEST_ASSIGN_OR_RETURN(CurlEasy curl, NewCurlEasy());
   CURL* h = curl.get();
   CurlList headers;
   for (const auto& [name, value] : call.headers) AppendCurlList(headers, name + ": " + value);
@@ -91,8 +90,7 @@ Result<HttpAnswer> PerformHttp(const HttpCall& call) {
 }
 
 Status SendMail(const MailMessage& message) {
-  CurlEasy curl = NewCurlEasy();
-  if (!curl) return Internal("libcurl: cannot create a handle");
+  INGEST_ASSIGN_OR_RETURN(CurlEasy curl, NewCurlEasy());
   CURL* h = curl.get();
   CurlList recipients;
   for (const std::string& to : message.to) AppendCurlList(recipients, "<" + to + ">");
