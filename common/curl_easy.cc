@@ -53,7 +53,8 @@ CurlLibrary Open() {
                      Resolve(handle, "curl_slist_free_all", library.slist_free_all, error);
   // The global init is not thread-safe; a function-local static runs it once.
   if (found && global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) error = "libcurl's global init failed";
-  if (!error.empty()) library = CurlLibrary{.error = error};
+  // Without its pointers, so every forwarder answers as for a failed init.
+  if (!error.empty()) return CurlLibrary{.error = error};
   return library;
 }
 
@@ -91,20 +92,16 @@ Status HttpAnswerStatus(long code, const std::string& prefix) {
 
 }  // namespace ingest
 
-// libcurl's entry points, forwarded. Every handle comes from NewCurlEasy, so
-// the library is open whenever one of these is given a handle; the others
-// answer as libcurl does for a failed init. The variadic ones' names are in
-// parentheses: curl.h defines them as type-checking macros too.
+// The libcurl entry points our code calls, forwarded (handles are made by
+// NewCurlEasy alone, so curl_easy_init is not among them). Each answers as
+// libcurl does for a failed init when the library is not usable. The
+// variadic ones' names are in parentheses: curl.h defines them as
+// type-checking macros too.
 extern "C" {
 #if defined(__clang__)
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wvarargs"
 #endif
-
-CURL* curl_easy_init() {
-  const auto& library = ingest::Library();
-  return library.easy_init != nullptr ? library.easy_init() : nullptr;
-}
 
 void curl_easy_cleanup(CURL* curl) {
   if (curl != nullptr) ingest::Library().easy_cleanup(curl);

@@ -103,7 +103,7 @@ TEST_F(StateStoreTest, UnchangedDocumentsSettleAsTheUpsertWouldAndOneWithoutARow
                                  {"doc_\"2", "rules", "b.md", "def", 20, 98, "unchanged", 0},
                                  {"doc_3", "rules", "c.md", "ghi", 30, 97, "processed", 0}},
                                 "t1"));
-  // All unchanged and every row there: one statement settles them.
+  // The unchanged ones all have their rows: one statement settles them.
   ASSERT_OK(store->SettleDocuments("dev",
                                    {{"doc_1", "rules", "a.md", "abc", 10, kDocUnchanged},
                                     {"doc_\"2", "rules", "b.md", "def", 20, kDocUnchanged},
