@@ -4,6 +4,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <map>
@@ -18,14 +19,22 @@ namespace {
 
 constexpr size_t kMaxKeywords = 5;
 
-// std::isalnum of the "C" locale, inline: it runs for every byte of the corpus.
-bool IsWordByte(unsigned char c) {
-  const unsigned char lower = c | 0x20;
-  return (c >= '0' && c <= '9') || (lower >= 'a' && lower <= 'z') || c >= 0x80 || c == '-' || c == '\'';
-}
+// The bytes of a word: std::isalnum of the "C" locale, any byte of a UTF-8
+// sequence, '-' and '\''. A table, since it is asked of every byte of the
+// corpus, twice.
+constexpr std::array<bool, 256> kWordBytes = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    const int lower = c | 0x20;
+    table[c] = (c >= '0' && c <= '9') || (lower >= 'a' && lower <= 'z') || c >= 0x80 || c == '-' || c == '\'';
+  }
+  return table;
+}();
+bool IsWordByte(unsigned char c) { return kWordBytes[c]; }
 
 std::vector<std::string_view> Words(std::string_view text) {
   std::vector<std::string_view> words;
+  words.reserve(text.size() / 6 + 1);  // English averages about six bytes a word with its space
   size_t i = 0;
   while (i < text.size()) {
     while (i < text.size() && !IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
@@ -108,19 +117,23 @@ namespace {
 // Whitespace collapsed to single spaces and trimmed, after `fold` mapped each byte.
 template <typename Fold>
 std::string CollapseSpaces(std::string_view text, Fold fold) {
-  std::string out;
-  out.reserve(text.size());
+  // Never longer than the text: written through a pointer, without
+  // push_back's capacity check for every byte of the corpus.
+  std::string out(text.size(), '\0');
+  char* const begin = out.data();
+  char* end = begin;
   bool pending_space = false;
   for (char c : text) {
     // std::isspace of the "C" locale, inline: it runs for every byte.
     if (c == ' ' || (c >= '\t' && c <= '\r')) {
-      pending_space = !out.empty();
+      pending_space = end != begin;
       continue;
     }
-    if (pending_space) out.push_back(' ');
+    if (pending_space) *end++ = ' ';
     pending_space = false;
-    out.push_back(fold(c));
+    *end++ = fold(c);
   }
+  out.resize(static_cast<size_t>(end - begin));
   return out;
 }
 
@@ -164,7 +177,8 @@ EnrichDictionary::EnrichDictionary(const std::vector<std::string>& terms) {
 }
 
 const std::vector<EnrichDictionary::Term>* EnrichDictionary::StartingWith(std::string_view word) const {
-  auto it = by_first_.find(std::string(word));
+  if (by_first_.empty()) return nullptr;
+  auto it = by_first_.find(word);
   return it == by_first_.end() ? nullptr : &it->second;
 }
 
@@ -202,13 +216,21 @@ EnrichedRecord EnrichChunk(const ChunkRecord& chunk, const EnrichDictionary& dic
   for (auto& [key, entity] : entities) *r.add_entities() = std::move(entity);
 
   std::unordered_map<std::string_view, uint32_t> counts;
+  counts.reserve(words.size());
   for (std::string_view w : words) {
-    if (w.size() < 4 || StopWords().count(w) == 1) continue;
+    if (w.size() >= 4) ++counts[w];
+  }
+  // Stop words and numbers are left out once per distinct word, not at
+  // every occurrence.
+  const std::unordered_set<std::string_view>& stop_words = StopWords();
+  std::vector<std::pair<std::string_view, uint32_t>> ranked;
+  ranked.reserve(counts.size());
+  for (const auto& [w, count] : counts) {
+    if (stop_words.contains(w)) continue;
     if (std::all_of(w.begin(), w.end(), [](unsigned char c) { return (c >= '0' && c <= '9') || c == '-'; })) continue;
-    ++counts[w];
+    ranked.emplace_back(w, count);
   }
   // The most frequent first, ties in word order: deterministic.
-  std::vector<std::pair<std::string_view, uint32_t>> ranked(counts.begin(), counts.end());
   const size_t keep = std::min(ranked.size(), kMaxKeywords);
   std::partial_sort(
       ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(keep), ranked.end(),

@@ -5,6 +5,7 @@
 // without a fleet.
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -93,7 +94,13 @@ class EnrichDictionary {
   const std::vector<Term>* StartingWith(std::string_view word) const;
 
  private:
-  std::unordered_map<std::string, std::vector<Term>> by_first_;
+  // Looked up by the views of a chunk's words (every word of the corpus),
+  // without making a string of each.
+  struct WordHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view word) const { return std::hash<std::string_view>{}(word); }
+  };
+  std::unordered_map<std::string, std::vector<Term>, WordHash, std::equal_to<>> by_first_;
 };
 EnrichedRecord EnrichChunk(const ChunkRecord& chunk, const EnrichDictionary& dictionary);
 // The same with a dictionary prepared for this chunk alone.
