@@ -56,6 +56,7 @@ SourceChanges CompareWithStore(std::vector<DetectedDocument> found,
 SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDocument> discovered,
                             const std::map<std::string, StoredDocument>& stored, bool hash_all) {
   std::vector<DetectedDocument> found;
+  found.reserve(discovered.size());
   uint32_t hashed = 0;
   for (DiscoveredDocument& doc : discovered) {
     DetectedDocument detected;
