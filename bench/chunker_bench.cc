@@ -5,6 +5,7 @@
 #include <random>
 #include <string>
 
+#include "common/result_seal.h"
 #include "worker/passes/passes.h"
 
 namespace ingest {
@@ -50,18 +51,23 @@ void BM_CutChunks(benchmark::State& state) {
 }
 BENCHMARK(BM_CutChunks)->Arg(400)->Arg(1200)->Arg(4000)->Unit(benchmark::kMillisecond);
 
-// The whole of pass C's work on a part: cutting, section paths, pages,
-// UTF-8 checks and content-hash ids.
-void BM_ChunkPart(benchmark::State& state) {
-  std::vector<Section> sections;
-  std::string text = MakeText(4 << 20, &sections);
+// Pass C on all of `text`, one part of one Markdown document.
+std::vector<ChunkRecord> ChunkWhole(const std::string& text, const std::vector<Section>& sections) {
   SplitRecord part;
   part.set_source_id("doc_bench");
   part.set_byte_end(text.size());
   part.set_page_start(1);
   PartLayout layout;
   layout.sections = sections;
-  for (auto _ : state) benchmark::DoNotOptimize(ChunkPart(text, part, layout, "markdown", {1200, 150}));
+  return ChunkPart(text, part, layout, "markdown", {1200, 150});
+}
+
+// The whole of pass C's work on a part: cutting, section paths, pages,
+// UTF-8 checks and content-hash ids.
+void BM_ChunkPart(benchmark::State& state) {
+  std::vector<Section> sections;
+  std::string text = MakeText(4 << 20, &sections);
+  for (auto _ : state) benchmark::DoNotOptimize(ChunkWhole(text, sections));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(text.size()));
 }
 BENCHMARK(BM_ChunkPart)->Unit(benchmark::kMillisecond);
@@ -91,6 +97,28 @@ void BM_EnrichChunk(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(text.size()));
 }
 BENCHMARK(BM_EnrichChunk)->Arg(0)->Arg(200)->Unit(benchmark::kMillisecond);
+
+// What a worker does with pass C's records before sending them: each checked
+// against its contract, serialized, and printed as the artifact's canonical
+// JSON (mostly the chunks' text, escaped).
+void BM_SealChunks(benchmark::State& state) {
+  std::vector<Section> sections;
+  const std::string text = MakeText(1 << 20, &sections);
+  Task task;
+  task.set_pass(PASS_C);
+  task.mutable_document()->set_source_id("doc_bench");
+  const std::vector<ChunkRecord> chunks = ChunkWhole(text, sections);
+  for (auto _ : state) {
+    state.PauseTiming();
+    TaskResult result;
+    for (const ChunkRecord& chunk : chunks) *result.mutable_records()->add_chunks() = chunk;
+    state.ResumeTiming();
+    SealResult(task, &result);
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(text.size()));
+}
+BENCHMARK(BM_SealChunks)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace ingest

@@ -94,6 +94,14 @@ const char* AsciiEscape(unsigned char c) {
   return e.empty() ? nullptr : e.c_str();
 }
 
+// The bytes a string's JSON holds as they are: ASCII that AsciiEscape leaves
+// alone. The rest are escaped, or start a UTF-8 sequence to look at.
+constexpr std::array<bool, 256> kPlainBytes = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\' && c != '<' && c != '>';
+  return plain;
+}();
+
 // False on malformed UTF-8, which protobuf's printer repairs in its own way.
 bool AppendString(std::string_view text, std::string* out) {
   out->push_back('"');
@@ -101,13 +109,14 @@ bool AppendString(std::string_view text, std::string* out) {
   size_t i = 0;
   auto flush = [&] { out->append(text.data() + plain, i - plain); };
   while (i < text.size()) {
+    // Most of a record's text is plain: one table look-up a byte.
+    while (i < text.size() && kPlainBytes[static_cast<unsigned char>(text[i])]) ++i;
+    if (i == text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x7f) {
-      if (const char* e = AsciiEscape(c)) {
-        flush();
-        out->append(e);
-        plain = i + 1;
-      }
+      flush();
+      out->append(AsciiEscape(c));
+      plain = i + 1;
       ++i;
       continue;
     }
