@@ -298,23 +298,47 @@ Result<Manifest> LoadManifestWithoutDocuments(const std::filesystem::path& path)
 
 namespace {
 
-// A map's entries in key order, as protobuf prints them; `drained` is
-// called after each entry.
+// The punctuation of an object: compact, or indented as JsonIndenter
+// indents an object whose opening brace is at `depth`.
+struct ObjectLayout {
+  std::string open = "{";
+  std::string between = ",";
+  std::string colon = ":";
+  std::string close = "}";
+
+  static ObjectLayout Indented(int depth) {
+    const std::string inner = "\n" + std::string(static_cast<size_t>(depth) + 1, ' ');
+    return {.open = "{" + inner,
+            .between = "," + inner,
+            .colon = ": ",
+            .close = "\n" + std::string(static_cast<size_t>(depth), ' ') + "}"};
+  }
+};
+
+const ObjectLayout kCompact;
+
+// A map's entries in key order, as protobuf prints them, in `layout`;
+// `drained` is called after each entry.
 template <typename Map, typename Value>
-bool AppendSortedMap(const Map& map, Value value, std::string* out, const std::function<void()>& drained) {
+bool AppendSortedMap(const Map& map, Value value, const ObjectLayout& layout, std::string* out,
+                     const std::function<void()>& drained) {
   std::vector<const typename Map::value_type*> entries;
   entries.reserve(map.size());
   for (const auto& entry : map) entries.push_back(&entry);
   std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  out->push_back('{');
+  if (entries.empty()) {
+    out->append("{}");  // on one line, indented or not
+    return true;
+  }
+  out->append(layout.open);
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (i > 0) out->push_back(',');
+    if (i > 0) out->append(layout.between);
     if (!AppendJsonString(entries[i]->first, out)) return false;
-    out->push_back(':');
+    out->append(layout.colon);
     if (!value(entries[i]->second, out)) return false;
     if (drained) drained();
   }
-  out->push_back('}');
+  out->append(layout.close);
   return true;
 }
 
@@ -323,29 +347,43 @@ bool AppendRecord(const google::protobuf::Message& record, std::string* out) {
   return true;
 }
 
-// One key and string value of a document, the comma before it included.
-bool AppendField(std::string_view key_and_colon, const std::string& value, std::string* out) {
-  out->append(key_and_colon);
-  return AppendJsonString(value, out);
+bool AppendStringValue(const std::string& text, std::string* out) { return AppendJsonString(text, out); }
+
+// One key of a document and its separators: the one before it and its colon.
+void AppendKey(std::string_view separator, std::string_view key, const ObjectLayout& layout, std::string* out) {
+  out->append(separator);
+  out->push_back('"');
+  out->append(key);
+  out->push_back('"');
+  out->append(layout.colon);
+}
+
+// Field by field as AppendJson prints them, in `layout` (a test compares the
+// two): the manifest is saved after every pass, and its documents are most
+// of it, so they go neither through reflection nor through the indenter.
+bool AppendDocument(const DocumentRecord& doc, const ObjectLayout& layout, std::string* out) {
+  const std::pair<std::string_view, const std::string*> strings[] = {
+      {"source", &doc.source()},           {"path", &doc.path()},
+      {"checksum", &doc.checksum()},       {"status", &doc.status()},
+      {"error_class", &doc.error_class()}, {"error", &doc.error()},
+      {"failed_pass", &doc.failed_pass()}};
+  std::string_view separator = layout.open;
+  for (const auto& [key, value] : strings) {
+    AppendKey(separator, key, layout, out);
+    if (!AppendJsonString(*value, out)) return false;
+    separator = layout.between;
+  }
+  AppendKey(layout.between, "bytes", layout, out);
+  out->push_back('"');  // 64-bit integers are strings in protobuf's JSON
+  out->append(std::to_string(doc.bytes()));
+  out->push_back('"');
+  out->append(layout.close);
+  return true;
 }
 
 }  // namespace
 
-bool AppendDocumentJson(const DocumentRecord& doc, std::string* out) {
-  // Field by field as AppendJson prints them (a test compares the two):
-  // the manifest is saved after every pass, and its documents are most of
-  // it, so they do not go through reflection.
-  const bool ok =
-      AppendField("{\"source\":", doc.source(), out) && AppendField(",\"path\":", doc.path(), out) &&
-      AppendField(",\"checksum\":", doc.checksum(), out) && AppendField(",\"status\":", doc.status(), out) &&
-      AppendField(",\"error_class\":", doc.error_class(), out) && AppendField(",\"error\":", doc.error(), out) &&
-      AppendField(",\"failed_pass\":", doc.failed_pass(), out);
-  if (!ok) return false;
-  out->append(",\"bytes\":\"");  // 64-bit integers are strings in protobuf's JSON
-  out->append(std::to_string(doc.bytes()));
-  out->append("\"}");
-  return true;
-}
+bool AppendDocumentJson(const DocumentRecord& doc, std::string* out) { return AppendDocument(doc, kCompact, out); }
 
 namespace {
 
@@ -357,13 +395,13 @@ MapFieldPrinter ManifestMaps(const std::function<void()>& drained = {}) {
     const auto& manifest = static_cast<const Manifest&>(message);
     switch (field->number()) {
       case Manifest::kPassesFieldNumber:
-        return AppendSortedMap(manifest.passes(), AppendRecord, out, drained);
+        return AppendSortedMap(manifest.passes(), AppendRecord, kCompact, out, drained);
       case Manifest::kSourcesFieldNumber:
-        return AppendSortedMap(manifest.sources(), AppendRecord, out, drained);
+        return AppendSortedMap(manifest.sources(), AppendRecord, kCompact, out, drained);
       case Manifest::kDocumentsFieldNumber:
-        return AppendSortedMap(manifest.documents(), AppendDocumentJson, out, drained);
+        return AppendSortedMap(manifest.documents(), AppendDocumentJson, kCompact, out, drained);
       case Manifest::kSourceShaMapFieldNumber:
-        return AppendSortedMap(manifest.source_sha_map(), AppendJsonString, out, drained);
+        return AppendSortedMap(manifest.source_sha_map(), AppendStringValue, kCompact, out, drained);
       default:
         return false;
     }
@@ -372,9 +410,14 @@ MapFieldPrinter ManifestMaps(const std::function<void()>& drained = {}) {
 
 // Writes the manifest as it is printed, a block at a time: its documents
 // are most of it, and a large job's would otherwise be held twice (compact
-// and indented). False when our printer cannot print it.
+// and indented). The two maps with an entry per document are printed
+// indented already, past the indenter. False when our printer cannot print it.
 Result<bool> StreamManifest(const std::filesystem::path& path, const Manifest& manifest) {
   constexpr size_t kFeedBytes = 1 << 20;
+  // Both maps are members of the manifest itself: their braces at depth 1.
+  constexpr int kMapDepth = 1;
+  static const ObjectLayout kMapLayout = ObjectLayout::Indented(kMapDepth);
+  static const ObjectLayout kDocumentLayout = ObjectLayout::Indented(kMapDepth + 1);
   INGEST_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
   JsonIndenter indenter([&file](std::string_view bytes) { return file.Append(bytes); });
   std::string compact;
@@ -384,7 +427,38 @@ Result<bool> StreamManifest(const std::filesystem::path& path, const Manifest& m
     fed = indenter.Feed(compact);
     compact.clear();
   });
-  if (!AppendOwnJson(manifest, maps, &compact)) return false;
+  // `out` is `compact`: what precedes the map, up to its key's colon, goes
+  // through the indenter, then the map goes out as it is.
+  const auto indented = [&](std::string* out, const auto& print) {
+    if (fed.ok()) fed = indenter.Feed(*out);
+    out->clear();
+    const bool printed = print([&] {
+      if (out->size() < kFeedBytes || !fed.ok()) return;
+      fed = indenter.FeedIndented(*out);
+      out->clear();
+    });
+    if (fed.ok()) fed = indenter.FeedIndented(*out);
+    out->clear();
+    return printed;
+  };
+  const MapFieldPrinter streamed = [&](const google::protobuf::Message& message,
+                                       const google::protobuf::FieldDescriptor* field, std::string* out) {
+    if (message.GetDescriptor() == Manifest::descriptor() && field->number() == Manifest::kDocumentsFieldNumber) {
+      return indented(out, [&](const std::function<void()>& drained) {
+        const auto document = [](const DocumentRecord& doc, std::string* text) {
+          return AppendDocument(doc, kDocumentLayout, text);
+        };
+        return AppendSortedMap(manifest.documents(), document, kMapLayout, out, drained);
+      });
+    }
+    if (message.GetDescriptor() == Manifest::descriptor() && field->number() == Manifest::kSourceShaMapFieldNumber) {
+      return indented(out, [&](const std::function<void()>& drained) {
+        return AppendSortedMap(manifest.source_sha_map(), AppendStringValue, kMapLayout, out, drained);
+      });
+    }
+    return maps(message, field, out);
+  };
+  if (!AppendOwnJson(manifest, streamed, &compact)) return false;
   INGEST_RETURN_IF_ERROR(fed);
   INGEST_RETURN_IF_ERROR(indenter.Feed(compact));
   INGEST_RETURN_IF_ERROR(indenter.Finish());

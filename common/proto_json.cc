@@ -355,6 +355,16 @@ Status JsonIndenter::Feed(std::string_view compact) {
         out_.push_back(c);
     }
   }
+  return SendFullBlock();
+}
+
+Status JsonIndenter::FeedIndented(std::string_view indented) {
+  INGEST_CHECK(!in_string_ && open_ == 0);
+  out_.append(indented);
+  return SendFullBlock();
+}
+
+Status JsonIndenter::SendFullBlock() {
   if (out_.size() < kBlockBytes) return Status::Ok();
   Status sent = sink_(out_);
   out_.clear();

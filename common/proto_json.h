@@ -51,12 +51,18 @@ class JsonIndenter {
   explicit JsonIndenter(std::function<Status(std::string_view)> sink);
   // The sink's error, if it gives one.
   Status Feed(std::string_view compact);
+  // A value printed indented already, as Feed would indent it where it
+  // stands (after a key's colon): written as it is. A printer that knows a
+  // large value's layout spares it the indenter's look at every byte.
+  Status FeedIndented(std::string_view indented);
   // The final newline and what is still held.
   Status Finish();
 
  private:
   static constexpr size_t kBlockBytes = 1 << 20;
   void Newline();
+  // Hands out_ to the sink once it holds a block.
+  Status SendFullBlock();
 
   std::function<Status(std::string_view)> sink_;
   std::string out_;

@@ -206,6 +206,15 @@ TEST(ManifestTest, IsWrittenByteForByteAsProtobufsPrinterWritesIt) {
   EXPECT_EQ(DocumentRecord::descriptor()->field_count(), 8);
   Manifest bare = NewManifest("job_2026-11-22T02-00-00", "dev");
   EXPECT_EQ(ManifestJson(bare), ToPrettyJson(bare));
+  // The file: its maps of documents are printed indented already, past the
+  // indenter, full and empty.
+  TempDir dir;
+  for (const Manifest* manifest : {&m, &bare}) {
+    ASSERT_OK(SaveManifest(dir.path() / "manifest.json", *manifest));
+    Result<std::string> written = ReadFile(dir.path() / "manifest.json");
+    ASSERT_OK(written);
+    EXPECT_EQ(*written, ToPrettyJson(*manifest));
+  }
 }
 
 TEST(ManifestTest, ALargeManifestIsWrittenInBlocksAsTheSameBytes) {
