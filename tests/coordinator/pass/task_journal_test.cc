@@ -88,6 +88,20 @@ TEST_F(TaskJournalTest, ADamagedEntryAndEverythingAfterItAreNotTrusted) {
     file.seekp(static_cast<std::streamoff>(second.offset + second.size - 10));
     file.put('Z');  // inside t1's text: still parses, but the checksum differs
   }
+  {
+    // Read-only (a previous job's journal, mapped): the same entries trusted,
+    // and the file left as it is.
+    const std::string before = testing::ReadAll(path_);
+    Result<TaskJournal> previous = TaskJournal::OpenReadOnly(path_);
+    ASSERT_OK(previous);
+    EXPECT_EQ(previous->earlier_entries(), 1u);
+    EXPECT_FALSE(previous->Earlier("t1").has_value());
+    Result<JournalEntry> first = previous->Read(*previous->Earlier("t0"));
+    ASSERT_OK(first);
+    EXPECT_EQ(first->task_id(), "t0");
+    EXPECT_GT(previous->discarded_bytes(), 0u);
+    EXPECT_EQ(testing::ReadAll(path_), before);
+  }
   Result<TaskJournal> journal = TaskJournal::Open(path_);
   ASSERT_OK(journal);
   EXPECT_EQ(journal->earlier_entries(), 1u);
@@ -124,6 +138,13 @@ TEST_F(TaskJournalTest, AppendsToALinkedJournalLeaveTheOtherJobsCopyAsItWas) {
   Result<TaskJournal> old = TaskJournal::OpenReadOnly(previous);
   ASSERT_OK(old);
   EXPECT_EQ(old->earlier_entries(), 2u);
+}
+
+TEST_F(TaskJournalTest, AnEmptyJournalOpensReadOnlyWithNoEntries) {
+  std::ofstream(path_).close();
+  Result<TaskJournal> journal = TaskJournal::OpenReadOnly(path_);
+  ASSERT_OK(journal);
+  EXPECT_EQ(journal->earlier_entries(), 0u);
 }
 
 TEST_F(TaskJournalTest, RemoveDeletesTheFile) {
