@@ -10,11 +10,28 @@
 
 namespace ingest {
 
+namespace {
+
+thread_local DocumentResolutionScope* current_scope = nullptr;
+
+}  // namespace
+
+DocumentResolutionScope::DocumentResolutionScope() : outer_(current_scope) { current_scope = this; }
+
+DocumentResolutionScope::~DocumentResolutionScope() { current_scope = outer_; }
+
 Result<std::filesystem::path> ResolveDocumentPath(const DocumentRef& ref) {
+  DocumentResolutionScope* scope = current_scope;
+  if (scope != nullptr) {
+    for (const DocumentResolutionScope::Resolved& r : scope->resolved_) {
+      if (r.root == ref.root() && r.path == ref.path()) return r.real;
+    }
+  }
   INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveInsideRoot(ref.root(), ref.path()));
   struct stat st {};
   if (::stat(real.c_str(), &st) != 0) return ErrnoStatus(errno, ref.path());
   if (!S_ISREG(st.st_mode)) return InvalidArgument(ref.path() + ": not a regular file");
+  if (scope != nullptr) scope->resolved_.push_back({ref.root(), ref.path(), real});
   return real;
 }
 

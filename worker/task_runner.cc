@@ -200,6 +200,7 @@ TaskError ClassifyError(const Status& status) {
 
 TaskResult RunTask(const Task& task, const ExtractLimits& limits) {
   const auto start = std::chrono::steady_clock::now();
+  const DocumentResolutionScope resolutions;  // the document is resolved once for the task
   TaskResult result;
   result.set_task_id(task.task_id());
   result.set_attempt(task.attempt());
