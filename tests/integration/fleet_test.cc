@@ -434,8 +434,11 @@ TEST_F(FleetTest, ResultOfAReassignedAttemptIsRefused) {
 
 TEST_F(FleetTest, WorkersDrainedBetweenTasksLoseNothingAndAreNotDeclaredDead) {
   // Many small tasks on 1-slot workers: SIGTERM mostly lands while a worker
-  // has nothing queued, when its DRAIN once went out without a body.
-  WriteCorpus(1500);
+  // has nothing queued, when its DRAIN once went out without a body. Enough
+  // of them that the pass outlasts the signals by far: pass A of 1,500
+  // documents came to end within the 100 ms this test used to wait.
+  constexpr uint32_t kDocuments = 4000;
+  WriteCorpus(kDocuments);
   WriteConfig(4, 60);  // pass A starts with every worker in
   std::string endpoint;
   auto coordinator = StartCoordinator("drains", &endpoint, {"--passes", "A"});
@@ -452,7 +455,7 @@ TEST_F(FleetTest, WorkersDrainedBetweenTasksLoseNothingAndAreNotDeclaredDead) {
         testing::WaitForLine(dir_.path() / "drains.err", "worker " + id + " joined", testing::Scaled(10s)).empty());
   }
   // All three at once, early in the pass.
-  std::this_thread::sleep_for(100ms);
+  std::this_thread::sleep_for(10ms);
   for (auto& worker : drained) worker->Signal(SIGTERM);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(drained[i]->Wait(testing::Scaled(20s)), 0)
@@ -471,7 +474,7 @@ TEST_F(FleetTest, WorkersDrainedBetweenTasksLoseNothingAndAreNotDeclaredDead) {
   EXPECT_THAT(log, ::testing::Not(HasSubstr("envelope without a body")));
   EXPECT_THAT(log, ::testing::Not(HasSubstr("is dead")));
   RunSummary summary = SummaryOf(*coordinator);
-  EXPECT_EQ(summary.documents().processed(), 1500u);
+  EXPECT_EQ(summary.documents().processed(), kDocuments);
   EXPECT_EQ(summary.tasks().retried(), 0u);
   StopWorker(*steady, "steady");
 }
