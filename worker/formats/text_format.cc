@@ -221,14 +221,24 @@ void AddHeading(uint64_t start, int level, size_t max_sections, ExtractedDocumen
 
 Result<ExtractedDocument> ExtractDocument(const DocumentRef& doc, const ExtractLimits& limits, uint32_t pages_first,
                                           uint32_t pages_last) {
-  INGEST_ASSIGN_OR_RETURN(std::string head, ReadDocumentBytes(doc, 0, 8192));
-  if (head.empty()) return InvalidArgument(doc.path() + ": empty document");
-  INGEST_ASSIGN_OR_RETURN(std::string format, DetectFormat(doc.path(), head));
+  // The format is told from the first 8 KiB. A little more is read: a
+  // document that ends within it (most are small) is then read once, not
+  // twice.
+  constexpr uint64_t kHeadBytes = 8192;
+  constexpr uint64_t kWholeWithin = 64 << 10;
+  INGEST_ASSIGN_OR_RETURN(std::string first, ReadDocumentBytes(doc, 0, kWholeWithin));
+  if (first.empty()) return InvalidArgument(doc.path() + ": empty document");
+  INGEST_ASSIGN_OR_RETURN(std::string format, DetectFormat(doc.path(), std::string_view(first).substr(0, kHeadBytes)));
   if (format == kFormatPdf) {
     INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveDocumentPath(doc));
     return ExtractPdf(real.string(), limits, pages_first, pages_last);
   }
-  INGEST_ASSIGN_OR_RETURN(std::string bytes, ReadDocumentBytes(doc, 0, UINT64_MAX, limits.max_text_bytes));
+  std::string bytes;
+  if (first.size() < kWholeWithin && first.size() <= limits.max_text_bytes) {
+    bytes = std::move(first);
+  } else {
+    INGEST_ASSIGN_OR_RETURN(bytes, ReadDocumentBytes(doc, 0, UINT64_MAX, limits.max_text_bytes));
+  }
   ExtractedDocument out;
   uint64_t replaced = 0;
   std::string text = DecodeText(bytes, &replaced);
