@@ -443,20 +443,22 @@ Result<bool> StreamManifest(const std::filesystem::path& path, const Manifest& m
   };
   const MapFieldPrinter streamed = [&](const google::protobuf::Message& message,
                                        const google::protobuf::FieldDescriptor* field, std::string* out) {
-    if (message.GetDescriptor() == Manifest::descriptor() && field->number() == Manifest::kDocumentsFieldNumber) {
-      return indented(out, [&](const std::function<void()>& drained) {
-        const auto document = [](const DocumentRecord& doc, std::string* text) {
-          return AppendDocument(doc, kDocumentLayout, text);
-        };
-        return AppendSortedMap(manifest.documents(), document, kMapLayout, out, drained);
-      });
+    if (message.GetDescriptor() != Manifest::descriptor()) return maps(message, field, out);
+    switch (field->number()) {
+      case Manifest::kDocumentsFieldNumber:
+        return indented(out, [&](const std::function<void()>& drained) {
+          const auto document = [](const DocumentRecord& doc, std::string* text) {
+            return AppendDocument(doc, kDocumentLayout, text);
+          };
+          return AppendSortedMap(manifest.documents(), document, kMapLayout, out, drained);
+        });
+      case Manifest::kSourceShaMapFieldNumber:
+        return indented(out, [&](const std::function<void()>& drained) {
+          return AppendSortedMap(manifest.source_sha_map(), AppendStringValue, kMapLayout, out, drained);
+        });
+      default:
+        return maps(message, field, out);
     }
-    if (message.GetDescriptor() == Manifest::descriptor() && field->number() == Manifest::kSourceShaMapFieldNumber) {
-      return indented(out, [&](const std::function<void()>& drained) {
-        return AppendSortedMap(manifest.source_sha_map(), AppendStringValue, kMapLayout, out, drained);
-      });
-    }
-    return maps(message, field, out);
   };
   if (!AppendOwnJson(manifest, streamed, &compact)) return false;
   INGEST_RETURN_IF_ERROR(fed);

@@ -96,11 +96,14 @@ const char* AsciiEscape(unsigned char c) {
 
 // The bytes a string's JSON holds as they are: ASCII that AsciiEscape leaves
 // alone. The rest are escaped, or start a UTF-8 sequence to look at.
-constexpr std::array<bool, 256> kPlainBytes = [] {
-  std::array<bool, 256> plain{};
-  for (int c = 0x20; c < 0x7f; ++c) plain[c] = c != '"' && c != '\\' && c != '<' && c != '>';
+const std::array<bool, 256>& PlainBytes() {
+  static const std::array<bool, 256> plain = [] {
+    std::array<bool, 256> table{};
+    for (unsigned c = 0; c < 0x7f; ++c) table[c] = AsciiEscape(static_cast<unsigned char>(c)) == nullptr;
+    return table;
+  }();
   return plain;
-}();
+}
 
 // False on malformed UTF-8, which protobuf's printer repairs in its own way.
 bool AppendString(std::string_view text, std::string* out) {
@@ -108,9 +111,10 @@ bool AppendString(std::string_view text, std::string* out) {
   size_t plain = 0;  // start of the run of bytes copied as they are
   size_t i = 0;
   auto flush = [&] { out->append(text.data() + plain, i - plain); };
+  const std::array<bool, 256>& plain_bytes = PlainBytes();
   while (i < text.size()) {
     // Most of a record's text is plain: one table look-up a byte.
-    while (i < text.size() && kPlainBytes[static_cast<unsigned char>(text[i])]) ++i;
+    while (i < text.size() && plain_bytes[static_cast<unsigned char>(text[i])]) ++i;
     if (i == text.size()) break;
     const auto c = static_cast<unsigned char>(text[i]);
     if (c < 0x7f) {
