@@ -551,8 +551,9 @@ Result<PassOutcome> PassExecutor::Merge() {
   if (!contract_violation_.empty()) {
     return InvalidArgument("contract invalid: " + contract_violation_);
   }
-  // Every result the artifact is built from is durable before it exists.
-  INGEST_RETURN_IF_ERROR(journal_->Sync());
+  // Every result the artifact is built from is durable before it exists:
+  // synced while the merge goes on, waited for before the commit.
+  INGEST_RETURN_IF_ERROR(journal_->StartSync());
   INGEST_RETURN_IF_ERROR(write_error_);
   if (!writer_) {
     INGEST_ASSIGN_OR_RETURN(ArtifactWriter writer, ArtifactWriter::Open(job_dir_ / ArtifactFileName(pass_), pass_));
@@ -573,6 +574,7 @@ Result<PassOutcome> PassExecutor::Merge() {
       INGEST_RETURN_IF_ERROR(MergeCleanup(&outcome));
       break;
   }
+  INGEST_RETURN_IF_ERROR(journal_->Sync());
   INGEST_ASSIGN_OR_RETURN(outcome.artifact, writer_->Commit());
   // No read-back: each record was validated before it was rendered (by the
   // worker that made it), and the hash and index are of the bytes as

@@ -113,12 +113,14 @@ TaskJournal::TaskJournal(TaskJournal&& other) noexcept
       discarded_bytes_(other.discarded_bytes_),
       read_only_(other.read_only_),
       unsynced_(other.unsynced_),
-      first_unsynced_(other.first_unsynced_) {
+      first_unsynced_(other.first_unsynced_),
+      syncer_(std::move(other.syncer_)) {
   other.fd_ = -1;
 }
 
 TaskJournal::~TaskJournal() {
   if (fd_ >= 0 && !pending_.empty()) (void)Flush();
+  syncer_.reset();
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -239,9 +241,20 @@ Result<JournalLocation> TaskJournal::Appended(size_t frame_size) {
   if (pending_.size() >= kWriteBytes) INGEST_RETURN_IF_ERROR(Flush());
   const auto now = std::chrono::steady_clock::now();
   if (unsynced_++ == 0) first_unsynced_ = now;
-  if (unsynced_ >= kSyncEveryEntries || now - first_unsynced_ >= kSyncEvery) INGEST_RETURN_IF_ERROR(Sync());
+  if (unsynced_ >= kSyncEveryEntries || now - first_unsynced_ >= kSyncEvery) INGEST_RETURN_IF_ERROR(StartSync());
   CrashPoint("journal_append");
   return at;
+}
+
+Status TaskJournal::StartSync() {
+  INGEST_RETURN_IF_ERROR(Flush());
+  if (syncer_) INGEST_RETURN_IF_ERROR(syncer_->error());
+  if (unsynced_ == 0) return Status::Ok();  // nothing since the last request
+  if (!syncer_) syncer_ = std::make_unique<FileSyncer>(fd_, path_);
+  // Covers every entry appended so far: each was flushed before this.
+  syncer_->Request();
+  unsynced_ = 0;
+  return Status::Ok();
 }
 
 Status TaskJournal::Flush() const {
@@ -344,6 +357,11 @@ Status TaskJournal::ReadRecords(JournalLocation at, std::string* records, uint32
 
 Status TaskJournal::Sync() {
   INGEST_RETURN_IF_ERROR(Flush());
+  // A batch's failed fsync fails this one too (see FileSyncer::error).
+  if (syncer_) {
+    INGEST_RETURN_IF_ERROR(syncer_->Wait());
+    if (unsynced_ == 0) return Status::Ok();  // the syncer's last sync covered it all
+  }
   if (::fdatasync(fd_) != 0) return ErrnoStatus(errno, path_.string());
   unsynced_ = 0;
   return Status::Ok();
@@ -351,6 +369,7 @@ Status TaskJournal::Sync() {
 
 void TaskJournal::Remove() {
   pending_.clear();
+  syncer_.reset();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   ::unlink(path_.c_str());

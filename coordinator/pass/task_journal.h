@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/file_syncer.h"
 #include "common/status.h"
 #include "proto/journal.pb.h"
 
@@ -25,9 +27,11 @@ struct JournalLocation {
 // finds them again on `--resume`. Every entry is framed with its length and a
 // checksum, so a half-written tail (the process died inside a write) or a
 // damaged entry is detected on open and cut off, never trusted. Appends are
-// buffered (256 KiB) and fsynced in batches (every 1,024 entries or 250 ms):
-// a crash loses at most the last of them, whose tasks simply run again.
-// Not thread-safe.
+// buffered (256 KiB) and fsynced in batches (every 1,024 entries or 250 ms),
+// on a thread of the journal's own, so that results keep being taken in
+// while the disk writes: a machine that goes down loses at most the batches
+// not synced yet, whose tasks simply run again (a process that dies loses
+// nothing written). Not thread-safe.
 class TaskJournal {
  public:
   // Opens `path`, creating it if needed, and indexes the entries an earlier
@@ -83,8 +87,11 @@ class TaskJournal {
   // `records`, and their count added to `count`: what later passes read.
   // DataLoss when it does not parse or holds an error instead.
   Status ReadRecords(JournalLocation at, std::string* records, uint32_t* count) const;
-  // Makes every appended entry durable.
+  // Makes every appended entry durable, waiting for the disk.
   Status Sync();
+  // Has the syncer start what Sync does and returns at once: Sync then waits
+  // for it instead of syncing again.
+  Status StartSync();
   // Closes and deletes the file.
   void Remove();
 
@@ -95,7 +102,8 @@ class TaskJournal {
   // Indexes the entries on disk and truncates what follows the last good one.
   Status Recover();
   // Accounts for a frame of `frame_size` bytes just added to pending_,
-  // writing and fsyncing in batches.
+  // writing and fsyncing in batches; the error of an earlier batch's fsync,
+  // if any.
   Result<JournalLocation> Appended(size_t frame_size);
   // Writes the buffered frames.
   Status Flush() const;
@@ -117,6 +125,7 @@ class TaskJournal {
   bool read_only_ = false;
   uint32_t unsynced_ = 0;
   std::chrono::steady_clock::time_point first_unsynced_;
+  std::unique_ptr<FileSyncer> syncer_;  // started by the first batch; before fd_ closes, gone
 };
 
 // {job_dir}/journal/pass{X}.journal: where the results of a job's pass are.

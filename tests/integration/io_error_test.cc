@@ -181,6 +181,8 @@ INSTANTIATE_TEST_SUITE_P(
         IoFault{"ArtifactFsync", "fsync passD_enriched.json EIO", "", "passD_enriched.json", kEio, true},
         IoFault{"ArtifactRename", "rename passB_splits.json EIO", "", "passB_splits.json", kEio, true},
         IoFault{"JournalWrite", "write passC.journal EIO", "pass C started", "passC.journal", kEio, true},
+        // Batches are fsynced on the journal's own thread: the error still fails the run.
+        IoFault{"JournalFsync", "fsync passC.journal EIO", "pass C started", "passC.journal", kEio, true},
         IoFault{"ManifestWrite", "write manifest.json EIO", "pass D started", "manifest.json", kEio, true},
         IoFault{"StateStoreWrite", "write ingest.db EIO", "pass E started", "ingest.db", "disk I/O error", false, 0}),
     [](const ::testing::TestParamInfo<IoFault>& info) { return std::string(info.param.name); });
