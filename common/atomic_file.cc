@@ -15,13 +15,19 @@
 namespace ingest {
 namespace {
 constexpr size_t kFlushBytes = 1 << 20;
+constexpr uint64_t kKickBytes = 8 << 20;
 }  // namespace
 
 AtomicFileWriter::AtomicFileWriter(std::filesystem::path path, std::filesystem::path temp, int fd)
     : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
 
 AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
-    : path_(std::move(other.path_)), temp_(std::move(other.temp_)), fd_(other.fd_), buffer_(std::move(other.buffer_)) {
+    : path_(std::move(other.path_)),
+      temp_(std::move(other.temp_)),
+      fd_(other.fd_),
+      buffer_(std::move(other.buffer_)),
+      written_(other.written_),
+      kicked_(other.kicked_) {
   other.fd_ = -1;
 }
 
@@ -57,7 +63,16 @@ Status AtomicFileWriter::Flush() {
     }
     written += static_cast<size_t>(n);
   }
+  written_ += buffer_.size();
   buffer_.clear();
+  // A large file (an artifact, written as its pass goes) starts on its way
+  // to the disk now, a few megabytes at a time, so that Commit's fsync does
+  // not wait for all of it at once. A hint: its errors come back from fsync.
+  if (written_ - kicked_ >= kKickBytes) {
+    (void)::sync_file_range(fd_, static_cast<off_t>(kicked_), static_cast<off_t>(written_ - kicked_),
+                            SYNC_FILE_RANGE_WRITE);
+    kicked_ = written_;
+  }
   CrashPoint("write", path_.filename().native());
   return Status::Ok();
 }

@@ -39,6 +39,8 @@ class AtomicFileWriter {
   std::filesystem::path temp_;
   int fd_ = -1;
   std::string buffer_;
+  uint64_t written_ = 0;  // bytes handed to the file
+  uint64_t kicked_ = 0;   // of them, the ones the disk was asked to take already
 };
 
 // Whole-file convenience over AtomicFileWriter.
