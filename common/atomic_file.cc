@@ -48,23 +48,37 @@ Result<AtomicFileWriter> AtomicFileWriter::Open(const std::filesystem::path& pat
 }
 
 Status AtomicFileWriter::Append(std::string_view bytes) {
-  buffer_.append(bytes);
-  if (buffer_.size() >= kFlushBytes) return Flush();
+  if (bytes.size() < kFlushBytes / 4) {
+    buffer_.append(bytes);
+    if (buffer_.size() >= kFlushBytes) return Flush();
+    return Status::Ok();
+  }
+  // A large piece (a block of the manifest) is written as it is, after
+  // what is buffered: not copied into the buffer first.
+  INGEST_RETURN_IF_ERROR(Flush());
+  INGEST_RETURN_IF_ERROR(WriteOut(bytes));
+  CrashPoint("write", path_.filename().native());
   return Status::Ok();
 }
 
 Status AtomicFileWriter::Flush() {
+  INGEST_RETURN_IF_ERROR(WriteOut(buffer_));
+  buffer_.clear();
+  CrashPoint("write", path_.filename().native());
+  return Status::Ok();
+}
+
+Status AtomicFileWriter::WriteOut(std::string_view bytes) {
   size_t written = 0;
-  while (written < buffer_.size()) {
-    ssize_t n = ::write(fd_, buffer_.data() + written, buffer_.size() - written);
+  while (written < bytes.size()) {
+    ssize_t n = ::write(fd_, bytes.data() + written, bytes.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus(errno, temp_.string());
     }
     written += static_cast<size_t>(n);
   }
-  written_ += buffer_.size();
-  buffer_.clear();
+  written_ += bytes.size();
   // A large file (an artifact, written as its pass goes) starts on its way
   // to the disk now, a few megabytes at a time, so that Commit's fsync does
   // not wait for all of it at once. A hint: its errors come back from fsync.
@@ -73,7 +87,6 @@ Status AtomicFileWriter::Flush() {
                             SYNC_FILE_RANGE_WRITE);
     kicked_ = written_;
   }
-  CrashPoint("write", path_.filename().native());
   return Status::Ok();
 }
 

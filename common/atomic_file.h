@@ -34,6 +34,8 @@ class AtomicFileWriter {
  private:
   AtomicFileWriter(std::filesystem::path path, std::filesystem::path temp, int fd);
   Status Flush();
+  // Writes `bytes` at the end of the file.
+  Status WriteOut(std::string_view bytes);
 
   std::filesystem::path path_;
   std::filesystem::path temp_;

@@ -364,8 +364,17 @@ Status JsonIndenter::Feed(std::string_view compact) {
 
 Status JsonIndenter::FeedIndented(std::string_view indented) {
   INGEST_CHECK(!in_string_ && open_ == 0);
-  out_.append(indented);
-  return SendFullBlock();
+  if (indented.size() < kBlockBytes / 4) {
+    out_.append(indented);
+    return SendFullBlock();
+  }
+  // A large piece goes to the sink as it is, after what is held: not copied
+  // into a block first.
+  if (!out_.empty()) {
+    INGEST_RETURN_IF_ERROR(sink_(out_));
+    out_.clear();
+  }
+  return sink_(indented);
 }
 
 Status JsonIndenter::SendFullBlock() {

@@ -54,6 +54,22 @@ TEST(AtomicFileTest, StreamsLargeContent) {
   EXPECT_EQ(*Sha256File(path), expected.HexDigest());
 }
 
+TEST(AtomicFileTest, LargeAndSmallPiecesKeepTheirOrder) {
+  TempDir dir;
+  auto path = dir.path() / "manifest.json";
+  Result<AtomicFileWriter> writer = AtomicFileWriter::Open(path);
+  ASSERT_OK(writer);
+  // A large piece is written as it is, after what is buffered before it.
+  std::string expected;
+  for (const std::string& piece : {std::string("head "), std::string(600 << 10, 'L'), std::string("tail"),
+                                   std::string(2 << 20, 'M'), std::string(" end")}) {
+    expected += piece;
+    ASSERT_OK(writer->Append(piece));
+  }
+  ASSERT_OK(writer->Commit());
+  EXPECT_EQ(ReadAll(path), expected);
+}
+
 TEST(AtomicFileTest, MissingDirectoryIsAnErrorNamingThePath) {
   TempDir dir;
   Status s = WriteFileAtomic(dir.path() / "no/such/dir/file", "x");

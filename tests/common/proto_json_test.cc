@@ -259,5 +259,26 @@ TEST(ProtoJsonTest, JsonFedInPiecesIsIndentedAsWhole) {
   }
 }
 
+TEST(ProtoJsonTest, TextIndentedAlreadyKeepsItsPlaceWhateverItsSize) {
+  // Small pieces are gathered into blocks, large ones go to the sink as
+  // they are: the output is the same.
+  for (const size_t size : {size_t{10}, size_t{300} << 10, size_t{3} << 20}) {
+    const std::string value = "[\n" + std::string(size, 'x') + "\n]";
+    std::string out;
+    int sends = 0;
+    JsonIndenter indenter([&](std::string_view bytes) {
+      out.append(bytes);
+      ++sends;
+      return Status::Ok();
+    });
+    ASSERT_OK(indenter.Feed(R"({"before":1,"map":)"));
+    ASSERT_OK(indenter.FeedIndented(value));
+    ASSERT_OK(indenter.Feed(R"(,"after":2})"));
+    ASSERT_OK(indenter.Finish());
+    EXPECT_EQ(out, "{\n \"before\": 1,\n \"map\": " + value + ",\n \"after\": 2\n}\n") << size;
+    EXPECT_EQ(sends, size < (256 << 10) ? 1 : 3) << size;
+  }
+}
+
 }  // namespace
 }  // namespace ingest
