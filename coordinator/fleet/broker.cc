@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <zmq.hpp>
 
 #include "common/curve_keys.h"
@@ -236,10 +237,10 @@ void Broker::ReapDeadWorkers() {
   }
 }
 
-Status Broker::PollOnce() {
+Status Broker::PollOnce(milliseconds max_wait) {
   zmq::pollitem_t items[] = {{router_->handle(), 0, ZMQ_POLLIN, 0}};
   try {
-    zmq::poll(items, 1, kMaxPollWait);
+    zmq::poll(items, 1, max_wait);
   } catch (const zmq::error_t& e) {
     if (e.num() != EINTR) return Internal(std::string("fleet poll: ") + e.what());
   }
@@ -299,15 +300,15 @@ Status Broker::WaitForWorkers(uint32_t count, std::chrono::seconds timeout, cons
       spdlog::info("waiting for workers on {}: {}/{} ready", endpoint_, ready_workers(), count);
       next_log = now + kProgressEvery;
     }
-    INGEST_RETURN_IF_ERROR(PollOnce());
+    INGEST_RETURN_IF_ERROR(PollOnce(kMaxPollWait));
     Maintain();
   }
   return Status::Ok();
 }
 
-Status Broker::Idle(Clock::TimePoint until, const std::function<bool()>& stop) {
+Status Broker::Idle(Clock::TimePoint until, const std::function<bool()>& stop, milliseconds check_every) {
   while (clock_.Now() < until && !stop()) {
-    INGEST_RETURN_IF_ERROR(PollOnce());
+    INGEST_RETURN_IF_ERROR(PollOnce(std::min(check_every, kMaxPollWait)));
     Maintain();
   }
   return Status::Ok();
@@ -338,7 +339,7 @@ Status Broker::Execute(const std::vector<size_t>& order, TaskHandler& handler, P
     }
     dispatcher_.Dispatch();
     if (dispatcher_.done()) break;
-    status = PollOnce();
+    status = PollOnce(kMaxPollWait);
     if (!status.ok()) break;
     Maintain();
     dispatcher_.ExpireLeases();

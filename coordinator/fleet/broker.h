@@ -53,8 +53,11 @@ class Broker {
   // Cancelled once `cancelled` (optional) says so.
   Status WaitForWorkers(uint32_t count, std::chrono::seconds timeout, const std::function<bool()>& cancelled = {});
   // Keeps the fleet connected between runs (heartbeats, joins, departures)
-  // until `until` or until `stop` says so.
-  Status Idle(Clock::TimePoint until, const std::function<bool()>& stop);
+  // until `until` or until `stop` says so, asked after every message and at
+  // least every `check_every` (a stop that no message brings, such as a
+  // process that exited, is seen that late at most).
+  Status Idle(Clock::TimePoint until, const std::function<bool()>& stop,
+              std::chrono::milliseconds check_every = std::chrono::milliseconds(100));
 
   // Dispatches the tasks of `order` (indexes into the handler's plan) in
   // that order and returns when each has a final result (see Dispatcher).
@@ -82,7 +85,7 @@ class Broker {
   };
 
   // Polls the socket for up to the poll interval and handles what arrived.
-  Status PollOnce();
+  Status PollOnce(std::chrono::milliseconds max_wait);
   // Heartbeats when due, declares silent, gone and drained workers dead.
   void Maintain();
   // Receives and handles every frame waiting on the socket.

@@ -53,9 +53,12 @@ Fleet::~Fleet() {
   // Local workers drain while the broker still answers them: it
   // acknowledges each DRAIN at once, so none waits a heartbeat for a task
   // that might still be on its way. What is left after the grace is killed.
+  // Their exits are looked for every few milliseconds: no message says that
+  // a process is gone, and a run ends when its workers are.
   if (parts_->local.Reap()) return;
   parts_->local.Signal();
-  (void)parts_->broker->Idle(parts_->clock.Now() + kLocalDrainGrace, [this] { return parts_->local.Reap(); });
+  (void)parts_->broker->Idle(
+      parts_->clock.Now() + kLocalDrainGrace, [this] { return parts_->local.Reap(); }, std::chrono::milliseconds(5));
 }
 
 Result<std::unique_ptr<Fleet>> Fleet::Start(FleetConfig config, const RetryConfig& retry, const FleetOptions& options,
