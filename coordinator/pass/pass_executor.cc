@@ -170,8 +170,10 @@ Status PassExecutor::CollectDictionary() {
 Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
   std::optional<TaskJournal> previous;
   std::error_code ec;
-  if (!reuse_.previous_journal.empty() && std::filesystem::exists(reuse_.previous_journal, ec)) {
-    Result<TaskJournal> opened = TaskJournal::OpenReadOnly(reuse_.previous_journal);
+  if (!reuse_.previous_journal.empty() &&
+      (reuse_.opening.valid() || std::filesystem::exists(reuse_.previous_journal, ec))) {
+    Result<TaskJournal> opened =
+        reuse_.opening.valid() ? reuse_.opening.get() : TaskJournal::OpenReadOnly(reuse_.previous_journal);
     if (opened.ok()) {
       previous.emplace(std::move(*opened));
     } else {

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,6 +59,9 @@ class PassExecutor : public TaskHandler {
     // The same pass's journal in the job unchanged documents are carried
     // forward from; empty for none.
     std::filesystem::path previous_journal;
+    // That journal being opened already (PassLoop starts it while the pass
+    // before runs); invalid to have ReuseCommitted open it.
+    std::future<Result<TaskJournal>> opening;
   };
   void set_reuse(Reuse reuse) { reuse_ = std::move(reuse); }
   // The job directories retention deletes at the end of the run: the one

@@ -193,7 +193,9 @@ Status PassLoop::RunPass(Pass pass) {
     }
   }
   PassExecutor executor(pass, ctx_.config, ctx_.manifest, ctx_.job_dir, std::move(*gate), ctx_.results);
-  executor.set_reuse({.own_journal = !ctx_.explicit_rerun(), .previous_journal = carry_->PreviousJournal(pass)});
+  executor.set_reuse({.own_journal = !ctx_.explicit_rerun(),
+                      .previous_journal = carry_->PreviousJournal(pass),
+                      .opening = TakePreviousJournal(pass)});
   executor.set_stale_deleted(stale_deleted);
   if (Status planned = executor.Plan(); !planned.ok()) return fail(planned);
   Result<PassExecutor::Reused> reused = executor.ReuseCommitted();
@@ -225,6 +227,7 @@ Status PassLoop::RunPass(Pass pass) {
           },
   };
   PassMetrics* metrics = record.mutable_metrics();
+  OpenNextPreviousJournal(pass);
   Status executed = fleet.Execute(executor.DispatchOrder(), executor, metrics, hooks);
   progress.Finish(tasks_done, executor.documents_failed(), static_cast<uint32_t>(fleet.ready_workers()));
   metrics->set_tasks_total(total);
@@ -270,6 +273,25 @@ Status PassLoop::RunPass(Pass pass) {
   ctx_.PassEnded(pass, record, "");
   ForgetWhatNoLaterPassReads(pass);
   return ctx_.SaveManifest();
+}
+
+void PassLoop::OpenNextPreviousJournal(Pass running) {
+  auto next = std::find(ctx_.passes.begin(), ctx_.passes.end(), running);
+  if (next == ctx_.passes.end() || ++next == ctx_.passes.end()) return;
+  const std::filesystem::path path = carry_->PreviousJournal(*next);
+  std::error_code ec;
+  if (path.empty() || !std::filesystem::exists(path, ec)) return;
+  next_previous_journal_.emplace(
+      Opening{*next, std::async(std::launch::async, [path] { return TaskJournal::OpenReadOnly(path); })});
+}
+
+std::future<Result<TaskJournal>> PassLoop::TakePreviousJournal(Pass pass) {
+  std::future<Result<TaskJournal>> journal;
+  if (next_previous_journal_ && next_previous_journal_->pass == pass) {
+    journal = std::move(next_previous_journal_->journal);
+  }
+  next_previous_journal_.reset();  // one for another pass is waited for and dropped
+  return journal;
 }
 
 void PassLoop::ForgetWhatNoLaterPassReads(Pass done) {

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <future>
 #include <memory>
 #include <optional>
 
 #include "common/status.h"
 #include "coordinator/fleet/fleet.h"
+#include "coordinator/pass/task_journal.h"
 #include "coordinator/run/carry_forward.h"
 #include "coordinator/run/retention_stage.h"
 #include "coordinator/run/run_context.h"
@@ -51,6 +53,14 @@ class PassLoop {
   // Drops the results and artifact indexes of the passes that no pass of
   // this run after `done` reads: memory holds what is still to be read.
   void ForgetWhatNoLaterPassReads(Pass done);
+  // Starts opening the previous job's journal of the pass after `running`
+  // on a thread of its own, while `running` runs: in a run with few
+  // changes, reading and checking that journal is most of what the next
+  // pass's carry-forward costs, and the second core is idle meanwhile. One
+  // pass ahead only, so memory holds one such index more at most.
+  void OpenNextPreviousJournal(Pass running);
+  // What OpenNextPreviousJournal started for `pass`, if anything.
+  std::future<Result<TaskJournal>> TakePreviousJournal(Pass pass);
 
   RunContext& ctx_;
   RetentionStage& retention_;
@@ -60,6 +70,11 @@ class PassLoop {
   bool fleet_ready_ = false;
   FleetCounters counters_before_;
   Status fleet_error_;  // it could not come up or had no workers
+  struct Opening {
+    Pass pass;
+    std::future<Result<TaskJournal>> journal;
+  };
+  std::optional<Opening> next_previous_journal_;
 };
 
 }  // namespace ingest

@@ -166,6 +166,26 @@ TEST_F(IncrementalTest, ModifiedNewAndDeletedDocumentsAreExactlyWhatRunsAndMatch
   EXPECT_EQ(*store->Count("change_events", "itest"), 3);  // the baseline compares nothing
 }
 
+TEST_F(IncrementalTest, APreviousJournalThatCannotBeReadIsNotCarriedForwardAndThePassRunsInFull) {
+  const RunSummary baseline = RunOk({"--baseline"});
+  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nA new line that changes the checksum.\n";
+  // Pass C's journal is opened ahead, while pass B runs: its error must
+  // still reach pass C, which then computes every task.
+  const std::filesystem::path journal = std::filesystem::path(baseline.job_dir()) / "journal" / "passC.journal";
+  std::filesystem::remove(journal);
+  std::filesystem::create_directory(journal);
+  RunOutcome incremental = Run({}, 1);
+  ASSERT_EQ(incremental.exit_code, 0) << incremental.stderr_text;
+  EXPECT_THAT(incremental.stderr_text, HasSubstr("not carrying results forward from " + journal.string()));
+  const size_t pass_c = incremental.stderr_text.find("pass C started");
+  ASSERT_NE(pass_c, std::string::npos) << incremental.stderr_text;
+  const std::string line = incremental.stderr_text.substr(pass_c, incremental.stderr_text.find('\n', pass_c) - pass_c);
+  EXPECT_THAT(line, Not(HasSubstr("carried forward")));
+  EXPECT_THAT(incremental.stderr_text, HasSubstr("pass D started"));
+  RunSummary full = RunOk({"--full-refresh"});
+  EXPECT_EQ(Artifacts(Summary(incremental).job_dir()), Artifacts(full.job_dir()));
+}
+
 TEST_F(IncrementalTest, AScheduledRunSkipsASourceThatIsNotDue) {
   RunOk({});  // --manual: checks every source
   manual_ = false;
