@@ -22,9 +22,10 @@ Status PassLoop::Run(Fleet* shared_fleet) {
     INGEST_RETURN_IF_ERROR(Settle());
     if (ctx_.passes.empty()) return Status::Ok();
   }
-  // Workers may connect while passes are copied; they are waited for only
-  // when a pass has tasks.
-  INGEST_RETURN_IF_ERROR(StartFleet(shared_fleet));
+  // The fleet comes up at the first pass (or page fetch) with tasks: a
+  // run whose passes are all carried forward neither listens nor waits for
+  // workers.
+  shared_fleet_ = shared_fleet;
   Status status = RunPasses();
   ReportFleetCounters();
   own_fleet_.reset();  // the local workers drain before the outcome is recorded
@@ -63,6 +64,7 @@ Status PassLoop::StartFleet(Fleet* shared_fleet) {
 
 Result<Fleet*> PassLoop::ReadyFleet() {
   if (fleet_ready_) return fleet_;
+  if (fleet_ == nullptr) INGEST_RETURN_IF_ERROR(StartFleet(shared_fleet_));
   const uint32_t wanted = std::max<uint32_t>(ctx_.config.fleet.min_workers, ctx_.options.local_workers > 0 ? 1 : 0);
   RunControl& control = *ctx_.control;
   INGEST_RETURN_IF_ERROR(fleet_->WaitForWorkers(wanted, std::chrono::seconds(ctx_.config.fleet.wait_for_workers_s),

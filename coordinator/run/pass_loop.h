@@ -17,9 +17,10 @@ namespace ingest {
 // carry forward from), fetches the pages of due http sources, then takes
 // each pass in order: a pass whose inputs are unchanged is copied from the
 // previous job, any other passes its gate, is planned, dispatched and
-// merged. The fleet's workers are waited for at the first pass or page that
-// needs them, so a run with nothing to execute does not wait for workers. The first pass that
-// fails ends the loop (every later gate would stay closed).
+// merged. The fleet comes up, and its workers are waited for, at the first
+// pass or page that needs them, so a run with nothing to execute neither
+// listens nor waits for workers. The first pass that fails ends the loop
+// (every later gate would stay closed).
 //
 // Reads: passes, options, config, store, manifest, discovery.
 // Writes: manifest (carried_from, pass records, documents, totals), tasks,
@@ -42,7 +43,8 @@ class PassLoop {
   // Takes the shared fleet, or brings up this run's own (listening, local
   // workers started).
   Status StartFleet(Fleet* shared_fleet);
-  // The fleet once its workers are ready, waited for on the first call.
+  // The fleet once its workers are ready, started and waited for on the
+  // first call.
   Result<Fleet*> ReadyFleet();
   Status RunPasses();
   // Runs one pass behind its gate; a non-ok status other than the fleet's
@@ -66,7 +68,8 @@ class PassLoop {
   RetentionStage& retention_;
   std::optional<CarryForward> carry_;
   std::unique_ptr<Fleet> own_fleet_;
-  Fleet* fleet_ = nullptr;  // from StartFleet
+  Fleet* shared_fleet_ = nullptr;  // the serve daemon's, given to Run
+  Fleet* fleet_ = nullptr;         // from StartFleet
   bool fleet_ready_ = false;
   FleetCounters counters_before_;
   Status fleet_error_;  // it could not come up or had no workers

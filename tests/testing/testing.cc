@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -111,16 +112,23 @@ int Subprocess::Wait(std::chrono::milliseconds timeout) {
   return -1;
 }
 
-std::string WaitForLine(const std::filesystem::path& file, const std::string& marker,
-                        std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
+std::string WaitForLine(const std::filesystem::path& file, const std::string& marker, std::chrono::milliseconds timeout,
+                        const std::function<bool()>& still_waiting) {
+  const auto find = [&]() -> std::optional<std::string> {
     std::istringstream lines(ReadAll(file));
     std::string line;
     while (std::getline(lines, line)) {
       size_t at = line.find(marker);
       if (at != std::string::npos) return line.substr(at + marker.size());
     }
+    return std::nullopt;
+  };
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::optional<std::string> found = find()) return *found;
+    // Looked for once more after the writer stopped: it may have written
+    // the line just before.
+    if (still_waiting && !still_waiting()) return find().value_or("");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return "";

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -81,9 +82,10 @@ class Subprocess {
 };
 
 // Polls `file` until a line contains `marker`; returns the rest of that line
-// after the marker, or "" after `timeout`.
-std::string WaitForLine(const std::filesystem::path& file, const std::string& marker,
-                        std::chrono::milliseconds timeout);
+// after the marker, or "" after `timeout`, or as soon as `still_waiting`
+// (optional, e.g. whether the process writing the file runs) says no.
+std::string WaitForLine(const std::filesystem::path& file, const std::string& marker, std::chrono::milliseconds timeout,
+                        const std::function<bool()>& still_waiting = {});
 
 // `d` times INGEST_TEST_TIME_SCALE (default 1): sanitizer builds run the same
 // waits several times slower, so scripts/test.sh scales them there.
