@@ -44,9 +44,9 @@ Status PassLoop::Settle() {
   return ctx_.SaveManifest();
 }
 
-Status PassLoop::StartFleet(Fleet* shared_fleet) {
-  if (shared_fleet != nullptr) {
-    fleet_ = shared_fleet;
+Status PassLoop::StartFleet() {
+  if (shared_fleet_ != nullptr) {
+    fleet_ = shared_fleet_;
   } else {
     const RunOptions& options = ctx_.options;
     INGEST_ASSIGN_OR_RETURN(own_fleet_, Fleet::Start(ctx_.config.fleet, ctx_.config.retry,
@@ -64,7 +64,7 @@ Status PassLoop::StartFleet(Fleet* shared_fleet) {
 
 Result<Fleet*> PassLoop::ReadyFleet() {
   if (fleet_ready_) return fleet_;
-  if (fleet_ == nullptr) INGEST_RETURN_IF_ERROR(StartFleet(shared_fleet_));
+  if (fleet_ == nullptr) INGEST_RETURN_IF_ERROR(StartFleet());
   const uint32_t wanted = std::max<uint32_t>(ctx_.config.fleet.min_workers, ctx_.options.local_workers > 0 ? 1 : 0);
   RunControl& control = *ctx_.control;
   INGEST_RETURN_IF_ERROR(fleet_->WaitForWorkers(wanted, std::chrono::seconds(ctx_.config.fleet.wait_for_workers_s),

@@ -40,9 +40,9 @@ class PassLoop {
  private:
   // Makes discovery durable and finds the previous job.
   Status Settle();
-  // Takes the shared fleet, or brings up this run's own (listening, local
-  // workers started).
-  Status StartFleet(Fleet* shared_fleet);
+  // Takes the shared fleet (shared_fleet_), or brings up this run's own
+  // (listening; local workers started when first waited for).
+  Status StartFleet();
   // The fleet once its workers are ready, started and waited for on the
   // first call.
   Result<Fleet*> ReadyFleet();

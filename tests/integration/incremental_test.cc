@@ -46,6 +46,11 @@ class IncrementalTest : public testing::JobTest {
     return types;
   }
 
+  // Appends `line` to the corpus document at `relative`: a new checksum.
+  void ModifyDocument(const std::string& relative, const std::string& line = "A new line that changes the checksum.") {
+    std::ofstream(corpus_ / relative, std::ios::app) << "\n" << line << "\n";
+  }
+
   // Every file under the test directory with its size and modification time.
   std::map<std::string, std::pair<uintmax_t, int64_t>> Tree() {
     std::map<std::string, std::pair<uintmax_t, int64_t>> files;
@@ -146,7 +151,7 @@ TEST_F(IncrementalTest, WithoutJournalsLaterPassesReadTheirInputsFromTheArtifact
 
 TEST_F(IncrementalTest, ModifiedNewAndDeletedDocumentsAreExactlyWhatRunsAndMatchAFullRefresh) {
   RunOk({"--baseline"});
-  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nA new line that changes the checksum.\n";
+  ModifyDocument("notes/todo.txt");
   std::ofstream(corpus_ / "notes/added.md") << "# Added\n\nA document that was not there before.\n";
   std::filesystem::remove(corpus_ / "handbook/policy.txt");
   RunSummary incremental = RunOk({});
@@ -168,7 +173,7 @@ TEST_F(IncrementalTest, ModifiedNewAndDeletedDocumentsAreExactlyWhatRunsAndMatch
 
 TEST_F(IncrementalTest, APreviousJournalThatCannotBeReadIsNotCarriedForwardAndThePassRunsInFull) {
   const RunSummary baseline = RunOk({"--baseline"});
-  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nA new line that changes the checksum.\n";
+  ModifyDocument("notes/todo.txt");
   // Pass C's journal is opened ahead, while pass B runs: its error must
   // still reach pass C, which then computes every task.
   const std::filesystem::path journal = std::filesystem::path(baseline.job_dir()) / "journal" / "passC.journal";
@@ -189,7 +194,7 @@ TEST_F(IncrementalTest, APreviousJournalThatCannotBeReadIsNotCarriedForwardAndTh
 TEST_F(IncrementalTest, AScheduledRunSkipsASourceThatIsNotDue) {
   RunOk({});  // --manual: checks every source
   manual_ = false;
-  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nchanged after the check\n";
+  ModifyDocument("notes/todo.txt", "changed after the check");
   RunOutcome scheduled = Run({}, 1);
   ASSERT_EQ(scheduled.exit_code, 0) << scheduled.stderr_text;
   EXPECT_THAT(scheduled.stderr_text, HasSubstr("source corpus is not due (check_frequency daily): 9 documents kept"));
@@ -205,7 +210,7 @@ TEST_F(IncrementalTest, AScheduledRunSkipsASourceThatIsNotDue) {
 
 TEST_F(IncrementalTest, ADryRunListsTheChangesAndWritesNothing) {
   RunOk({});
-  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nchanged\n";
+  ModifyDocument("notes/todo.txt", "changed");
   keep_config_ = true;
   auto before = Tree();
   RunOutcome dry = Run({"--dry-run"}, 0);
@@ -261,7 +266,7 @@ TEST_F(IncrementalTest, AuditEventsAreWrittenOnSuccessAndOnFailure) {
   WriteConfig(1, 1);
   keep_config_ = true;
   // A change, so there are tasks to run: a run with none needs no workers.
-  std::ofstream(corpus_ / "notes/todo.txt", std::ios::app) << "\nchanged\n";
+  ModifyDocument("notes/todo.txt", "changed");
   RunOutcome no_fleet = Run({}, 0);  // nobody to run the tasks: exit 1
   EXPECT_EQ(no_fleet.exit_code, 1);
   EXPECT_THAT(AuditEvents(), ::testing::ElementsAre("ingestion_completed", "ingestion_failed"));
