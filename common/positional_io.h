@@ -17,5 +17,8 @@ Result<bool> ReadAt(int fd, std::string* bytes, uint64_t offset, const std::file
 // Fills what it can of `bytes` from `offset`; returns how many bytes that
 // is (fewer when the file ends first).
 Result<uint64_t> ReadUpTo(int fd, std::string* bytes, uint64_t offset, const std::filesystem::path& path);
+// The same into `size` bytes at `data`: a buffer kept between reads need not
+// be zero-filled as a string's resize would.
+Result<uint64_t> ReadUpTo(int fd, char* data, uint64_t size, uint64_t offset, const std::filesystem::path& path);
 
 }  // namespace ingest

@@ -143,11 +143,20 @@ Status PassExecutor::Plan() {
              journal.path().string() + ": discarded a damaged or half-written tail of " +
                  std::to_string(journal.discarded_bytes()) + " bytes");
   }
+  WarnOfDroppedReferences(journal);
   journal_ = std::make_shared<TaskJournal>(std::move(journal));
   digests_.assign(tasks_.size(), "");
   results_.assign(tasks_.size(), std::nullopt);
   settled_.assign(tasks_.size(), false);
   return Status::Ok();
+}
+
+void PassExecutor::WarnOfDroppedReferences(const TaskJournal& journal) const {
+  if (journal.dropped_references() == 0) return;
+  LogEvent(spdlog::level::warn,
+           {.pass = PassLetter(pass_), .status = "journal_references_dropped", .count = journal.dropped_references()},
+           journal.path().string() + ": " + std::to_string(journal.dropped_references()) +
+               " results it references are missing or damaged in its segments; their tasks run again");
 }
 
 Status PassExecutor::CollectDictionary() {
@@ -175,6 +184,7 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
     Result<TaskJournal> opened =
         reuse_.opening.valid() ? reuse_.opening.get() : TaskJournal::OpenReadOnly(reuse_.previous_journal);
     if (opened.ok()) {
+      WarnOfDroppedReferences(*opened);
       previous.emplace(std::move(*opened));
     } else {
       spdlog::warn("not carrying results forward from {}: {}", reuse_.previous_journal.string(),
@@ -185,42 +195,50 @@ Result<PassExecutor::Reused> PassExecutor::ReuseCommitted() {
   if (journal_->earlier_entries() == 0 && (!previous || previous->earlier_entries() == 0)) return reused;
   // The last entry of a task id, if it was committed for the very same task.
   const auto same_task = [this](const TaskJournal* journal, const std::string& id,
-                                size_t i) -> std::optional<JournalLocation> {
-    if (journal == nullptr) return std::nullopt;
+                                size_t i) -> const TaskJournal::Indexed* {
+    if (journal == nullptr) return nullptr;
     auto it = journal->entries().find(id);
-    if (it == journal->entries().end() || it->second.digest != digests_[i]) return std::nullopt;
-    return it->second.at;
+    if (it == journal->entries().end() || it->second.digest != digests_[i]) return nullptr;
+    return &it->second;
   };
+  std::vector<TaskJournal::Carried> carried;
+  std::vector<size_t> carried_tasks;
   for (size_t i = 0; i < tasks_.size(); ++i) {
-    const std::string id = TaskId(i);
+    std::string id = TaskId(i);
     if (journal_->Earlier(id) == std::nullopt && (!previous || previous->Earlier(id) == std::nullopt)) continue;
     // A task whose inputs changed since (or that cannot be built) runs again.
     Result<Task> task = PlanTask(i);
     if (!task.ok()) continue;
-    if (std::optional<JournalLocation> own = same_task(journal_.get(), id, i)) {
-      Result<JournalEntry> entry = journal_->Read(*own);
+    if (const TaskJournal::Indexed* own = same_task(journal_.get(), id, i)) {
+      Result<JournalEntry> entry = journal_->Read(own->at);
       if (entry.ok()) {
-        Apply(i, entry->result(), own);
+        Apply(i, entry->result(), own->at);
         Offer(i, &entry->result());
         ++reused.resumed;
         continue;
       }
     }
-    if (std::optional<JournalLocation> carried = same_task(previous ? &*previous : nullptr, id, i)) {
-      Result<TaskJournal::ResultView> view = previous->ReadView(*carried);
-      if (!view.ok() || view->has_error) continue;
-      // What Apply reads of a successful result: pass A's record, which
-      // describes the document.
-      TaskResult result;
-      if (info_.defines_documents) result.set_record_bytes(std::string(view->record_bytes));
-      // Copied as it is stored, unparsed: every job's journal holds all of
-      // its results.
-      INGEST_ASSIGN_OR_RETURN(JournalLocation at, journal_->AppendFrame(view->frame));
-      Apply(i, result, at);
-      Offer(i, nullptr);
-      ++reused.carried;
-    }
+    // Failures are retried, not carried.
+    const TaskJournal::Indexed* before = same_task(previous ? &*previous : nullptr, id, i);
+    if (before == nullptr || before->failed) continue;
+    carried.push_back({.task_id = std::move(id), .entry = before});
+    carried_tasks.push_back(i);
   }
+  if (carried.empty()) return reused;
+  // Every job's journal holds (or references) all of its results.
+  INGEST_ASSIGN_OR_RETURN(std::vector<JournalLocation> at, journal_->Carry(*previous, carried));
+  for (size_t k = 0; k < carried.size(); ++k) {
+    // What Apply reads of a successful result: pass A's record, which
+    // describes the document.
+    TaskResult result;
+    if (info_.defines_documents) {
+      INGEST_ASSIGN_OR_RETURN(TaskJournal::ResultView view, journal_->ReadView(at[k]));
+      result.set_record_bytes(std::string(view.record_bytes));
+    }
+    Apply(carried_tasks[k], result, at[k]);
+    Offer(carried_tasks[k], nullptr);
+  }
+  reused.carried = carried.size();
   return reused;
 }
 

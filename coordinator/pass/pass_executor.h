@@ -128,6 +128,8 @@ class PassExecutor : public TaskHandler {
   // Documents with records in the planning pass's artifact (the manifest's
   // for pass A) that have not failed, in source_id order.
   std::vector<std::string> PlannableDocuments() const;
+  // Says so when `journal` left out results it references.
+  void WarnOfDroppedReferences(const TaskJournal& journal) const;
   // Pass D's dictionary: pass A's terms of every document, sorted, capped.
   Status CollectDictionary();
   bool DocumentFailed(const std::string& source_id) const;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -16,10 +17,12 @@
 
 namespace ingest {
 
-// Where one entry lives in the journal file.
+// Where one entry lives: in the journal's own file, or in one of the
+// segments it declared (TaskJournal::Carry).
 struct JournalLocation {
   uint64_t offset = 0;  // of the payload
   uint32_t size = 0;
+  uint32_t segment = 0;  // 0: the journal's own file; else the segment of that number
 };
 
 // The committed task results of one pass, appended as they arrive: the
@@ -31,7 +34,14 @@ struct JournalLocation {
 // on a thread of the journal's own, so that results keep being taken in
 // while the disk writes: a machine that goes down loses at most the batches
 // not synced yet, whose tasks simply run again (a process that dies loses
-// nothing written). Not thread-safe.
+// nothing written).
+//
+// A journal may reference entries instead of holding them: a result carried
+// forward from the previous job stays in that job's journal file, which is
+// hard-linked beside this one as a segment ({stem}.{job}.segment) and
+// declared in this file, followed by a small entry per result that says
+// where it is. Opening checks every referenced entry as it checks its own.
+// Not thread-safe.
 class TaskJournal {
  public:
   // Opens `path`, creating it if needed, and indexes the entries an earlier
@@ -54,16 +64,37 @@ class TaskJournal {
   struct Indexed {
     JournalLocation at;
     std::string digest;
+    bool failed = false;  // holds an error instead of records
   };
   const std::map<std::string, Indexed>& entries() const { return earlier_; }
   // Bytes of a torn or damaged tail that Open cut off.
   uint64_t discarded_bytes() const { return discarded_bytes_; }
+  // References Open left out of the index: their segment's entry was
+  // missing or damaged (their tasks run again).
+  uint64_t dropped_references() const { return dropped_references_; }
+  // Segments declared so far.
+  size_t segments() const { return segments_.size(); }
 
+  // A task's result. InvalidArgument for a reference or a segment
+  // declaration: only Carry writes those.
   Result<JournalLocation> Append(const JournalEntry& entry);
   // An entry as another journal stores it (ResultView::frame), written as
   // it is: a result carried from one job to the next is neither parsed nor
   // serialized nor checksummed again.
   Result<JournalLocation> AppendFrame(std::string_view frame);
+  // Takes over successful results of `previous` (another job's journal,
+  // opened read-only), in order; returns where each is now. A file of
+  // `previous` whose entries are still mostly carried is referenced (linked
+  // beside this journal as a segment, at most kMaxSegments of them, those
+  // with the most carried bytes); the entries of any other are copied, so a
+  // chain of jobs compacts itself and never holds more than twice what it
+  // references. Durable with the next Sync.
+  struct Carried {
+    std::string task_id;
+    const Indexed* entry;  // in previous.entries()
+  };
+  static constexpr size_t kMaxSegments = 6;
+  Result<std::vector<JournalLocation>> Carry(const TaskJournal& previous, const std::vector<Carried>& carried);
   // An entry found on open or appended since. Their checksums were checked
   // on open (or they were written by this process), so they are not hashed
   // again: the merge and later passes read every entry. DataLoss when it no
@@ -92,13 +123,15 @@ class TaskJournal {
   // Has the syncer start what Sync does and returns at once: Sync then waits
   // for it instead of syncing again.
   Status StartSync();
-  // Closes and deletes the file.
+  // Closes and deletes the file and its segments' links.
   void Remove();
 
   const std::filesystem::path& path() const { return path_; }
 
  private:
   TaskJournal(std::filesystem::path path, int fd);
+  // Appends any entry, framed.
+  Result<JournalLocation> Write(const JournalEntry& entry);
   // Indexes the entries on disk and truncates what follows the last good one.
   Status Recover();
   // Accounts for a frame of `frame_size` bytes just added to pending_,
@@ -107,21 +140,58 @@ class TaskJournal {
   Result<JournalLocation> Appended(size_t frame_size);
   // Writes the buffered frames.
   Status Flush() const;
-  // The file's bytes [offset, offset + size), valid until the next call;
-  // empty when the file is shorter. `in_order`: reads follow each other
-  // through the file, so read ahead.
-  Result<std::string_view> View(uint64_t offset, uint64_t size, bool in_order = false) const;
+  // Bytes read from the journal's own file (segment 0) or a segment, from
+  // `start`. Kept between reads, never zero-filled.
+  struct Window {
+    std::unique_ptr<char[]> data;
+    uint64_t capacity = 0;
+    uint64_t size = 0;
+    uint64_t start = 0;
+    uint32_t segment = 0;
+    uint64_t used = 0;  // when last read from
+  };
+  // The last few windows read, whatever their file: the next read is often
+  // inside one. Entries are read about in the order they were written, but
+  // a full run wrote them as the workers' batches came back, interleaved,
+  // so a read in plan order goes back and forth by a batch or two. A few
+  // for the whole journal, not per file: memory stays that of one file.
+  struct Windows {
+    std::array<Window, 4> each;
+    uint64_t clock = 0;
+  };
+  struct Segment {
+    std::filesystem::path path;
+    int fd = -1;
+    uint64_t size = 0;
+  };
+  // Bytes [offset, offset + size) of the journal's own file (segment 0) or
+  // of a segment, valid until the next call; empty when the file is
+  // shorter. `in_order`: reads follow each other through the file, so read
+  // ahead.
+  Result<std::string_view> View(uint32_t segment, uint64_t offset, uint64_t size, bool in_order = false) const;
+  // The whole frame of the entry at `at`, its header included.
+  Result<std::string_view> Frame(JournalLocation at, bool in_order = false) const;
+  // Opens and adds the segment a declaration entry names.
+  Status Declare(std::string_view payload);
+  // Leaves out of the index the references whose entry is not Holds.
+  void CheckReferences();
+  // Whether the entry a reference points to is there, whole, and of the
+  // same task.
+  bool Holds(const std::string& task_id, const Indexed& referenced) const;
+  // Links `file` beside this journal as `name` and declares it; its number.
+  Result<uint32_t> AddSegment(const std::filesystem::path& file, const std::string& name, uint64_t size);
 
   std::filesystem::path path_;
   int fd_ = -1;
   uint64_t end_ = 0;  // of the entries, the buffered ones included
   // Frames appended and not yet written, which start at end_ - pending_.size().
   mutable std::string pending_;
-  // The bytes read last, from window_start_: the next read is often inside.
-  mutable std::string window_;
-  mutable uint64_t window_start_ = 0;
+  mutable Windows windows_;
+  std::vector<Segment> segments_;  // segment n at n - 1
   std::map<std::string, Indexed> earlier_;
   uint64_t discarded_bytes_ = 0;
+  uint64_t dropped_references_ = 0;
+  bool directory_unsynced_ = false;  // segments were linked since the last Sync
   bool read_only_ = false;
   uint32_t unsynced_ = 0;
   std::chrono::steady_clock::time_point first_unsynced_;
@@ -130,6 +200,10 @@ class TaskJournal {
 
 // {job_dir}/journal/pass{X}.journal: where the results of a job's pass are.
 std::filesystem::path JournalPath(const std::filesystem::path& job_dir, Pass pass);
+
+// Hard-links (or copies) the journal at `from` to `to`, with the segments
+// beside it that it may reference: a pass carried forward whole.
+Status LinkJournal(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // The digest a journal entry carries for `task` (its attempt number aside).
 // `inputs` stands for the upstream records the task is given when they are

@@ -142,7 +142,7 @@ Result<bool> CarryForward::Carry(RunContext& ctx, Pass pass, PassRecord& record,
     // Its entries carry their own checksums, checked when it is opened.
     // Not fsynced: a journal lost to a crash is rebuilt by whoever needs it
     // (a later pass reads the artifact instead; the next job recomputes).
-    INGEST_RETURN_IF_ERROR(LinkOrCopyFile(JournalPath(previous_job_, pass), journal, /*sync_directory=*/false));
+    INGEST_RETURN_IF_ERROR(LinkJournal(JournalPath(previous_job_, pass), journal));
   }
   *record.add_artifacts() = artifact;
   *record.mutable_metrics() = before.metrics();

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <csignal>
+
 #include "common/artifact.h"
 #include "coordinator/state/state_store.h"
 #include "proto/admin.pb.h"
@@ -169,6 +171,45 @@ TEST_F(IncrementalTest, ModifiedNewAndDeletedDocumentsAreExactlyWhatRunsAndMatch
   Result<StateStore> store = StateStore::Open(StateDb());
   ASSERT_OK(store);
   EXPECT_EQ(*store->Count("change_events", "itest"), 3);  // the baseline compares nothing
+}
+
+// Carried results are referenced where an earlier job's journal holds them
+// (segments hard-linked beside the journals): along a chain of jobs, after
+// the oldest is deleted, and through a crash and a resume.
+TEST_F(IncrementalTest, AChainOfRerunsReferencesEarlierJournalsAndEachMatchesAFullRefresh) {
+  const RunSummary baseline = RunOk({"--baseline"});
+  const auto segments = [](const std::string& job) {
+    size_t found = 0;
+    for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(job) / "journal")) {
+      found += e.path().extension() == ".segment" ? 1 : 0;
+    }
+    return found;
+  };
+  std::vector<std::string> jobs = {baseline.job_dir()};
+  for (const char* document : {"notes/todo.txt", "handbook/policy.txt", "notes/todo.txt"}) {
+    ModifyDocument(document);
+    RunSummary incremental = RunOk({});
+    EXPECT_GT(incremental.tasks().reused(), 0u);
+    EXPECT_GT(segments(incremental.job_dir()), 0u) << incremental.job_dir();
+    jobs.push_back(incremental.job_dir());
+  }
+  // Nothing changed: every pass is carried whole, its journal linked with
+  // the segments beside it.
+  RunSummary unchanged = RunOk({});
+  EXPECT_EQ(unchanged.tasks().executed(), 0u);
+  EXPECT_GT(segments(unchanged.job_dir()), 0u);
+  // Retention deletes the jobs the last one references: the links keep them.
+  for (const std::string& job : jobs) std::filesystem::remove_all(job);
+  ModifyDocument("handbook/policy.txt");
+  // Killed while pass B carries its results forward (pass A makes 10 appends).
+  coordinator_env_ = {"INGEST_CRASH_POINT=journal_append@12"};
+  RunOutcome crashed = Run({}, 1);
+  ASSERT_EQ(crashed.exit_code, 128 + SIGKILL) << "the crash point was not reached\n" << crashed.stderr_text;
+  coordinator_env_.clear();
+  RunSummary resumed = RunOk({"--resume"});
+  EXPECT_EQ(Verify(resumed.job_dir()).exit_code, 0);
+  RunSummary full = RunOk({"--full-refresh"});
+  EXPECT_EQ(Artifacts(resumed.job_dir()), Artifacts(full.job_dir()));
 }
 
 TEST_F(IncrementalTest, APreviousJournalThatCannotBeReadIsNotCarriedForwardAndThePassRunsInFull) {

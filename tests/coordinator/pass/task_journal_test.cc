@@ -1,8 +1,13 @@
 #include "coordinator/pass/task_journal.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include <cstring>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "common/atomic_file.h"
 #include "tests/testing/testing.h"
@@ -138,6 +143,24 @@ TEST_F(TaskJournalTest, AppendsToALinkedJournalLeaveTheOtherJobsCopyAsItWas) {
   Result<TaskJournal> old = TaskJournal::OpenReadOnly(previous);
   ASSERT_OK(old);
   EXPECT_EQ(old->earlier_entries(), 2u);
+}
+
+// Journals of the release before references: read as they are; opened to
+// be written, they become version 3, which that release starts over.
+TEST_F(TaskJournalTest, AVersion2JournalIsReadAndBecomesVersion3WhenOpenedForWriting) {
+  WriteEntries(2);
+  {
+    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+    file.write("IFJRNL2\n", 8);
+  }
+  Result<TaskJournal> old = TaskJournal::OpenReadOnly(path_);
+  ASSERT_OK(old);
+  EXPECT_EQ(old->earlier_entries(), 2u);
+  EXPECT_EQ(testing::ReadAll(path_).substr(0, 8), "IFJRNL2\n");
+  Result<TaskJournal> journal = TaskJournal::Open(path_);
+  ASSERT_OK(journal);
+  EXPECT_EQ(journal->earlier_entries(), 2u);
+  EXPECT_EQ(testing::ReadAll(path_).substr(0, 8), "IFJRNL3\n");
 }
 
 TEST_F(TaskJournalTest, AnEmptyJournalOpensReadOnlyWithNoEntries) {
@@ -288,6 +311,245 @@ TEST_F(TaskJournalTest, AResultIsReadAsViewsOfTheFieldsTheMergeWrites) {
   ASSERT_OK(journal->ReadRecords(*at, &records, &count));
   EXPECT_EQ(records, "serialized records");
   EXPECT_EQ(count, 2u);
+}
+
+// Jobs' journals as a chain of jobs lays them out: {dir}/job_N/journal/passC.journal.
+class CarriedJournalTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+
+  std::filesystem::path JobJournal(int job) const {
+    std::string name = "job_";
+    name += std::to_string(job);  // not "job_" + ...: GCC 12 -Wrestrict false positive at -O3
+    return dir_.path() / name / "journal" / "passC.journal";
+  }
+  static std::string Id(int task) {
+    std::string id = "t";
+    id += std::to_string(task);
+    return id;
+  }
+  static std::string Text(int task, int version) {
+    return std::string(2000 + task, static_cast<char>('a' + (task + version) % 26));
+  }
+  static JournalEntry Versioned(int task, int version) {
+    JournalEntry entry = Entry(Id(task), Text(task, version));
+    std::string digest = "digest-";
+    digest += Id(task);
+    digest += "-v";
+    digest += std::to_string(version);
+    entry.set_task_digest(digest);
+    return entry;
+  }
+
+  // Job `job`'s journal: tasks [0, tasks) carried from job - 1 unless listed
+  // in `changed`, whose new version is `job`. Returns the versions it holds.
+  std::map<int, int> RunJob(int job, int tasks, const std::map<int, int>& before, const std::set<int>& changed) {
+    std::filesystem::create_directories(JobJournal(job).parent_path());
+    Result<TaskJournal> journal = TaskJournal::Open(JobJournal(job), /*fresh=*/true);
+    EXPECT_OK(journal);
+    std::map<int, int> versions;
+    std::optional<TaskJournal> previous;
+    if (job > 0) {
+      Result<TaskJournal> opened = TaskJournal::OpenReadOnly(JobJournal(job - 1));
+      EXPECT_OK(opened);
+      EXPECT_EQ(opened->dropped_references(), 0u);
+      previous.emplace(std::move(*opened));
+    }
+    std::vector<TaskJournal::Carried> carried;
+    for (int task = 0; task < tasks; ++task) {
+      if (changed.contains(task) || !previous) continue;
+      auto it = previous->entries().find(Id(task));
+      EXPECT_TRUE(it != previous->entries().end()) << Id(task);
+      if (it == previous->entries().end()) continue;
+      carried.push_back({.task_id = Id(task), .entry = &it->second});
+      versions[task] = before.at(task);
+    }
+    if (previous) {
+      Result<std::vector<JournalLocation>> at = journal->Carry(*previous, carried);
+      EXPECT_OK(at);
+      for (size_t k = 0; k < carried.size(); ++k)
+        ExpectHolds(*journal, (*at)[k], std::stoi(carried[k].task_id.substr(1)), versions);
+    }
+    for (int task = 0; task < tasks; ++task) {
+      if (versions.contains(task)) continue;
+      EXPECT_OK(journal->Append(Versioned(task, job)));
+      versions[task] = job;
+    }
+    EXPECT_OK(journal->Sync());
+    return versions;
+  }
+
+  static void ExpectHolds(const TaskJournal& journal, JournalLocation at, int task,
+                          const std::map<int, int>& versions) {
+    Result<JournalEntry> entry = journal.Read(at);
+    ASSERT_OK(entry);
+    EXPECT_EQ(entry->task_id(), Id(task));
+    EXPECT_EQ(entry->result().records().chunks(0).text(), Text(task, versions.at(task))) << Id(task);
+  }
+
+  // Every task of `versions` reads back from job `job`'s journal, opened as
+  // the next job or a resume would.
+  void ExpectJournalHolds(int job, const std::map<int, int>& versions) {
+    Result<TaskJournal> reopened = TaskJournal::OpenReadOnly(JobJournal(job));
+    ASSERT_OK(reopened);
+    EXPECT_EQ(reopened->dropped_references(), 0u);
+    EXPECT_EQ(reopened->earlier_entries(), versions.size());
+    for (const auto& [task, version] : versions) {
+      std::optional<JournalLocation> at = reopened->Earlier(Id(task));
+      ASSERT_TRUE(at.has_value()) << Id(task);
+      ExpectHolds(*reopened, *at, task, versions);
+    }
+  }
+
+  static ino_t Inode(const std::filesystem::path& path) {
+    struct stat st {};
+    EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+    return st.st_ino;
+  }
+};
+
+TEST_F(CarriedJournalTest, ACarriedResultIsReferencedWhereThePreviousJobKeepsItNotCopied) {
+  std::map<int, int> v0 = RunJob(0, 20, {}, {});
+  std::map<int, int> v1 = RunJob(1, 20, v0, {3});
+  const std::filesystem::path segment = JobJournal(1).parent_path() / "passC.job_0.segment";
+  ASSERT_TRUE(std::filesystem::exists(segment));
+  EXPECT_EQ(Inode(segment), Inode(JobJournal(0)));
+  // 19 results referenced, one written: far smaller than the file it references.
+  EXPECT_LT(std::filesystem::file_size(JobJournal(1)), std::filesystem::file_size(JobJournal(0)) / 4);
+  ExpectJournalHolds(1, v1);
+  // The job it references can be deleted (retention): the link keeps the file.
+  std::filesystem::remove_all(JobJournal(0).parent_path().parent_path());
+  ExpectJournalHolds(1, v1);
+  // And a whole pass carried forward links the journal with its segments.
+  std::filesystem::create_directories(JobJournal(2).parent_path());
+  ASSERT_OK(LinkJournal(JobJournal(1), JobJournal(2)));
+  ExpectJournalHolds(2, v1);
+}
+
+TEST_F(CarriedJournalTest, AChainOfJobsKeepsAtMostKMaxSegmentsAndCopiesWhatIsMostlyDead) {
+  std::map<int, int> versions = RunJob(0, 30, {}, {});
+  for (int job = 1; job <= 12; ++job) {
+    versions = RunJob(job, 30, versions, {job, (job * 7) % 30});
+    Result<TaskJournal> journal = TaskJournal::OpenReadOnly(JobJournal(job));
+    ASSERT_OK(journal);
+    EXPECT_GE(journal->segments(), 1u);
+    EXPECT_LE(journal->segments(), TaskJournal::kMaxSegments);
+    ExpectJournalHolds(job, versions);
+  }
+  // Most of the tasks changed: the previous job's file is mostly dead, so
+  // what is still carried is copied and nothing is referenced.
+  std::set<int> most;
+  for (int task = 0; task < 26; ++task) most.insert(task);
+  versions = RunJob(13, 30, versions, most);
+  ExpectJournalHolds(13, versions);
+  Result<TaskJournal> compacted = TaskJournal::OpenReadOnly(JobJournal(13));
+  ASSERT_OK(compacted);
+  EXPECT_EQ(compacted->segments(), 0u);
+  // An emptied journal (an explicit rerun) drops its links.
+  std::filesystem::create_directories(JobJournal(14).parent_path());
+  ASSERT_OK(LinkJournal(JobJournal(12), JobJournal(14)));
+  ASSERT_OK(TaskJournal::Open(JobJournal(14), /*fresh=*/true));
+  for (const auto& entry : std::filesystem::directory_iterator(JobJournal(14).parent_path())) {
+    EXPECT_EQ(entry.path().filename(), "passC.journal");
+  }
+}
+
+TEST_F(CarriedJournalTest, AReferencedEntryThatIsDamagedIsDroppedAndItsTaskRunsAgain) {
+  std::map<int, int> v0 = RunJob(0, 10, {}, {});
+  std::map<int, int> v1 = RunJob(1, 10, v0, {});
+  // One byte of t4's text in the referenced file (the same inode as job 0's).
+  std::string bytes = testing::ReadAll(JobJournal(0));
+  const size_t at = bytes.find(Text(4, 0));
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 100] ^= 0x20;
+  {
+    std::fstream file(JobJournal(0), std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(at + 100));
+    file.put(bytes[at + 100]);
+  }
+  Result<TaskJournal> reopened = TaskJournal::OpenReadOnly(JobJournal(1));
+  ASSERT_OK(reopened);
+  EXPECT_EQ(reopened->dropped_references(), 1u);
+  EXPECT_FALSE(reopened->Earlier("t4").has_value());
+  v1.erase(4);
+  for (const auto& [task, version] : v1) ExpectHolds(*reopened, *reopened->Earlier(Id(task)), task, v1);
+}
+
+TEST_F(CarriedJournalTest, AMissingSegmentCutsTheJournalWhereItWasDeclared) {
+  std::map<int, int> v0 = RunJob(0, 10, {}, {});
+  RunJob(1, 10, v0, {2});
+  std::filesystem::remove(JobJournal(1).parent_path() / "passC.job_0.segment");
+  Result<TaskJournal> reopened = TaskJournal::Open(JobJournal(1));
+  ASSERT_OK(reopened);
+  // Its tasks run again, the one that changed too: it came after.
+  EXPECT_EQ(reopened->earlier_entries(), 0u);
+  EXPECT_GT(reopened->discarded_bytes(), 0u);
+  ASSERT_OK(reopened->Append(Versioned(2, 1)));
+}
+
+TEST_F(CarriedJournalTest, AFailedResultIsIndexedAsSuch) {
+  std::filesystem::create_directories(JobJournal(0).parent_path());
+  Result<TaskJournal> journal = TaskJournal::Open(JobJournal(0));
+  ASSERT_OK(journal);
+  JournalEntry failed;
+  failed.set_task_id("t0");
+  failed.set_task_digest("digest");
+  failed.mutable_result()->set_task_id("t0");
+  failed.mutable_result()->set_attempt(2);
+  failed.mutable_result()->mutable_error()->set_kind("parse");
+  ASSERT_OK(journal->Append(failed));
+  ASSERT_OK(journal->Append(Versioned(1, 0)));
+  ASSERT_OK(journal->Sync());
+  Result<TaskJournal> reopened = TaskJournal::OpenReadOnly(JobJournal(0));
+  ASSERT_OK(reopened);
+  EXPECT_TRUE(reopened->entries().at("t0").failed);
+  EXPECT_FALSE(reopened->entries().at("t1").failed);
+}
+
+// A journal file written by hand: a segment named outside the journal's
+// directory is damage, not a file to open.
+TEST_F(CarriedJournalTest, ASegmentNamedOutsideTheJournalsDirectoryIsDamage) {
+  RunJob(0, 3, {}, {});
+  const auto frame = [](const JournalEntry& entry) {
+    const std::string payload = entry.SerializeAsString();
+    const auto length = static_cast<uint32_t>(payload.size());
+    const auto crc = static_cast<uint32_t>(
+        ::crc32(0, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size())));
+    std::string bytes(8, '\0');
+    std::memcpy(bytes.data(), &length, 4);
+    std::memcpy(bytes.data() + 4, &crc, 4);
+    return bytes + payload;
+  };
+  JournalEntry segment;
+  segment.mutable_segment()->set_number(1);
+  segment.mutable_segment()->set_file("../../job_0/journal/passC.journal");
+  std::filesystem::create_directories(JobJournal(1).parent_path());
+  std::ofstream(JobJournal(1), std::ios::binary) << "IFJRNL3\n" << frame(segment);
+  Result<TaskJournal> journal = TaskJournal::OpenReadOnly(JobJournal(1));
+  ASSERT_OK(journal);
+  EXPECT_EQ(journal->segments(), 0u);
+  EXPECT_GT(journal->discarded_bytes(), 0u);
+  // The same declaration naming a file beside it is taken.
+  segment.mutable_segment()->set_file("passC.job_0.segment");
+  ASSERT_OK(LinkJournal(JobJournal(0), JobJournal(1).parent_path() / "passC.job_0.segment"));
+  std::ofstream(JobJournal(1), std::ios::binary) << "IFJRNL3\n" << frame(segment);
+  Result<TaskJournal> taken = TaskJournal::OpenReadOnly(JobJournal(1));
+  ASSERT_OK(taken);
+  EXPECT_EQ(taken->segments(), 1u);
+  EXPECT_EQ(taken->discarded_bytes(), 0u);
+}
+
+TEST_F(CarriedJournalTest, OnlyCarryWritesReferencesAndSegments) {
+  std::filesystem::create_directories(JobJournal(0).parent_path());
+  Result<TaskJournal> journal = TaskJournal::Open(JobJournal(0));
+  ASSERT_OK(journal);
+  JournalEntry reference = Versioned(1, 0);
+  reference.mutable_ref()->set_segment(1);
+  EXPECT_EQ(journal->Append(reference).status().code(), StatusCode::kInvalidArgument);
+  JournalEntry segment;
+  segment.mutable_segment()->set_number(1);
+  segment.mutable_segment()->set_file("../../elsewhere");
+  EXPECT_EQ(journal->Append(segment).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
