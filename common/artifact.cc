@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 
 #include "common/pass.h"
@@ -72,7 +73,14 @@ Status ArtifactWriter::Add(const Message& record) {
 Status ArtifactWriter::AddRendered(const std::string& source_id, std::string_view json, uint32_t count) {
   if (count == 0 && json.empty()) return Status::Ok();
   // One record a line: its newlines are escaped, so lines count records.
-  const auto lines = static_cast<uint32_t>(std::count(json.begin(), json.end(), '\n')) + 1;
+  // memchr from one to the next: a record is hundreds of bytes, which
+  // memchr crosses several times faster than a byte-by-byte count.
+  uint32_t lines = 1;
+  const char* end = json.data() + json.size();
+  for (const char* at = json.data(); (at = static_cast<const char*>(std::memchr(at, '\n', end - at))) != nullptr;
+       ++at) {
+    ++lines;
+  }
   if (count == 0 || lines != count || json.front() != '{' || json.back() != '}') {
     return DataLoss(file_.path().filename().string() + ": the records of " + source_id + " are not " +
                     std::to_string(count) + " rendered records (" + std::to_string(lines) + " lines)");
