@@ -299,6 +299,7 @@ Status TaskJournal::Recover() {
   CheckReferences();
   if (read_only_) {
     discarded_bytes_ = size - std::min(good, size);
+    end_ = good;
     return Status::Ok();
   }
   if (good == 0 || magic != kMagic) {

@@ -454,6 +454,29 @@ TEST_F(CarriedJournalTest, AChainOfJobsKeepsAtMostKMaxSegmentsAndCopiesWhatIsMos
   }
 }
 
+TEST_F(CarriedJournalTest, AFileWhoseCarriedEntriesAreUnderHalfOfItIsCopiedNotReferenced) {
+  std::map<int, int> versions = RunJob(0, 20, {}, {});
+  std::set<int> changed;
+  for (int task = 0; task < 15; ++task) changed.insert(task);
+  versions = RunJob(1, 20, versions, changed);  // job 0's file: 5 of 20 still carried
+  ExpectJournalHolds(1, versions);
+  changed.erase(12);
+  changed.erase(13);
+  changed.erase(14);
+  versions = RunJob(2, 20, versions, changed);  // job 1's own file: 3 of its 15 results carried
+  ExpectJournalHolds(2, versions);
+  for (int job : {1, 2}) {
+    Result<TaskJournal> journal = TaskJournal::OpenReadOnly(JobJournal(job));
+    ASSERT_OK(journal);
+    EXPECT_EQ(journal->segments(), 0u) << "job " << job;
+  }
+  // Most of it carried: referenced.
+  versions = RunJob(3, 20, versions, {0});
+  Result<TaskJournal> referencing = TaskJournal::OpenReadOnly(JobJournal(3));
+  ASSERT_OK(referencing);
+  EXPECT_EQ(referencing->segments(), 1u);
+}
+
 TEST_F(CarriedJournalTest, AReferencedEntryThatIsDamagedIsDroppedAndItsTaskRunsAgain) {
   std::map<int, int> v0 = RunJob(0, 10, {}, {});
   std::map<int, int> v1 = RunJob(1, 10, v0, {});
