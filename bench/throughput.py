@@ -241,6 +241,8 @@ def main():
         written, kept = median([r["written"] for r in full]), median([r["kept"] for r in full])
         print(f"5. bytes written per job {mb(written):.0f} MB = {written / size:.1f}x the corpus; kept after the job "
               f"{mb(kept):.0f} MB = {kept / size:.1f}x | {FILED['bytes_written']} | <= 4x")
+        some_written = median([r["written"] for r in some])
+        print(f"   bytes written by the 1% changed rerun {mb(some_written):.0f} MB = {some_written / size:.1f}x")
         merged = median([r["records"] / r["coordinator_cpu"] for r in full])
         produced = median([r["records"] / max(1e-9, r["total_cpu"] - r["coordinator_cpu"]) for r in full])
         print(f"6. headroom: {merged:,.0f} records merged per coordinator CPU second / {produced:,.0f} produced per "

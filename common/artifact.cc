@@ -46,7 +46,7 @@ const Message& BatchRecord(Pass pass, const RecordBatch& batch, int i) {
 }
 
 ArtifactWriter::ArtifactWriter(AtomicFileWriter file, Pass pass)
-    : file_(std::move(file)), pass_(pass), hash_(std::make_unique<Sha256>()) {}
+    : file_(std::move(file)), pass_(pass), hash_(std::make_unique<BackgroundSha256>()) {}
 
 Result<ArtifactWriter> ArtifactWriter::Open(const std::filesystem::path& path, Pass pass) {
   INGEST_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/atomic_file.h"
+#include "common/background_sha256.h"
 #include "common/sha256.h"
 #include "common/sorted_ids.h"
 #include "common/status.h"
@@ -151,7 +152,7 @@ class ArtifactWriter {
 
   AtomicFileWriter file_;
   Pass pass_;
-  std::unique_ptr<Sha256> hash_;
+  std::unique_ptr<BackgroundSha256> hash_;  // of every byte written
   ArtifactScan scan_;
   ArtifactIndex index_;  // scan_'s, while it is written
   std::string last_source_id_;
