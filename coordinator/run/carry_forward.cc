@@ -133,8 +133,9 @@ Result<bool> CarryForward::Carry(RunContext& ctx, Pass pass, PassRecord& record,
     *artifact.mutable_stamp() = StampOf(linked);
   }
   // The journal comes along: the next job carries its tasks forward from
-  // here. A hard link, as the artifact: TaskJournal::Open unshares it before
-  // this job appends to it.
+  // here. A hard link, as the artifact, with the segments beside it that it
+  // references: TaskJournal::Open unshares it before this job appends to it
+  // (segments are never written).
   const std::filesystem::path journal = JournalPath(ctx.job_dir, pass);
   std::error_code ec;
   std::filesystem::create_directories(journal.parent_path(), ec);
