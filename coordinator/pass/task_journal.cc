@@ -206,17 +206,14 @@ Result<std::string_view> TaskJournal::View(uint32_t segment, uint64_t offset, ui
   bool ahead = in_order;
   Window* victim = &windows_.each[0];
   for (Window& window : windows_.each) {
-    if (window.segment != segment) {
-      if (window.used < victim->used) victim = &window;
-      continue;
-    }
+    if (window.used < victim->used) victim = &window;
+    if (window.segment != segment) continue;
     if (offset >= window.start && offset + size <= window.start + window.size) {
       window.used = ++windows_.clock;
       return std::string_view(window.data.get() + (offset - window.start), size);
     }
     ahead = ahead || (window.size > 0 && offset + kReadAhead >= window.start &&
                       offset < window.start + window.size + kReadAhead);
-    if (window.used < victim->used) victim = &window;
   }
   uint64_t want = ahead ? std::max<uint64_t>(size, kReadWindow) : size;
   // A segment does not grow: no window past its end.
@@ -330,7 +327,11 @@ Status TaskJournal::Declare(std::string_view payload) {
       file.find('/') != std::string::npos) {
     return DataLoss(path_.string() + ": bad segment declaration '" + file + "'");
   }
-  Segment segment{.path = path_.parent_path() / file};
+  return OpenSegment(path_.parent_path() / file);
+}
+
+Status TaskJournal::OpenSegment(std::filesystem::path path) {
+  Segment segment{.path = std::move(path)};
   segment.fd = ::open(segment.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (segment.fd < 0) return ErrnoStatus(errno, segment.path.string());
   struct stat st {};
@@ -413,17 +414,14 @@ Result<JournalLocation> TaskJournal::AppendFrame(std::string_view frame) {
   return Appended(frame.size());
 }
 
-Result<uint32_t> TaskJournal::AddSegment(const std::filesystem::path& file, const std::string& name, uint64_t size) {
+Result<uint32_t> TaskJournal::AddSegment(const std::filesystem::path& file, const std::string& name) {
   const std::filesystem::path link = path_.parent_path() / name;
   for (size_t i = 0; i < segments_.size(); ++i) {
     if (segments_[i].path == link) return static_cast<uint32_t>(i + 1);  // declared by an earlier run
   }
   INGEST_RETURN_IF_ERROR(LinkOrCopyFile(file, link, /*sync_directory=*/false));
   directory_unsynced_ = true;
-  Segment segment{.path = link, .size = size};
-  segment.fd = ::open(link.c_str(), O_RDONLY | O_CLOEXEC);
-  if (segment.fd < 0) return ErrnoStatus(errno, link.string());
-  segments_.push_back(std::move(segment));
+  INGEST_RETURN_IF_ERROR(OpenSegment(link));
   JournalEntry declaration;
   declaration.mutable_segment()->set_number(static_cast<uint32_t>(segments_.size()));
   declaration.mutable_segment()->set_file(name);
@@ -450,7 +448,7 @@ Result<std::vector<JournalLocation>> TaskJournal::Carry(const TaskJournal& previ
   for (size_t file : referenced) {
     const std::filesystem::path& path = file == 0 ? previous.path_ : previous.segments_[file - 1].path;
     const std::string name = file == 0 ? SegmentName(path) : path.filename().string();
-    INGEST_ASSIGN_OR_RETURN(number[file], AddSegment(path, name, file_size(file)));
+    INGEST_ASSIGN_OR_RETURN(number[file], AddSegment(path, name));
   }
   std::vector<JournalLocation> at;
   at.reserve(carried.size());

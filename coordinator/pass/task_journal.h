@@ -173,13 +173,15 @@ class TaskJournal {
   Result<std::string_view> Frame(JournalLocation at, bool in_order = false) const;
   // Opens and adds the segment a declaration entry names.
   Status Declare(std::string_view payload);
+  // Opens the file at `path` as the next segment.
+  Status OpenSegment(std::filesystem::path path);
   // Leaves out of the index the references whose entry is not Holds.
   void CheckReferences();
   // Whether the entry a reference points to is there, whole, and of the
   // same task.
   bool Holds(const std::string& task_id, const Indexed& referenced) const;
   // Links `file` beside this journal as `name` and declares it; its number.
-  Result<uint32_t> AddSegment(const std::filesystem::path& file, const std::string& name, uint64_t size);
+  Result<uint32_t> AddSegment(const std::filesystem::path& file, const std::string& name);
 
   std::filesystem::path path_;
   int fd_ = -1;
