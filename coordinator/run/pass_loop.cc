@@ -274,7 +274,12 @@ Status PassLoop::RunPass(Pass pass) {
                fmt::format("{:.2f}", SecondsSince(start) - dispatch_s) + " s");
   ctx_.PassEnded(pass, record, "");
   ForgetWhatNoLaterPassReads(pass);
-  return ctx_.SaveManifest();
+  // Recorded by the next save: the one that marks the next pass RUNNING,
+  // which comes before any of that pass's tasks is planned, or the
+  // outcome's. Each save rewrites the whole manifest, an entry per
+  // document; a crash before it finds this pass RUNNING and merges it
+  // again from its journal, to the same bytes.
+  return Status::Ok();
 }
 
 void PassLoop::OpenNextPreviousJournal(Pass running) {

@@ -145,6 +145,11 @@ TEST_F(FleetTest, CoordinatorKilledMidPassResumesReusingCommittedTasksAndWorkers
   Result<Manifest> interrupted = LoadManifest(job / kManifestFileName);
   ASSERT_OK(interrupted);
   EXPECT_EQ(PassEntry(*interrupted, Pass::PASS_C).status(), kPassRunning);
+  // Recorded by the save that marked pass C RUNNING, before its first task.
+  for (Pass upstream : {Pass::PASS_A, Pass::PASS_B}) {
+    EXPECT_EQ(PassEntry(*interrupted, upstream).status(), kPassSuccess) << PassLetter(upstream);
+    EXPECT_EQ(PassEntry(*interrupted, upstream).artifacts_size(), 1) << PassLetter(upstream);
+  }
   // What a kill inside a write leaves: a torn journal entry and an artifact temp file.
   std::ofstream(job / "journal" / "passC.journal", std::ios::app | std::ios::binary) << std::string("\x40\x00\x00", 3);
   std::ofstream(job / "passC_chunks.json.tmp.99999") << "[\n{\"source_id\": \"doc_";
