@@ -1,9 +1,14 @@
 #include "coordinator/sources/discovery.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
+#include <string_view>
 
 #include "common/glob.h"
 #include "common/sha256.h"
@@ -17,65 +22,132 @@ std::string MakeSourceId(const std::string& source, const std::string& path) {
 
 namespace {
 
-// `path` relative to `root`, as lexically_relative says. The walk's paths
-// are the root as spelled plus the rest, so that rest is taken as it is,
-// without taking both paths apart for every file.
-std::string RelativeToRoot(const std::filesystem::path& path, const std::filesystem::path& root) {
-  const std::string& p = path.native();
-  const std::string& r = root.native();
-  const size_t rest = !r.empty() && r.back() == '/' ? r.size() : r.size() + 1;
-  if (!r.empty() && p.size() > rest && p.compare(0, r.size(), r) == 0 && p[rest - 1] == '/' &&
-      p.find("/.", rest - 1) == std::string::npos && p.find("//", rest - 1) == std::string::npos) {
-    return p.substr(rest);
+// A descriptor closed when its scope is left.
+class Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  ~Descriptor() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  return path.lexically_relative(root).generic_string();
-}
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// One directory of the walk, read with the kernel's own file types and
+// looked into relative to its descriptor: std::filesystem's iterator built
+// a path of every entry and stat'ed each file by its full name, which was
+// most of a rerun's walk (bench/sources_bench.cc).
+class DirectoryReader {
+ public:
+  // `dir_fd` is owned from here on.
+  explicit DirectoryReader(int dir_fd) : dir_(::fdopendir(dir_fd)) {
+    if (dir_ == nullptr) ::close(dir_fd);
+  }
+  DirectoryReader(const DirectoryReader&) = delete;
+  DirectoryReader& operator=(const DirectoryReader&) = delete;
+  ~DirectoryReader() {
+    if (dir_ != nullptr) ::closedir(dir_);
+  }
+  bool ok() const { return dir_ != nullptr; }
+  int fd() const { return ::dirfd(dir_); }
+  // The next entry but "." and ".."; nullptr at the end or on an error
+  // (errno then says which).
+  const dirent* Next() {
+    errno = 0;
+    const dirent* entry = nullptr;
+    while ((entry = ::readdir(dir_)) != nullptr) {
+      const std::string_view name = entry->d_name;
+      if (name != "." && name != "..") break;
+    }
+    return entry;
+  }
+
+ private:
+  DIR* dir_;
+};
 
 }  // namespace
 
 Result<std::vector<DiscoveredDocument>> DiscoverDocuments(const SourceConfig& source) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_directory(source.root, ec)) {
-    return NotFound("source " + source.name + ": root " + source.root.string() + " is not a directory");
+  const std::string root_name = "source " + source.name + ": root " + source.root.string();
+  Descriptor root(::open(source.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return NotFound(root_name + " is not a directory");
+    return ErrnoStatus(errno, root_name);
   }
   std::vector<DiscoveredDocument> docs;
-  fs::recursive_directory_iterator it(source.root, fs::directory_options::skip_permission_denied, ec);
-  if (ec) return ErrnoStatus(ec.value(), "source " + source.name + ": root " + source.root.string());
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) return ErrnoStatus(ec.value(), "source " + source.name + ": walking " + source.root.string());
-    const fs::directory_entry& entry = *it;
-    std::error_code kind_ec;
-    if (entry.is_directory(kind_ec) || kind_ec) continue;
-    bool is_link = entry.is_symlink(kind_ec);
-    if (!is_link && !entry.is_regular_file(kind_ec)) continue;
-    // Lexical: fs::relative would resolve a symlink and name its target.
-    std::string rel = RelativeToRoot(entry.path(), source.root);
-    if (rel.empty() || rel.starts_with("..")) continue;
-    bool included = std::any_of(source.include.begin(), source.include.end(),
-                                [&](const std::string& g) { return GlobMatch(g, rel); });
-    bool excluded = std::any_of(source.exclude.begin(), source.exclude.end(),
-                                [&](const std::string& g) { return GlobMatch(g, rel); });
-    if (!included || excluded) continue;
-    DiscoveredDocument doc;
-    doc.source_id = MakeSourceId(source.name, rel);
-    doc.source = source.name;
-    if (IsValidUtf8(rel)) {
-      doc.path = rel;
-    } else {
-      doc.path = EscapeInvalidUtf8(rel);
-      doc.name_error = "the file name is not valid UTF-8 (its bad bytes shown as \\xNN); rename it to ingest it";
+  // Directories still to read, relative to the root ("" is the root, the
+  // others end in '/'). Opened one at a time: a directory of ten thousand
+  // directories holds no more descriptors than one of files.
+  std::vector<std::string> pending = {""};
+  while (!pending.empty()) {
+    const std::string prefix = std::move(pending.back());
+    pending.pop_back();
+    const int fd = prefix.empty()
+                       ? ::dup(root.get())
+                       : ::openat(root.get(), prefix.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DirectoryReader dir(fd);
+    if (fd < 0 || !dir.ok()) {
+      // Unreadable directories are passed over, as are ones gone since
+      // they were listed.
+      if (errno == EACCES || errno == EPERM || errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
+      return ErrnoStatus(errno, "source " + source.name + ": walking " + (source.root / prefix).string());
     }
-    doc.symlink = is_link;
-    struct stat st {};
-    if (!is_link && ::stat(entry.path().c_str(), &st) == 0) {
-      doc.bytes = static_cast<uint64_t>(st.st_size);
-      doc.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    while (const dirent* entry = dir.Next()) {
+      const char* name = entry->d_name;
+      struct stat st {};
+      bool stated = false;
+      unsigned char type = entry->d_type;
+      if (type == DT_UNKNOWN) {  // file systems that do not say
+        if (::fstatat(dir.fd(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        type = IFTODT(st.st_mode);
+        stated = true;
+      }
+      std::string rel = prefix + name;
+      if (type == DT_DIR) {
+        pending.push_back(rel + '/');
+        continue;
+      }
+      // A symlink is listed when it leads to something other than a
+      // directory; its target is checked whenever it is read. Symlinked
+      // directories are neither listed nor walked into, and a dangling
+      // link is not listed.
+      const bool is_link = type == DT_LNK;
+      if (is_link) {
+        struct stat target {};
+        if (::fstatat(dir.fd(), name, &target, 0) != 0 || S_ISDIR(target.st_mode)) continue;
+      } else if (type != DT_REG) {
+        continue;
+      }
+      const bool included = std::any_of(source.include.begin(), source.include.end(),
+                                        [&](const std::string& g) { return GlobMatch(g, rel); });
+      const bool excluded = std::any_of(source.exclude.begin(), source.exclude.end(),
+                                        [&](const std::string& g) { return GlobMatch(g, rel); });
+      if (!included || excluded) continue;
+      DiscoveredDocument doc;
+      doc.source_id = MakeSourceId(source.name, rel);
+      doc.source = source.name;
+      if (IsValidUtf8(rel)) {
+        doc.path = std::move(rel);
+      } else {
+        doc.path = EscapeInvalidUtf8(rel);
+        doc.name_error = "the file name is not valid UTF-8 (its bad bytes shown as \\xNN); rename it to ingest it";
+      }
+      doc.symlink = is_link;
+      if (!is_link && (stated || ::fstatat(dir.fd(), name, &st, AT_SYMLINK_NOFOLLOW) == 0)) {
+        doc.bytes = static_cast<uint64_t>(st.st_size);
+        doc.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+      }
+      docs.push_back(std::move(doc));
     }
-    docs.push_back(std::move(doc));
+    if (errno != 0) {
+      return ErrnoStatus(errno, "source " + source.name + ": walking " + (source.root / prefix).string());
+    }
   }
-  // recursive_directory_iterator does not descend into symlinked directories
-  // unless asked to, so nothing outside the root is listed.
   std::sort(docs.begin(), docs.end(),
             [](const DiscoveredDocument& a, const DiscoveredDocument& b) { return a.source_id < b.source_id; });
   return docs;

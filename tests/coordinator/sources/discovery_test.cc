@@ -1,5 +1,9 @@
 #include "coordinator/sources/discovery.h"
 
+#include <sys/stat.h>
+
+#include <map>
+
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -40,6 +44,28 @@ TEST(DiscoverDocumentsTest, DoesNotDescendIntoSymlinkedDirectories) {
   ASSERT_OK(docs);
   ASSERT_EQ(docs->size(), 1u);
   EXPECT_EQ((*docs)[0].path, "a.md");
+}
+
+TEST(DiscoverDocumentsTest, ListsLinksToFilesWithoutTheirStatButNotDanglingLinksOrFifos) {
+  TempDir dir;
+  dir.Write("root/deep/er/a.md", "a");
+  dir.Write("target.md", "outside: its reader checks where a link leads");
+  std::filesystem::create_symlink(dir.path() / "target.md", dir.path() / "root/deep/link.md");
+  std::filesystem::create_symlink(dir.path() / "gone.md", dir.path() / "root/dangling.md");
+  ASSERT_EQ(::mkfifo((dir.path() / "root/pipe.md").c_str(), 0600), 0);
+  SourceConfig source{.name = "s", .kind = "files", .root = dir.path() / "root", .include = {"**/*"}};
+  Result<std::vector<DiscoveredDocument>> docs = DiscoverDocuments(source);
+  ASSERT_OK(docs);
+  std::map<std::string, const DiscoveredDocument*> by_path;
+  for (const DiscoveredDocument& d : *docs) by_path[d.path] = &d;
+  ASSERT_EQ(by_path.size(), 2u);
+  ASSERT_TRUE(by_path.contains("deep/er/a.md"));
+  ASSERT_TRUE(by_path.contains("deep/link.md"));
+  EXPECT_FALSE(by_path["deep/er/a.md"]->symlink);
+  EXPECT_EQ(by_path["deep/er/a.md"]->bytes, 1u);
+  EXPECT_GT(by_path["deep/er/a.md"]->mtime_ns, 0);
+  EXPECT_TRUE(by_path["deep/link.md"]->symlink);
+  EXPECT_EQ(by_path["deep/link.md"]->mtime_ns, 0) << "a link's target is looked at when it is read";
 }
 
 TEST(DiscoverDocumentsTest, ANameThatIsNotUtf8IsListedEscapedWithItsError) {
