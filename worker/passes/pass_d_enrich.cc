@@ -6,10 +6,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "worker/passes/passes.h"
@@ -109,6 +110,62 @@ void AddCapitalizedPhrases(std::string_view text, std::map<std::string, Entity>*
     i = last_cap + 1;
   }
 }
+
+// How often each keyword candidate occurs in one chunk: open addressing
+// in one table at most half full, since it runs for every word of the
+// corpus and std::unordered_map allocated a node for each distinct word
+// and hashed every byte (a quarter of pass D's time, BM_EnrichChunk).
+class KeywordCounts {
+ public:
+  // Shorter words are not keywords; the hash reads four bytes at each end.
+  static constexpr size_t kMinLength = 4;
+
+  explicit KeywordCounts(size_t words) {
+    size_t size = 16;
+    while (size < 2 * words) size <<= 1;
+    slots_.resize(size);
+  }
+  void Add(std::string_view word) {
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(word) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.count == 0) {
+        slot = {word, 1};
+        ++distinct_;
+        return;
+      }
+      if (slot.word == word) {
+        ++slot.count;
+        return;
+      }
+    }
+  }
+  size_t distinct() const { return distinct_; }
+  template <typename Visit>
+  void ForEach(Visit visit) const {
+    for (const Slot& slot : slots_) {
+      if (slot.count > 0) visit(slot.word, slot.count);
+    }
+  }
+
+ private:
+  struct Slot {
+    std::string_view word;
+    uint32_t count = 0;
+  };
+  static uint64_t Hash(std::string_view word) {
+    uint32_t head = 0;
+    uint32_t tail = 0;
+    std::memcpy(&head, word.data(), sizeof head);
+    std::memcpy(&tail, word.data() + word.size() - sizeof tail, sizeof tail);
+    uint64_t h = ((uint64_t{head} << 32) | tail) ^ (word.size() * 0x9E3779B97F4A7C15ULL);
+    h *= 0xBF58476D1CE4E5B9ULL;
+    return h ^ (h >> 31);
+  }
+
+  std::vector<Slot> slots_;
+  size_t distinct_ = 0;
+};
 
 }  // namespace
 
@@ -215,21 +272,20 @@ EnrichedRecord EnrichChunk(const ChunkRecord& chunk, const EnrichDictionary& dic
   AddCapitalizedPhrases(chunk.text(), &entities);
   for (auto& [key, entity] : entities) *r.add_entities() = std::move(entity);
 
-  std::unordered_map<std::string_view, uint32_t> counts;
-  counts.reserve(words.size());
+  KeywordCounts counts(words.size());
   for (std::string_view w : words) {
-    if (w.size() >= 4) ++counts[w];
+    if (w.size() >= KeywordCounts::kMinLength) counts.Add(w);
   }
   // Stop words and numbers are left out once per distinct word, not at
   // every occurrence.
   const std::unordered_set<std::string_view>& stop_words = StopWords();
   std::vector<std::pair<std::string_view, uint32_t>> ranked;
-  ranked.reserve(counts.size());
-  for (const auto& [w, count] : counts) {
-    if (stop_words.contains(w)) continue;
-    if (std::all_of(w.begin(), w.end(), [](unsigned char c) { return (c >= '0' && c <= '9') || c == '-'; })) continue;
+  ranked.reserve(counts.distinct());
+  counts.ForEach([&](std::string_view w, uint32_t count) {
+    if (stop_words.contains(w)) return;
+    if (std::all_of(w.begin(), w.end(), [](unsigned char c) { return (c >= '0' && c <= '9') || c == '-'; })) return;
     ranked.emplace_back(w, count);
-  }
+  });
   // The most frequent first, ties in word order: deterministic.
   const size_t keep = std::min(ranked.size(), kMaxKeywords);
   std::partial_sort(

@@ -1,6 +1,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+
 #include "worker/passes/passes.h"
 
 namespace ingest {
@@ -59,6 +62,29 @@ TEST(EnrichChunkTest, KeywordsAreFrequentContentWordsInStableOrder) {
   EXPECT_THAT(r.keywords(), ElementsAre("archive", "index", "zebra"));
   EnrichedRecord again = EnrichChunk(Chunk("archive archive archive index index zebra with with with with"), {});
   EXPECT_EQ(r.SerializeAsString(), again.SerializeAsString());
+}
+
+TEST(EnrichChunkTest, KeywordsOfWordsThatShareTheirEndsAreCountedApart) {
+  // The counts are hashed by each word's first and last four bytes and its
+  // length: these forty words collide, and the chunk says each a different
+  // number of times. The top five by a plain map, ties by word.
+  std::string text;
+  std::map<std::string, uint32_t> expected;
+  for (int i = 0; i < 40; ++i) {
+    std::string word = "head";
+    word += static_cast<char>('a' + i / 26);
+    word += static_cast<char>('a' + i % 26);
+    word += "tail";
+    const uint32_t times = 1 + static_cast<uint32_t>((i * 7) % 11);
+    for (uint32_t t = 0; t < times; ++t) text += word + " ";
+    expected[word] = times;
+  }
+  std::vector<std::pair<std::string, uint32_t>> ranked(expected.begin(), expected.end());
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::vector<std::string> top;
+  for (size_t i = 0; i < 5; ++i) top.push_back(ranked[i].first);
+  const EnrichedRecord r = EnrichChunk(Chunk(text), {});
+  EXPECT_EQ(std::vector<std::string>(r.keywords().begin(), r.keywords().end()), top);
 }
 
 }  // namespace
