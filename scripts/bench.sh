@@ -2,7 +2,8 @@
 # Prints the benchmark figures: the coordinator's throughput goals
 # (bench/throughput.py: CPU per task, A->F beside Celery + Redis, reruns,
 # memory, bytes per job, headroom), pass C chunking throughput and per-format
-# extraction + chunking (Google Benchmark), no-op task dispatch through the
+# extraction + chunking (Google Benchmark), the walk of a files source, a
+# manifest save and an artifact's write, no-op task dispatch through the
 # real broker with 1/2/8/32/64/256 workers and the coordinator's CPU per task,
 # recovery time after a worker SIGKILL, and the end-to-end wall time of A→F
 # over a generated Markdown/text/HTML corpus with 1 and 2 single-slot workers
@@ -31,6 +32,10 @@ build/bench/chunker_bench --benchmark_repetitions=3 --benchmark_report_aggregate
 echo
 echo "== pass C per format (extraction + chunking): MB/s, PDF pages/s"
 build/bench/formats_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+echo
+echo "== the coordinator's own pieces: a files source's walk, a manifest save, an artifact written from rendered records"
+build/bench/sources_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+build/bench/manifest_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo
 echo "== fleet: no-op task dispatch over TCP loopback (items_per_second = tasks/s), coordinator CPU per task"
 build/bench/fleet_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 #include "common/glob.h"
@@ -43,9 +44,14 @@ class Descriptor {
 // most of a rerun's walk (bench/sources_bench.cc).
 class DirectoryReader {
  public:
-  // `dir_fd` is owned from here on.
+  // `dir_fd` (an open directory) is owned from here on. When it cannot be
+  // read, ok() is false and errno says why.
   explicit DirectoryReader(int dir_fd) : dir_(::fdopendir(dir_fd)) {
-    if (dir_ == nullptr) ::close(dir_fd);
+    if (dir_ == nullptr) {
+      const int error = errno;
+      ::close(dir_fd);
+      errno = error;
+    }
   }
   DirectoryReader(const DirectoryReader&) = delete;
   DirectoryReader& operator=(const DirectoryReader&) = delete;
@@ -87,23 +93,25 @@ Result<std::vector<DiscoveredDocument>> DiscoverDocuments(const SourceConfig& so
   while (!pending.empty()) {
     const std::string prefix = std::move(pending.back());
     pending.pop_back();
+    const auto walking = [&] { return "source " + source.name + ": walking " + (source.root / prefix).string(); };
     const int fd = prefix.empty()
                        ? ::dup(root.get())
                        : ::openat(root.get(), prefix.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    DirectoryReader dir(fd);
-    if (fd < 0 || !dir.ok()) {
+    std::optional<DirectoryReader> dir;
+    if (fd >= 0) dir.emplace(fd);
+    if (!dir || !dir->ok()) {
       // Unreadable directories are passed over, as are ones gone since
       // they were listed.
       if (errno == EACCES || errno == EPERM || errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
-      return ErrnoStatus(errno, "source " + source.name + ": walking " + (source.root / prefix).string());
+      return ErrnoStatus(errno, walking());
     }
-    while (const dirent* entry = dir.Next()) {
+    while (const dirent* entry = dir->Next()) {
       const char* name = entry->d_name;
       struct stat st {};
       bool stated = false;
       unsigned char type = entry->d_type;
       if (type == DT_UNKNOWN) {  // file systems that do not say
-        if (::fstatat(dir.fd(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (::fstatat(dir->fd(), name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
         type = IFTODT(st.st_mode);
         stated = true;
       }
@@ -119,7 +127,7 @@ Result<std::vector<DiscoveredDocument>> DiscoverDocuments(const SourceConfig& so
       const bool is_link = type == DT_LNK;
       if (is_link) {
         struct stat target {};
-        if (::fstatat(dir.fd(), name, &target, 0) != 0 || S_ISDIR(target.st_mode)) continue;
+        if (::fstatat(dir->fd(), name, &target, 0) != 0 || S_ISDIR(target.st_mode)) continue;
       } else if (type != DT_REG) {
         continue;
       }
@@ -138,15 +146,13 @@ Result<std::vector<DiscoveredDocument>> DiscoverDocuments(const SourceConfig& so
         doc.name_error = "the file name is not valid UTF-8 (its bad bytes shown as \\xNN); rename it to ingest it";
       }
       doc.symlink = is_link;
-      if (!is_link && (stated || ::fstatat(dir.fd(), name, &st, AT_SYMLINK_NOFOLLOW) == 0)) {
+      if (!is_link && (stated || ::fstatat(dir->fd(), name, &st, AT_SYMLINK_NOFOLLOW) == 0)) {
         doc.bytes = static_cast<uint64_t>(st.st_size);
         doc.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
       }
       docs.push_back(std::move(doc));
     }
-    if (errno != 0) {
-      return ErrnoStatus(errno, "source " + source.name + ": walking " + (source.root / prefix).string());
-    }
+    if (errno != 0) return ErrnoStatus(errno, walking());
   }
   std::sort(docs.begin(), docs.end(),
             [](const DiscoveredDocument& a, const DiscoveredDocument& b) { return a.source_id < b.source_id; });

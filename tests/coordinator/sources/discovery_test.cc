@@ -1,6 +1,7 @@
 #include "coordinator/sources/discovery.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <map>
 
@@ -66,6 +67,20 @@ TEST(DiscoverDocumentsTest, ListsLinksToFilesWithoutTheirStatButNotDanglingLinks
   EXPECT_GT(by_path["deep/er/a.md"]->mtime_ns, 0);
   EXPECT_TRUE(by_path["deep/link.md"]->symlink);
   EXPECT_EQ(by_path["deep/link.md"]->mtime_ns, 0) << "a link's target is looked at when it is read";
+}
+
+TEST(DiscoverDocumentsTest, AnUnreadableDirectoryIsPassedOver) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root ignores directory permissions";
+  TempDir dir;
+  dir.Write("root/a.md", "a");
+  dir.Write("root/locked/b.md", "b");
+  std::filesystem::permissions(dir.path() / "root/locked", std::filesystem::perms::none);
+  SourceConfig source{.name = "s", .kind = "files", .root = dir.path() / "root", .include = {"**/*"}};
+  Result<std::vector<DiscoveredDocument>> docs = DiscoverDocuments(source);
+  std::filesystem::permissions(dir.path() / "root/locked", std::filesystem::perms::owner_all);
+  ASSERT_OK(docs);
+  ASSERT_EQ(docs->size(), 1u);
+  EXPECT_EQ((*docs)[0].path, "a.md");
 }
 
 TEST(DiscoverDocumentsTest, ANameThatIsNotUtf8IsListedEscapedWithItsError) {
