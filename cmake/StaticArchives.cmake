@@ -22,6 +22,16 @@
 # one of them gets one static copy; a target whose archive is missing stays
 # shared.
 
+# Sets `out` to the static archive beside the shared library at `location`
+# (libX.so[.N] -> libX.a), or to "" when there is none.
+function(_ingest_archive_beside location out)
+  string(REGEX REPLACE "\\.so(\\.[0-9.]+)?$" ".a" archive "${location}")
+  if(archive STREQUAL location OR NOT EXISTS "${archive}")
+    set(archive "")
+  endif()
+  set(${out} "${archive}" PARENT_SCOPE)
+endfunction()
+
 function(_ingest_use_archive target)
   get_target_property(type ${target} TYPE)
   if(NOT type STREQUAL "SHARED_LIBRARY" AND NOT type STREQUAL "UNKNOWN_LIBRARY")
@@ -32,8 +42,8 @@ function(_ingest_use_archive target)
     if(NOT location)
       continue()
     endif()
-    string(REGEX REPLACE "\\.so(\\.[0-9.]+)?$" ".a" archive "${location}")
-    if(archive STREQUAL location OR NOT EXISTS "${archive}")
+    _ingest_archive_beside("${location}" archive)
+    if(NOT archive)
       continue()
     endif()
     set_target_properties(${target} PROPERTIES ${property} "${archive}")
@@ -62,8 +72,8 @@ endfunction()
 # without one of them ZeroMQ stays shared.
 function(_ingest_link_zmq_statically)
   get_target_property(location libzmq IMPORTED_LOCATION)
-  string(REGEX REPLACE "\\.so(\\.[0-9.]+)?$" ".a" archive "${location}")
-  if(NOT EXISTS "${archive}")
+  _ingest_archive_beside("${location}" archive)
+  if(NOT archive)
     return()
   endif()
   set(dependencies)
