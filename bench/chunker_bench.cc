@@ -98,6 +98,15 @@ void BM_EnrichChunk(benchmark::State& state) {
 }
 BENCHMARK(BM_EnrichChunk)->Arg(0)->Arg(200)->Unit(benchmark::kMillisecond);
 
+// What a pass D task costs before its first chunk: the corpus's dictionary
+// (up to 200 terms, pass A's) prepared for matching, from the task's copy.
+void BM_PrepareDictionary(benchmark::State& state) {
+  std::vector<std::string> terms;
+  for (int64_t i = 0; i < state.range(0); ++i) terms.push_back("Glossary Term " + std::to_string(i));
+  for (auto _ : state) benchmark::DoNotOptimize(EnrichDictionary(terms));
+}
+BENCHMARK(BM_PrepareDictionary)->Arg(200)->Unit(benchmark::kMicrosecond);
+
 // What a worker does with pass C's records before sending them: each checked
 // against its contract, serialized, and printed as the artifact's canonical
 // JSON (mostly the chunks' text, escaped).

@@ -28,7 +28,8 @@ TEST(TaskRunnerTest, ATaskThatNamesNoPassFails) {
   EXPECT_THAT(result.error().message(), HasSubstr("names no pass"));
 }
 
-TEST(TaskRunnerTest, PassDEnrichesTheChunksItIsGiven) {
+// A pass D task of one chunk with `text`, and the corpus's `dictionary`.
+Task PassDTask(const std::string& text, const std::vector<std::string>& dictionary) {
   Task task;
   task.set_task_id("D-doc_1-0");
   task.set_pass(Pass::PASS_D);
@@ -36,13 +37,39 @@ TEST(TaskRunnerTest, PassDEnrichesTheChunksItIsGiven) {
   ChunkRecord* chunk = inputs.add_chunks();
   chunk->set_chunk_id("chk_1");
   chunk->set_source_id("doc_1");
-  chunk->set_text("The Retention Period applies.");
+  chunk->set_text(text);
   task.set_inputs(inputs.SerializeAsString());
-  task.mutable_enrich()->add_dictionary("Retention Period");
-  TaskResult result = RunTask(task);
+  EnrichParams* params = task.mutable_enrich();
+  for (const std::string& term : dictionary) params->add_dictionary(term);
+  return task;
+}
+
+TEST(TaskRunnerTest, PassDEnrichesTheChunksItIsGiven) {
+  TaskResult result = RunTask(PassDTask("The Retention Period applies.", {"Retention Period"}));
   ASSERT_FALSE(result.has_error()) << result.error().message();
   ASSERT_EQ(result.records().enriched_size(), 1);
   EXPECT_EQ(result.records().enriched(0).chunk_id(), "chk_1");
+}
+
+TEST(TaskRunnerTest, EachPassDTaskMatchesTheDictionaryItCarries) {
+  // A thread keeps the dictionary it prepared last: tasks that carry
+  // another one, or none, must not match with it.
+  const auto enrich = [](const std::vector<std::string>& dictionary) {
+    TaskResult result = RunTask(PassDTask("the retention period and the worker fleet", dictionary));
+    EXPECT_FALSE(result.has_error()) << result.error().message();
+    std::vector<std::string> terms;
+    for (const Entity& e : result.records().enriched(0).entities()) {
+      if (e.kind() == "term") terms.push_back(e.name());
+    }
+    return terms;
+  };
+  EXPECT_EQ(enrich({"Retention Period"}), std::vector<std::string>{"Retention Period"});
+  EXPECT_EQ(enrich({"Retention Period"}), std::vector<std::string>{"Retention Period"});
+  EXPECT_EQ(enrich({"Worker Fleet"}), std::vector<std::string>{"Worker Fleet"});
+  EXPECT_EQ(enrich({"Retention Period", "Worker Fleet"}),
+            (std::vector<std::string>{"Retention Period", "Worker Fleet"}));
+  EXPECT_EQ(enrich({"Retention Period"}), std::vector<std::string>{"Retention Period"});
+  EXPECT_EQ(enrich({}), std::vector<std::string>{});
 }
 
 TEST(TaskRunnerTest, UpstreamRecordsThatDoNotParseFailTheTask) {
