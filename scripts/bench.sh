@@ -33,8 +33,10 @@ echo
 echo "== pass C per format (extraction + chunking): MB/s, PDF pages/s"
 build/bench/formats_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo
-echo "== the coordinator's own pieces: a files source's walk, a manifest save, an artifact written from rendered records"
+echo "== the coordinator's own pieces: a files source's walk, the state store's read and settle of its documents,"
+echo "   a manifest save, an artifact written from rendered records"
 build/bench/sources_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+build/bench/state_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 build/bench/manifest_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 echo
 echo "== fleet: no-op task dispatch over TCP loopback (items_per_second = tasks/s), coordinator CPU per task"

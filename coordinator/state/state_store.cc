@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <thread>
+#include <unordered_set>
 
 #include "common/crash_point.h"
 #include "common/ids.h"
@@ -363,38 +364,60 @@ Status StateStore::PutDocuments(const std::string& env, const std::vector<Stored
 
 Status StateStore::SettleDocuments(const std::string& env, const std::vector<DocumentOutcome>& outcomes,
                                    const std::string& now) {
-  // Unchanged documents, nearly all of them on most nights, are settled by
-  // one statement over a JSON array of their ids, which changes their rows
-  // as the upsert below would (an unchanged document was compared with its
-  // row, so the row is there) without a statement step each. Should a row
-  // be missing after all, every one of them goes through the upsert.
-  std::string ids = "[";
+  // Unchanged documents, nearly all of them on most nights, are not
+  // upserted one statement step each: one read of the table finds the rows
+  // that do not say unchanged yet (an unchanged document was compared with
+  // its row, so the row is there), and one statement over a JSON array of
+  // their ids changes them as the upsert below would. A row that says
+  // unchanged already is not written again (when it was last checked is its
+  // source's last_checked_at), so a night with nothing new rewrites no page
+  // of the table and leaves the checkpoint nothing to copy. Should a row be
+  // missing after all, every unchanged document goes through the upsert.
+  std::unordered_set<std::string_view> unchanged_ids;
   std::vector<const DocumentOutcome*> unchanged;
   std::vector<const DocumentOutcome*> each;
+  std::string probe;
   for (const DocumentOutcome& d : outcomes) {
-    const size_t mark = ids.size();
-    if (d.status == "unchanged" && AppendJsonString(d.source_id, &ids)) {
-      ids.push_back(',');
+    probe.clear();
+    if (d.status == "unchanged" && AppendJsonString(d.source_id, &probe)) {
+      unchanged_ids.insert(d.source_id);
       unchanged.push_back(&d);
     } else {
-      ids.resize(mark);
       each.push_back(&d);
     }
   }
-  if (!unchanged.empty()) ids.pop_back();
-  ids.push_back(']');
   const auto settle_unchanged = [&](size_t* rows) {
     if (unchanged.empty()) return Status::Ok();
+    // `+env`: a plain scan of the table, not a lookup per row through the
+    // primary key's index.
+    Statement scan(db_,
+                   "SELECT source_id, last_status <> 'unchanged' OR consecutive_failures <> 0 FROM documents "
+                   "WHERE +env = ?1");
+    scan.Bind(env);
+    size_t present = 0;
+    std::string stale = "[";
+    int rc;
+    while ((rc = scan.Step()) == SQLITE_ROW) {
+      const std::string_view id = scan.View(0);
+      if (!unchanged_ids.contains(id)) continue;
+      ++present;
+      if (scan.Int(1) == 0) continue;
+      AppendJsonString(id, &stale);
+      stale.push_back(',');
+    }
+    if (rc != SQLITE_DONE) return Error("read unchanged documents");
+    if (present != unchanged.size()) {
+      each.insert(each.end(), unchanged.begin(), unchanged.end());
+      *rows = each.size();
+      return Status::Ok();
+    }
+    if (stale.size() == 1) return Status::Ok();
+    stale.back() = ']';
     Statement bulk(db_,
                    "UPDATE documents SET last_checked_at = ?1, last_status = 'unchanged', consecutive_failures = 0 "
                    "WHERE env = ?2 AND source_id IN (SELECT value FROM json_each(?3))");
-    bulk.Bind(now).Bind(env).Bind(ids);
-    if (bulk.Step() != SQLITE_DONE) return Error("settle unchanged documents");
-    if (static_cast<size_t>(sqlite3_changes(db_)) != unchanged.size()) {
-      each.insert(each.end(), unchanged.begin(), unchanged.end());
-      *rows = each.size();
-    }
-    return Status::Ok();
+    bulk.Bind(now).Bind(env).Bind(stale);
+    return bulk.Step() == SQLITE_DONE ? Status::Ok() : Error("settle unchanged documents");
   };
   return StepRows(
       "INSERT INTO documents (env, source_id, source, path, checksum, size, last_checked_at, "

@@ -38,6 +38,13 @@ class Statement {
     const unsigned char* text = sqlite3_column_text(stmt_, column);
     return text == nullptr ? "" : reinterpret_cast<const char*>(text);
   }
+  // Valid until the next Step, Reset or the statement's end.
+  std::string_view View(int column) const {
+    const unsigned char* text = sqlite3_column_text(stmt_, column);
+    return text == nullptr ? std::string_view()
+                           : std::string_view(reinterpret_cast<const char*>(text),
+                                              static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+  }
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
  private:
