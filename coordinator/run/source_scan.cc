@@ -211,7 +211,7 @@ void SourceScan::AddDetected(const SourceConfig& source, SourceChanges changes,
                           d.mtime_ns,           doc.status(), d.consecutive_failures, d.etag,     d.last_modified};
     // A row the store holds as it is is not written again at Commit: on a
     // rerun with nothing changed that is every row. The run's end records
-    // every document's outcome (last_checked_at among it) either way.
+    // every document's outcome either way.
     if (auto known = stored.find(update.source_id); known != stored.end() && known->second == update) continue;
     ctx_.discovery.stored_updates[update.source_id] = std::move(update);
   }

@@ -26,19 +26,20 @@ const char* ChangeName(Change change) {
 
 SourceChanges CompareWithStore(std::vector<DetectedDocument> found,
                                const std::map<std::string, StoredDocument>& stored) {
-  SourceChanges changes;
-  changes.documents.reserve(found.size());
+  // Compared where they are: a second vector of them would be a megabyte of
+  // fresh pages per 4,000 documents, each page a fault.
   for (DetectedDocument& detected : found) {
     auto previous = stored.find(detected.document.source_id);
     if (previous != stored.end() && previous->second.last_status != "deleted") {
-      detected.previous_checksum = previous->second.checksum;
       detected.previously_failed = previous->second.last_status == "failed";
       detected.consecutive_failures = previous->second.consecutive_failures;
       const bool same = !detected.checksum.empty() && detected.checksum == previous->second.checksum;
       detected.change = same ? Change::kUnchanged : Change::kModified;
+      if (!same) detected.previous_checksum = previous->second.checksum;
     }
-    changes.documents.push_back(std::move(detected));
   }
+  SourceChanges changes;
+  changes.documents = std::move(found);
   // Views of the ids just kept (the vector no longer grows), sorted: no
   // copy of every id into a set.
   std::vector<std::string_view> seen;

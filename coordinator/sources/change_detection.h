@@ -21,7 +21,7 @@ struct DetectedDocument {
   std::string checksum;  // sha256 of the content; "" when it could not be read
   int64_t mtime_ns = 0;
   Change change = Change::kNew;
-  std::string previous_checksum;
+  std::string previous_checksum;  // the stored one, when modified
   // From the store: the document failed last time, and how many runs in a row.
   bool previously_failed = false;
   uint32_t consecutive_failures = 0;
