@@ -14,6 +14,7 @@
 #include "common/crash_point.h"
 #include "common/ids.h"
 #include "common/proto_json.h"
+#include "common/utf8.h"
 #include "coordinator/state/statement.h"
 
 namespace ingest {
@@ -376,10 +377,9 @@ Status StateStore::SettleDocuments(const std::string& env, const std::vector<Doc
   std::unordered_set<std::string_view> unchanged_ids;
   std::vector<const DocumentOutcome*> unchanged;
   std::vector<const DocumentOutcome*> each;
-  std::string probe;
   for (const DocumentOutcome& d : outcomes) {
-    probe.clear();
-    if (d.status == "unchanged" && AppendJsonString(d.source_id, &probe)) {
+    // An id the JSON array cannot carry (not UTF-8) goes through the upsert.
+    if (d.status == "unchanged" && IsValidUtf8(d.source_id)) {
       unchanged_ids.insert(d.source_id);
       unchanged.push_back(&d);
     } else {
