@@ -13,7 +13,7 @@
 
 namespace ingest {
 
-std::string PassInputDigest(const RunContext& ctx, Pass pass) {
+std::string PassInputDigester::Digest(const RunContext& ctx, Pass pass) {
   Sha256 hash;
   // Fields are gathered and hashed 64 KiB at a time: five fields a document,
   // each hashed by itself, cost more in calls than in bytes.
@@ -32,31 +32,46 @@ std::string PassInputDigest(const RunContext& ctx, Pass pass) {
   field(fmt::format("{} {} {} {}", p.split_threshold_mb, p.split_pages, p.chunk_chars, p.overlap_chars));
   std::map<std::string, std::string> roots;
   for (const SourceConfig& source : ctx.config.sources) roots[source.name] = source.root.string();
-  const Manifest& manifest = ctx.manifest;
-  // The entries themselves, sorted by id: computed for every pass of every
-  // run, so nothing is copied nor looked up again.
-  using Entry = google::protobuf::Map<std::string, DocumentRecord>::value_type;
-  std::vector<const Entry*> live;
-  live.reserve(manifest.documents_size());
-  for (const Entry& entry : manifest.documents()) {
-    const std::string& status = entry.second.status();
-    if (status == kDocProcessed || status == kDocUnchanged) live.push_back(&entry);
-  }
-  std::sort(live.begin(), live.end(), [](const Entry* a, const Entry* b) { return a->first < b->first; });
-  for (const Entry* entry : live) {
-    const DocumentRecord& doc = entry->second;
-    field(entry->first);
-    field(doc.source());
-    field(roots[doc.source()]);
-    field(doc.path());
-    field(doc.checksum());
+  for (const auto& [id, doc] : SortedDocuments(ctx.manifest)) {
+    if (doc->status() != kDocProcessed && doc->status() != kDocUnchanged) continue;
+    field(id);
+    field(doc->source());
+    field(roots[doc->source()]);
+    field(doc->path());
+    field(doc->checksum());
   }
   for (Pass upstream : UpstreamPasses(pass)) {
-    const PassRecord& record = PassEntry(manifest, upstream);
+    const PassRecord& record = PassEntry(ctx.manifest, upstream);
     field(record.artifacts_size() > 0 ? record.artifacts(0).sha256() : "missing");
   }
   hash.Update(pending);
   return hash.HexDigest();
+}
+
+const std::vector<std::pair<std::string_view, const DocumentRecord*>>& PassInputDigester::SortedDocuments(
+    const Manifest& manifest) {
+  // The order of the last pass holds while the manifest has exactly its ids:
+  // as many, and each one found (by its own copy of the id, never through a
+  // pointer the manifest may have let go of).
+  const auto& documents = manifest.documents();
+  bool same = ids_.size() == static_cast<size_t>(documents.size());
+  for (size_t i = 0; same && i < ids_.size(); ++i) {
+    auto found = documents.find(ids_[i]);
+    same = found != documents.end();
+    if (same) order_[i] = {ids_[i], &found->second};
+  }
+  if (same) return order_;
+  std::vector<std::pair<std::string_view, const DocumentRecord*>> entries;
+  entries.reserve(documents.size());
+  for (const auto& [id, doc] : documents) entries.emplace_back(id, &doc);
+  std::sort(entries.begin(), entries.end());
+  ids_.assign(entries.size(), std::string());
+  order_.resize(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    ids_[i] = entries[i].first;
+    order_[i] = {ids_[i], entries[i].second};
+  }
+  return order_;
 }
 
 Result<CarryForward> CarryForward::Find(RunContext& ctx) {

@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "coordinator/run/run_context.h"
@@ -11,10 +14,22 @@
 
 namespace ingest {
 
-// What the output of `pass` depends on, as PassRecord.input_digest: the
+// What the output of a pass depends on, as PassRecord.input_digest: the
 // release, the pass and its settings, every live document (id, source and
-// root, path, checksum) and the upstream artifacts' sha256.
-std::string PassInputDigest(const RunContext& ctx, Pass pass);
+// root, path, checksum, in id order) and the upstream artifacts' sha256.
+// One per run: the documents' order is kept from pass to pass, as once
+// discovery settled only their statuses change, and sorting them again was
+// most of a digest's cost.
+class PassInputDigester {
+ public:
+  std::string Digest(const RunContext& ctx, Pass pass);
+
+ private:
+  const std::vector<std::pair<std::string_view, const DocumentRecord*>>& SortedDocuments(const Manifest& manifest);
+
+  std::vector<std::string> ids_;                                           // every document of the manifest, sorted
+  std::vector<std::pair<std::string_view, const DocumentRecord*>> order_;  // ids_ and their records
+};
 
 // Carry-forward from the previous job (README, "Incremental runs"): the
 // newest completed or partial job of the env other than this one. A pass

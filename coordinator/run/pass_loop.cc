@@ -143,7 +143,7 @@ Status PassLoop::RunPass(Pass pass) {
     if (!planned.ok()) return fail(planned.status().WithContext("retention"));
     stale_deleted = *planned;
   }
-  record.set_input_digest(PassInputDigest(ctx_, pass));
+  record.set_input_digest(input_digest_.Digest(ctx_, pass));
   Result<bool> carried = carry_->Carry(ctx_, pass, record, stale_deleted);
   if (!carried.ok()) {
     spdlog::warn("pass {} could not be copied from job {}: {}; it runs", letter, ctx_.manifest.carried_from(),

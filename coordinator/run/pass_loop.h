@@ -67,6 +67,7 @@ class PassLoop {
   RunContext& ctx_;
   RetentionStage& retention_;
   std::optional<CarryForward> carry_;
+  PassInputDigester input_digest_;
   std::unique_ptr<Fleet> own_fleet_;
   Fleet* shared_fleet_ = nullptr;  // the serve daemon's, given to Run
   Fleet* fleet_ = nullptr;         // from StartFleet
