@@ -41,7 +41,11 @@ Status PassLoop::Run(Fleet* shared_fleet) {
 Status PassLoop::Settle() {
   if (ctx_.rediscover) INGEST_RETURN_IF_ERROR(SourceScan(ctx_).Commit());
   INGEST_ASSIGN_OR_RETURN(carry_, CarryForward::Find(ctx_));
-  return ctx_.SaveManifest();
+  // Not saved here: a run whose passes are all carried (most nights) saves
+  // the manifest once, at its end. Should it die before then, the job has
+  // the manifest of its last save or none, and --resume starts it again.
+  settled_unsaved_ = true;
+  return Status::Ok();
 }
 
 Status PassLoop::StartFleet() {
@@ -64,6 +68,11 @@ Status PassLoop::StartFleet() {
 
 Result<Fleet*> PassLoop::ReadyFleet() {
   if (fleet_ready_) return fleet_;
+  // The wait for workers may be long: the job shows its documents meanwhile.
+  if (settled_unsaved_) {
+    INGEST_RETURN_IF_ERROR(ctx_.SaveManifest());
+    settled_unsaved_ = false;
+  }
   if (fleet_ == nullptr) INGEST_RETURN_IF_ERROR(StartFleet());
   const uint32_t wanted = std::max<uint32_t>(ctx_.config.fleet.min_workers, ctx_.options.local_workers > 0 ? 1 : 0);
   RunControl& control = *ctx_.control;
@@ -179,6 +188,7 @@ Status PassLoop::RunPass(Pass pass) {
   if (!gate.ok()) return fail(gate.status());
   record.set_status(kPassRunning);
   INGEST_RETURN_IF_ERROR(ctx_.SaveManifest());
+  settled_unsaved_ = false;
 
   // This pass rewrites its journal and artifact; the upstream ones this run
   // did not merge are found in their journals.

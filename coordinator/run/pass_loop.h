@@ -38,7 +38,9 @@ class PassLoop {
   Status Run(Fleet* shared_fleet);
 
  private:
-  // Makes discovery durable and finds the previous job.
+  // Makes discovery durable in the store and finds the previous job. The
+  // manifest's next save records the settled documents: before the fleet
+  // is first waited for, or the outcome's when every pass is carried.
   Status Settle();
   // Takes the shared fleet (shared_fleet_), or brings up this run's own
   // (listening; local workers started when first waited for).
@@ -72,6 +74,7 @@ class PassLoop {
   Fleet* shared_fleet_ = nullptr;  // the serve daemon's, given to Run
   Fleet* fleet_ = nullptr;         // from StartFleet
   bool fleet_ready_ = false;
+  bool settled_unsaved_ = false;  // Settle ran since the manifest's last save
   FleetCounters counters_before_;
   Status fleet_error_;  // it could not come up or had no workers
   struct Opening {

@@ -68,6 +68,9 @@ TEST_F(IncrementalTest, ANoChangeRerunProcessesNothingAndYieldsTheSameArtifacts)
   RunSummary first = RunOk({});
   EXPECT_EQ(first.documents().new_(), 9u);
   EXPECT_EQ(first.documents().processed(), 9u);
+  // Its manifest is saved once, at its end: a kill at a second save of it
+  // would end the rerun with SIGKILL's exit code.
+  coordinator_env_ = {"INGEST_CRASH_POINT=before_rename:manifest.json@2"};
   RunOutcome rerun = Run({}, 1);
   ASSERT_EQ(rerun.exit_code, 0) << rerun.stderr_text;
   RunSummary second = Summary(rerun);
