@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "common/artifact.h"
 #include "common/atomic_file.h"
@@ -32,9 +33,11 @@ std::string PassInputDigester::Digest(const RunContext& ctx, Pass pass) {
   field(fmt::format("{} {} {} {}", p.split_threshold_mb, p.split_pages, p.chunk_chars, p.overlap_chars));
   std::map<std::string, std::string> roots;
   for (const SourceConfig& source : ctx.config.sources) roots[source.name] = source.root.string();
-  for (const auto& [id, doc] : SortedDocuments(ctx.manifest)) {
+  FindSortedDocuments(ctx.manifest);
+  for (size_t i = 0; i < records_.size(); ++i) {
+    const DocumentRecord* doc = records_[i];
     if (doc->status() != kDocProcessed && doc->status() != kDocUnchanged) continue;
-    field(id);
+    field(Id(i));
     field(doc->source());
     field(roots[doc->source()]);
     field(doc->path());
@@ -48,30 +51,35 @@ std::string PassInputDigester::Digest(const RunContext& ctx, Pass pass) {
   return hash.HexDigest();
 }
 
-const std::vector<std::pair<std::string_view, const DocumentRecord*>>& PassInputDigester::SortedDocuments(
-    const Manifest& manifest) {
+std::string_view PassInputDigester::Id(size_t i) const {
+  const size_t begin = i == 0 ? 0 : ends_[i - 1];
+  return std::string_view(ids_).substr(begin, ends_[i] - begin);
+}
+
+void PassInputDigester::FindSortedDocuments(const Manifest& manifest) {
   // The order of the last pass holds while the manifest has exactly its ids:
   // as many, and each one found (by its own copy of the id, never through a
   // pointer the manifest may have let go of).
   const auto& documents = manifest.documents();
-  bool same = ids_.size() == static_cast<size_t>(documents.size());
-  for (size_t i = 0; same && i < ids_.size(); ++i) {
-    auto found = documents.find(ids_[i]);
+  bool same = ends_.size() == static_cast<size_t>(documents.size());
+  for (size_t i = 0; same && i < ends_.size(); ++i) {
+    auto found = documents.find(Id(i));
     same = found != documents.end();
-    if (same) order_[i] = {ids_[i], &found->second};
+    if (same) records_[i] = &found->second;
   }
-  if (same) return order_;
+  if (same) return;
   std::vector<std::pair<std::string_view, const DocumentRecord*>> entries;
   entries.reserve(documents.size());
   for (const auto& [id, doc] : documents) entries.emplace_back(id, &doc);
   std::sort(entries.begin(), entries.end());
-  ids_.assign(entries.size(), std::string());
-  order_.resize(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
-    ids_[i] = entries[i].first;
-    order_[i] = {ids_[i], entries[i].second};
+  ids_.clear();
+  ends_.clear();
+  records_.clear();
+  for (const auto& [id, doc] : entries) {
+    ids_.append(id);
+    ends_.push_back(ids_.size());
+    records_.push_back(doc);
   }
-  return order_;
 }
 
 Result<CarryForward> CarryForward::Find(RunContext& ctx) {
