@@ -34,10 +34,6 @@ class Statement {
     sqlite3_clear_bindings(stmt_);
     at_ = 0;
   }
-  std::string Text(int column) const {
-    const unsigned char* text = sqlite3_column_text(stmt_, column);
-    return text == nullptr ? "" : reinterpret_cast<const char*>(text);
-  }
   // Valid until the next Step, Reset or the statement's end.
   std::string_view View(int column) const {
     const unsigned char* text = sqlite3_column_text(stmt_, column);
@@ -45,6 +41,7 @@ class Statement {
                            : std::string_view(reinterpret_cast<const char*>(text),
                                               static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
   }
+  std::string Text(int column) const { return std::string(View(column)); }
   int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
  private:
