@@ -203,13 +203,21 @@ TEST_F(AdminTest, ARunCancelledInPassCIsResumedToTheArtifactsOfACleanRun) {
   const admin::Run done = WaitEnded(resumed.run_id());
   ASSERT_EQ(done.state(), admin::RUN_STATE_COMPLETED) << ReadAll(serve_err_);
   EXPECT_EQ(done.job_id(), ended.job_id());
-  EXPECT_GT(done.summary().tasks().reused(), 0u);
   EXPECT_TRUE(done.flags().full_refresh()) << "the resume keeps the run's flags";
-  // The cancel may land after pass C ended, on a slow build, once D has
-  // committed results of its own, which the resume takes over.
-  const bool d_started = std::any_of(ended.passes().begin(), ended.passes().end(), [](const admin::PassStatus& p) {
-    return p.pass() == "D" && p.status() != "PENDING";
-  });
+  // The cancel may land after pass C ended, on a slow build (pass C's
+  // journal reaches 8 KB when its buffer is written, which may be as C
+  // closes): D may then have committed results of its own, which the resume
+  // takes over, or none yet.
+  const auto status_of = [&](const char* letter) {
+    for (const admin::PassStatus& p : ended.passes()) {
+      if (p.pass() == letter) return p.status();
+    }
+    return std::string();
+  };
+  const bool d_started = status_of("D") != "PENDING";
+  if (status_of("C") != "SUCCESS") {
+    EXPECT_GT(done.summary().tasks().reused(), 0u) << "what pass C committed";
+  }
   for (const admin::PassStatus& pass : done.passes()) {
     // Nothing is carried forward from the clean job: D ran every document.
     if (pass.pass() == "D" && !d_started) {
