@@ -49,7 +49,9 @@ ArtifactWriter::ArtifactWriter(AtomicFileWriter file, Pass pass)
     : file_(std::move(file)), pass_(pass), hash_(std::make_unique<BackgroundSha256>()) {}
 
 Result<ArtifactWriter> ArtifactWriter::Open(const std::filesystem::path& path, Pass pass) {
-  INGEST_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path));
+  // Nothing reads an artifact back in the run that writes it (the gate
+  // trusts the hash made while writing, ArtifactScan::written).
+  INGEST_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path, AtomicFileWriter::Caching::kBypass));
   ArtifactWriter writer(std::move(file), pass);
   INGEST_RETURN_IF_ERROR(writer.Write("["));
   return writer;
