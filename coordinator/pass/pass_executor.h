@@ -133,6 +133,8 @@ class PassExecutor : public TaskHandler {
   // Pass D's dictionary: pass A's terms of every document, sorted, capped.
   Status CollectDictionary();
   bool DocumentFailed(const std::string& source_id) const;
+  // DocumentFailed for a document this pass planned.
+  bool FailedInPass(const std::string& source_id) const;
   Status ReadUpstream(Pass upstream, const std::string& source_id, RecordBatch* batch) const;
   // Records the final result of a task: the manifest's view of its document,
   // and where its records are for the merge.
