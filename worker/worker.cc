@@ -20,6 +20,7 @@
 #include "common/fleet_protocol.h"
 #include "common/result_seal.h"
 #include "common/signals.h"
+#include "common/zmq_frame.h"
 #include "worker/health_file.h"
 #include "worker/task_runner.h"
 
@@ -94,9 +95,9 @@ void TaskThread(zmq::context_t& context, TaskQueue& queue, const ExtractLimits& 
       SealResult(task, result);
     }
     const uint32_t count = static_cast<uint32_t>(batch.size());
-    std::string frame = EncodeEnvelope(std::move(envelope));
+    zmq::message_t frame = OwnedFrame(EncodeEnvelope(std::move(envelope)));
     push.send(zmq::buffer(&count, sizeof count), zmq::send_flags::sndmore);
-    push.send(zmq::buffer(frame), zmq::send_flags::none);
+    push.send(frame, zmq::send_flags::none);
   }
 }
 

@@ -8,6 +8,7 @@
 #include "common/curve_keys.h"
 #include "common/fleet_protocol.h"
 #include "common/run_log.h"
+#include "common/zmq_frame.h"
 
 namespace ingest {
 namespace {
@@ -40,7 +41,7 @@ Broker::Broker(zmq::context_t& context, FleetConfig fleet, RetryConfig retry, co
                   [this](const WorkerId& worker, std::vector<Task> tasks) {
                     Envelope envelope;
                     for (Task& task : tasks) *envelope.mutable_tasks()->add_tasks() = std::move(task);
-                    return SendTo(worker, envelope);
+                    return SendTo(worker, std::move(envelope));
                   }),
       view_(view) {
   dispatcher_.set_batching(fleet_.batch_max_tasks, kBatchMaxWeight);
@@ -68,8 +69,8 @@ Status Broker::Bind(const std::string& endpoint) {
   return Status::Ok();
 }
 
-bool Broker::SendTo(const WorkerId& peer, const Envelope& envelope) {
-  std::string frame = EncodeEnvelope(envelope);
+bool Broker::SendTo(const WorkerId& peer, Envelope envelope) {
+  zmq::message_t frame = OwnedFrame(EncodeEnvelope(std::move(envelope)));
   try {
     // A peer whose queue is full (it stopped reading: a stuck worker, or a
     // stranger that floods and never reads its answers) is not waited for.
@@ -77,7 +78,7 @@ bool Broker::SendTo(const WorkerId& peer, const Envelope& envelope) {
       spdlog::debug("send to {}: its queue is full", peer.value);
       return false;
     }
-    router_->send(zmq::buffer(frame), zmq::send_flags::none);
+    router_->send(frame, zmq::send_flags::none);
     return true;
   } catch (const zmq::error_t& e) {
     // EHOSTUNREACH: the peer disconnected. Reaped on the next pass of the loop.
@@ -119,7 +120,7 @@ void Broker::Receive() {
         Drop(DropReason::kProtocolVersion, peer, envelope.status().message());
         Envelope reject;
         reject.mutable_reject()->set_reason("coordinator speaks fleet " + envelope.status().message());
-        SendTo(peer, reject);
+        SendTo(peer, std::move(reject));
       } else {
         Drop(DropReason::kUnparsable, peer, envelope.status().message());
       }
@@ -162,7 +163,7 @@ void Broker::HandleEnvelope(const WorkerId& id, Envelope envelope, const zmq::me
     Drop(DropReason::kUnknownPeer, id, "no READY; asked it to announce itself");
     Envelope announce;
     announce.mutable_announce();
-    SendTo(id, announce);
+    SendTo(id, std::move(announce));
     return;
   }
   it->second.last_seen = clock_.Now();
@@ -226,7 +227,7 @@ void Broker::ReapDeadWorkers() {
       // It holds nothing and will be sent nothing: it may exit now.
       Envelope done;
       done.mutable_drain();
-      SendTo(id, done);
+      SendTo(id, std::move(done));
     } else {
       spdlog::warn("worker {} is dead ({}); requeueing {} tasks", id.value,
                    peer.gone ? "disconnected" : "missed " + std::to_string(fleet_.liveness) + " heartbeats",

@@ -94,7 +94,7 @@ class Broker {
   void HandleEnvelope(const WorkerId& peer, Envelope envelope, const zmq::message_t& frame);
   // False when the peer's connection is gone (it is reaped next) or its
   // queue is full: the broker never blocks on a peer that does not read.
-  bool SendTo(const WorkerId& peer, const Envelope& envelope);
+  bool SendTo(const WorkerId& peer, Envelope envelope);
   // Counts a dropped frame; logs the first few of each reason and then
   // every 10,000th, so a flood of bogus frames does not flood the log.
   void Drop(DropReason reason, const WorkerId& peer, const std::string& why);
