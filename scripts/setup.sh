@@ -21,6 +21,7 @@ packages=(
   libsqlite3-dev                       # the state store
   libcurl4-openssl-dev                 # HTTP sources (workers), notifications (Slack, webhook, SMTP)
   zlib1g-dev                           # gzip of old run logs (retention)
+  libisal-dev                          # the task journal's CRC-32, four times zlib's speed
   libcpp-httplib-dev                   # the coordinator's /metrics endpoint; tests: loopback HTTP servers
   python3-aiosmtpd                     # tests: loopback SMTP server
   chromium chromium-driver             # tests: the status page in a headless browser (WebDriver)

@@ -44,6 +44,48 @@ class TaskJournalTest : public ::testing::Test {
   }
 };
 
+// The format's checksum is zlib's CRC-32 of each payload, whichever
+// library computes it: journals of earlier releases stay readable, and this
+// release's are readable by them.
+TEST_F(TaskJournalTest, EveryFrameHoldsZlibsCrc32OfItsPayload) {
+  {
+    Result<TaskJournal> journal = TaskJournal::Open(path_);
+    ASSERT_OK(journal);
+    // Sizes around the widths a CRC implementation folds by.
+    for (size_t size : {0, 1, 15, 16, 63, 64, 255, 4097, 100000}) {
+      std::string text(size, '\0');
+      for (size_t i = 0; i < size; ++i) text[i] = static_cast<char>(i * 131 + size);
+      std::string id = "t";
+      id += std::to_string(size);  // not "t" + ...: GCC 12 -Wrestrict false positive at -O3
+      ASSERT_OK(journal->Append(Entry(id, text)));
+    }
+    ASSERT_OK(journal->Sync());
+  }
+  const std::string file = testing::ReadAll(path_);
+  ASSERT_EQ(file.substr(0, 8), "IFJRNL3\n");
+  size_t at = 8;
+  int frames = 0;
+  while (at + 8 <= file.size()) {
+    uint32_t length = 0;
+    uint32_t crc = 0;
+    std::memcpy(&length, file.data() + at, 4);
+    std::memcpy(&crc, file.data() + at + 4, 4);
+    ASSERT_LE(at + 8 + length, file.size());
+    const std::string_view payload(file.data() + at + 8, length);
+    EXPECT_EQ(crc, static_cast<uint32_t>(
+                       ::crc32(0, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()))))
+        << "frame " << frames;
+    at += 8 + length;
+    ++frames;
+  }
+  EXPECT_EQ(at, file.size());
+  EXPECT_EQ(frames, 9);
+  Result<TaskJournal> reopened = TaskJournal::Open(path_);
+  ASSERT_OK(reopened);
+  EXPECT_EQ(reopened->earlier_entries(), 9u);
+  EXPECT_EQ(reopened->discarded_bytes(), 0u);
+}
+
 TEST_F(TaskJournalTest, EntriesOfAnEarlierRunAreFoundAndReadBack) {
   WriteEntries(3);
   Result<TaskJournal> journal = TaskJournal::Open(path_);
