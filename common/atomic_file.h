@@ -24,10 +24,10 @@ class AtomicFileWriter {
     // Around the page cache (O_DIRECT), a megabyte at a time, for a large
     // file this process does not read back (an artifact). On a virtual
     // machine whose host takes freed memory back, every fresh page of the
-    // page cache costs a fault on the host: writing an artifact through it
-    // cost three times the CPU of the write itself (`dd` of 400 MB: 1.38 s
-    // of system time, 0.07 s with O_DIRECT). Where the file system refuses
-    // it (tmpfs before Linux 6.6), the page cache is used.
+    // page cache costs a fault on the host (`dd` of 400 MB: 1.38 s of
+    // system time through the page cache, 0.07 s around it). Where the file
+    // system refuses it (tmpfs before Linux 6.6 at the open, a FUSE
+    // pass-through at the first write), the page cache is used.
     kBypass,
   };
 
