@@ -330,6 +330,7 @@ class WorkerLoop {
       return;
     }
     running_ += static_cast<int>(batch.size());
+    spdlog::debug("worker {}: accepted {} tasks ({} running)", options_.id, batch.size(), running_);
     queue_.Push(std::move(batch));
   }
 

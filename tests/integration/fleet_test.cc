@@ -238,10 +238,12 @@ TEST_F(FleetTest, SigtermDrainsAWorkerThatFinishesItsRunningTask) {
   // Pass A alone: the point is the drain, not 96 MB through every pass.
   auto coordinator = StartCoordinator("drain", &endpoint, {"--passes", "A"});
   ASSERT_FALSE(endpoint.empty()) << Err("drain");
-  auto first = StartWorker(endpoint, "first", {"--slots", "1", "--max-document-mb", "200"});
-  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "drain.err", "pass A started", testing::Scaled(30s)).empty())
-      << Err("drain");
-  std::this_thread::sleep_for(200ms);
+  auto first = StartWorker(endpoint, "first", {"--slots", "1", "--max-document-mb", "200", "--verbose"});
+  // Signalled once it holds the task (its debug line), not a fixed time
+  // after the pass started: under ThreadSanitizer the task had not reached
+  // it 200 ms later. Reading 96 MB takes it far longer than the wait's poll.
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "first.err", "accepted 1 tasks", testing::Scaled(30s)).empty())
+      << Err("drain") << ReadAll(dir_.path() / "first.err");
   first->Signal(SIGTERM);
   EXPECT_EQ(first->Wait(testing::Scaled(60s)), 0) << ReadAll(dir_.path() / "first.err");
   std::string log = ReadAll(dir_.path() / "first.err");
