@@ -7,6 +7,8 @@
 #include <sstream>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace ingest {
 namespace {
 
@@ -43,8 +45,7 @@ const FieldSpec kFields[] = {
 };
 
 Result<int> ParseValue(const FieldSpec& spec, const std::string& text) {
-  std::string lower;
-  for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = AsciiLower(text);
   if (auto it = spec.names.find(lower); it != spec.names.end()) return it->second;
   char* end = nullptr;
   long v = std::strtol(text.c_str(), &end, 10);

@@ -130,4 +130,12 @@ size_t Utf8FloorBoundary(std::string_view text, size_t pos) {
   return pos;
 }
 
+std::string AsciiLower(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lower;
+}
+
 }  // namespace ingest

@@ -33,4 +33,10 @@ void AppendCodePoint(uint32_t cp, std::string* out);
 // Largest index <= `pos` that does not split a UTF-8 sequence.
 size_t Utf8FloorBoundary(std::string_view text, size_t pos);
 
+// Copy of `text` with the ASCII letters lowered and every other byte as it
+// is: what std::tolower does byte by byte in the C locale (the only one our
+// processes use), without a call per byte. Format detection lowers the
+// first 2 KiB of every document it reads.
+std::string AsciiLower(std::string_view text);
+
 }  // namespace ingest

@@ -4,6 +4,7 @@
 
 #include "common/curl_easy.h"
 #include "common/sha256.h"
+#include "common/utf8.h"
 
 namespace ingest {
 namespace {
@@ -45,8 +46,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon == std::string_view::npos) return n;
-  std::string name(line.substr(0, colon));
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string name = AsciiLower(line.substr(0, colon));
   if (name == "etag") received->etag = Trimmed(line.substr(colon + 1));
   if (name == "last-modified") received->last_modified = Trimmed(line.substr(colon + 1));
   return n;

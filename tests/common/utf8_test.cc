@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 namespace ingest {
 namespace {
 
@@ -28,6 +30,17 @@ TEST(Utf8Test, EscapeWritesEachBadByteAsHex) {
   EXPECT_EQ(EscapeInvalidUtf8("caf\xE9 \xC3\xA9\xff.md"), "caf\\xE9 \xC3\xA9\\xFF.md");
   EXPECT_EQ(EscapeInvalidUtf8("plain"), "plain");
   EXPECT_TRUE(IsValidUtf8(EscapeInvalidUtf8("\xC0\x80\xED\xA0\x80")));
+}
+
+TEST(Utf8Test, AsciiLowerIsToLowerOfTheCLocaleForEveryByte) {
+  std::string every;
+  for (int c = 0; c < 256; ++c) every.push_back(static_cast<char>(c));
+  const std::string lower = AsciiLower(every);
+  ASSERT_EQ(lower.size(), every.size());
+  for (int c = 0; c < 256; ++c) {
+    EXPECT_EQ(static_cast<unsigned char>(lower[static_cast<size_t>(c)]), std::tolower(c)) << "byte " << c;
+  }
+  EXPECT_EQ(AsciiLower("<!DOCTYPE HTML> Straße ÄÖ"), "<!doctype html> straße ÄÖ");
 }
 
 TEST(Utf8Test, FloorBoundaryNeverSplitsASequence) {

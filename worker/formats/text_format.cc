@@ -13,8 +13,7 @@ namespace ingest {
 namespace {
 
 bool HasExtension(const std::string& path, std::initializer_list<std::string_view> extensions) {
-  std::string lower = path;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string lower = AsciiLower(path);
   return std::any_of(extensions.begin(), extensions.end(), [&](std::string_view e) { return lower.ends_with(e); });
 }
 
@@ -45,8 +44,7 @@ bool IsPdf(std::string_view head) {
 }
 
 bool LooksLikeHtml(std::string_view text) {
-  std::string head(text.substr(0, 2048));
-  std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string head = AsciiLower(text.substr(0, 2048));
   size_t start = head.find_first_not_of(" \t\r\n");
   if (start == std::string::npos) return false;
   std::string_view h(head);

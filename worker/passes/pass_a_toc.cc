@@ -24,8 +24,7 @@ std::string_view Trim(std::string_view s) {
 }
 
 bool IsGlossaryTitle(std::string_view title) {
-  std::string lower(title);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string lower = AsciiLower(title);
   for (const char* word : {"glossary", "definitions", "defined terms", "terminology", "dictionary"}) {
     if (lower.find(word) != std::string::npos) return true;
   }
@@ -47,9 +46,7 @@ class DictionaryBuilder {
     clean.erase(std::remove(clean.begin(), clean.end(), '*'), clean.end());
     while (!clean.empty() && (clean.back() == ':' || clean.back() == '-' || clean.back() == ' ')) clean.pop_back();
     if (!IsTermLike(clean) || out_->terms_size() >= static_cast<int>(max_terms_)) return;
-    std::string key = clean;
-    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (!seen_.insert(key).second) return;
+    if (!seen_.insert(AsciiLower(clean)).second) return;
     DictionaryTerm* t = out_->add_terms();
     t->set_term(clean);
     std::string_view def = Trim(definition);
