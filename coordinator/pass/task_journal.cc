@@ -42,9 +42,9 @@ constexpr auto kSyncEvery = std::chrono::milliseconds(250);
 constexpr uint64_t kReadWindow = 256 << 10;
 constexpr uint64_t kReadAhead = 4 << 20;
 
-// zlib's CRC-32 (the journal format's checksum), computed
-// by ISA-L: 12.7 GB/s on this machine against zlib's 3.7 GB/s, and every
-// byte of every result goes through it on the merge's thread.
+// zlib's CRC-32 (the journal format's checksum), computed by ISA-L: 12.7
+// GB/s on this machine against zlib's 3.7 GB/s, and every byte of every
+// result goes through it on the thread that takes results in.
 uint32_t Crc32(std::string_view payload) {
   return crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(payload.data()), payload.size());
 }
