@@ -45,20 +45,19 @@ const Message& BatchRecord(Pass pass, const RecordBatch& batch, int i) {
   return batch.GetReflection()->GetRepeatedMessage(batch, info.batch_field, i);
 }
 
-ArtifactWriter::ArtifactWriter(AtomicFileWriter file, Pass pass)
-    : file_(std::move(file)), pass_(pass), hash_(std::make_unique<BackgroundSha256>()) {}
+ArtifactWriter::ArtifactWriter(AtomicFileWriter file, Pass pass) : file_(std::move(file)), pass_(pass) {}
 
 Result<ArtifactWriter> ArtifactWriter::Open(const std::filesystem::path& path, Pass pass) {
   // Nothing reads an artifact back in the run that writes it (the gate
   // trusts the hash made while writing, ArtifactScan::written).
-  INGEST_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path, AtomicFileWriter::Caching::kBypass));
+  INGEST_ASSIGN_OR_RETURN(AtomicFileWriter file, AtomicFileWriter::Open(path, AtomicFileWriter::Caching::kBypass,
+                                                                        AtomicFileWriter::Hashing::kSha256));
   ArtifactWriter writer(std::move(file), pass);
   INGEST_RETURN_IF_ERROR(writer.Write("["));
   return writer;
 }
 
 Status ArtifactWriter::Write(std::string_view bytes) {
-  hash_->Update(bytes);
   scan_.bytes += bytes.size();
   return file_.Append(bytes);
 }
@@ -156,7 +155,7 @@ Result<ArtifactRecord> ArtifactWriter::Commit() {
   INGEST_RETURN_IF_ERROR(Write("\n]\n"));
   INGEST_RETURN_IF_ERROR(file_.Commit());
   INGEST_ASSIGN_OR_RETURN(scan_.written, IdentifyFile(file_.path()));
-  scan_.sha256 = hash_->HexDigest();
+  scan_.sha256 = file_.sha256();
   ArtifactRecord record;
   record.set_path(file_.path().filename().string());
   record.set_sha256(scan_.sha256);

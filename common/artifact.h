@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "common/atomic_file.h"
-#include "common/background_sha256.h"
 #include "common/sha256.h"
 #include "common/sorted_ids.h"
 #include "common/status.h"
@@ -150,9 +149,8 @@ class ArtifactWriter {
   // and extends the document's range over them.
   Status WriteRecords(const std::string& source_id, std::string_view json, uint32_t count);
 
-  AtomicFileWriter file_;
+  AtomicFileWriter file_;  // hashes every byte written
   Pass pass_;
-  std::unique_ptr<BackgroundSha256> hash_;  // of every byte written
   ArtifactScan scan_;
   ArtifactIndex index_;  // scan_'s, while it is written
   std::string last_source_id_;

@@ -126,6 +126,49 @@ TEST(AtomicFileTest, AFileOnTmpfsGetsTheSameBytes) {
   std::filesystem::remove_all(dir);
 }
 
+// Bytes that differ at every position, so a block hashed or written twice,
+// dropped or out of order changes the digest and the file.
+std::string Stream(size_t size) {
+  std::string bytes(size, '\0');
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131 + i / 997) & 0xff);
+  return bytes;
+}
+
+TEST(AtomicFileTest, ItsSha256IsThatOfEveryByteWhateverThePieces) {
+  TempDir dir;
+  const auto path = dir.path() / "artifact.json";
+  for (size_t size : {size_t{0}, size_t{5}, size_t{1} << 20, (size_t{1} << 20) + 1, size_t{11} << 20}) {
+    const std::string bytes = Stream(size);
+    for (size_t piece : {size_t{1} << 20, size_t{70001}, size_t{3} << 20}) {
+      for (auto caching : {AtomicFileWriter::Caching::kBypass, AtomicFileWriter::Caching::kPageCache}) {
+        Result<AtomicFileWriter> writer = AtomicFileWriter::Open(path, caching, AtomicFileWriter::Hashing::kSha256);
+        ASSERT_OK(writer);
+        for (size_t at = 0; at < bytes.size(); at += piece) {
+          ASSERT_OK(writer->Append(std::string_view(bytes).substr(at, piece)));
+        }
+        ASSERT_OK(writer->Commit());
+        EXPECT_EQ(writer->sha256(), Sha256Hex(bytes)) << size << " bytes in pieces of " << piece;
+        EXPECT_TRUE(ReadAll(path) == bytes) << size << " bytes in pieces of " << piece;
+      }
+    }
+  }
+  EXPECT_EQ(CountEntries(dir.path()), 1u);
+}
+
+TEST(AtomicFileTest, AnUncommittedWriterStopsItsThreadsAndLeavesNoTempFile) {
+  // Destroyed with blocks still on their way to the disk and the hasher.
+  TempDir dir;
+  const std::string bytes = Stream(size_t{3} << 20);
+  for (int i = 0; i < 20; ++i) {
+    Result<AtomicFileWriter> writer = AtomicFileWriter::Open(
+        dir.path() / "artifact.json", AtomicFileWriter::Caching::kBypass, AtomicFileWriter::Hashing::kSha256);
+    ASSERT_OK(writer);
+    ASSERT_OK(writer->Append(bytes));
+    ASSERT_OK(writer->Append(bytes));
+  }
+  EXPECT_EQ(CountEntries(dir.path()), 0u);
+}
+
 TEST(AtomicFileTest, MissingDirectoryIsAnErrorNamingThePath) {
   TempDir dir;
   Status s = WriteFileAtomic(dir.path() / "no/such/dir/file", "x");
