@@ -1,5 +1,8 @@
 #include "common/sorted_ids.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "common/check.h"
 
 namespace ingest {
@@ -20,7 +23,32 @@ std::string_view SortedIds::at(size_t position) const {
   return std::string_view(ids_).substr(starts_[position], end - starts_[position]);
 }
 
+SortedIds::SortedIds(const SortedIds& other) : ids_(other.ids_), starts_(other.starts_) {}
+
+SortedIds::SortedIds(SortedIds&& other) noexcept : ids_(std::move(other.ids_)), starts_(std::move(other.starts_)) {}
+
+SortedIds& SortedIds::operator=(const SortedIds& other) {
+  ids_ = other.ids_;
+  starts_ = other.starts_;
+  last_found_.store(0, std::memory_order_relaxed);
+  return *this;
+}
+
+SortedIds& SortedIds::operator=(SortedIds&& other) noexcept {
+  ids_ = std::move(other.ids_);
+  starts_ = std::move(other.starts_);
+  last_found_.store(0, std::memory_order_relaxed);
+  return *this;
+}
+
 std::optional<size_t> SortedIds::Find(std::string_view id) const {
+  const size_t hint = last_found_.load(std::memory_order_relaxed);
+  for (size_t position = hint; position < std::min(hint + 2, starts_.size()); ++position) {
+    if (at(position) == id) {
+      last_found_.store(position, std::memory_order_relaxed);
+      return position;
+    }
+  }
   size_t low = 0;
   size_t high = starts_.size();
   while (low < high) {
@@ -32,6 +60,7 @@ std::optional<size_t> SortedIds::Find(std::string_view id) const {
     }
   }
   if (low == starts_.size() || at(low) != id) return std::nullopt;
+  last_found_.store(low, std::memory_order_relaxed);
   return low;
 }
 
