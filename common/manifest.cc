@@ -197,7 +197,9 @@ class TopLevelMembers {
     if (capturing_) value_.append(from, to);
   }
 
-  static bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+  // What protobuf's JSON parser, which loads the whole manifest, takes for
+  // whitespace: JSON's four, and a vertical tab and a form feed.
+  static bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f'; }
 
   // The member that a ',' or the closing '}' (already in value_) ends.
   bool EndMember() {
