@@ -303,8 +303,9 @@ Status AtomicFileWriter::Commit() {
   if (::fsync(file.fd) != 0) return ErrnoStatus(errno, file.temp.string());
   const int fd = std::exchange(file.fd, -1);
   if (::close(fd) != 0) {
+    const int error = errno;  // before unlink can change it
     ::unlink(file.temp.c_str());
-    return ErrnoStatus(errno, file.temp.string());
+    return ErrnoStatus(error, file.temp.string());
   }
   CrashPoint("before_rename", file.name);
   if (::rename(file.temp.c_str(), path_.c_str()) != 0) {
