@@ -82,12 +82,14 @@ class TaskQueue {
 // batch's results to the main thread as one RESULTS frame over its own
 // inproc PUSH socket (sockets never cross threads), preceded by a frame
 // with their count.
-void TaskThread(zmq::context_t& context, TaskQueue& queue, const ExtractLimits& limits) {
+void TaskThread(zmq::context_t& context, TaskQueue& queue, const ExtractLimits& limits, const std::string& worker_id) {
   zmq::socket_t push(context, zmq::socket_type::push);
   push.set(zmq::sockopt::linger, -1);
   push.connect(kResultsEndpoint);
   std::vector<Task> batch;
   while (queue.Pop(&batch)) {
+    // From here on a drain waits for these tasks instead of handing them back.
+    spdlog::debug("worker {}: started {} tasks", worker_id, batch.size());
     Envelope envelope;
     for (const Task& task : batch) {
       TaskResult* result = envelope.mutable_results()->add_results();
@@ -148,7 +150,8 @@ class WorkerLoop {
 
     std::vector<std::thread> threads;
     for (uint32_t i = 0; i < options_.slots; ++i) {
-      threads.emplace_back(TaskThread, std::ref(context_), std::ref(queue_), std::cref(options_.limits));
+      threads.emplace_back(TaskThread, std::ref(context_), std::ref(queue_), std::cref(options_.limits),
+                           std::cref(options_.id));
     }
     SendReady();
     spdlog::info("worker {}: connecting to {} with {} slots", options_.id, options_.connect, options_.slots);

@@ -239,10 +239,12 @@ TEST_F(FleetTest, SigtermDrainsAWorkerThatFinishesItsRunningTask) {
   auto coordinator = StartCoordinator("drain", &endpoint, {"--passes", "A"});
   ASSERT_FALSE(endpoint.empty()) << Err("drain");
   auto first = StartWorker(endpoint, "first", {"--slots", "1", "--max-document-mb", "200", "--verbose"});
-  // Signalled once it holds the task (its debug line), not a fixed time
-  // after the pass started: under ThreadSanitizer the task had not reached
-  // it 200 ms later. Reading 96 MB takes it far longer than the wait's poll.
-  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "first.err", "accepted 1 tasks", testing::Scaled(30s)).empty())
+  // Signalled once its task thread has started the task (its debug line),
+  // not a fixed time after the pass started (under ThreadSanitizer the task
+  // had not reached it 200 ms later), nor once the worker accepted it (the
+  // task thread had not taken it yet, so the drain handed it back). Reading
+  // 96 MB takes it far longer than the wait's poll.
+  ASSERT_FALSE(testing::WaitForLine(dir_.path() / "first.err", "first: started 1", testing::Scaled(30s)).empty())
       << Err("drain") << ReadAll(dir_.path() / "first.err");
   first->Signal(SIGTERM);
   EXPECT_EQ(first->Wait(testing::Scaled(60s)), 0) << ReadAll(dir_.path() / "first.err");
