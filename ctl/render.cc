@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/proto_json.h"
+#include "common/utf8.h"
 #include "proto/manifest.pb.h"
 
 namespace ingest::ctl {
@@ -56,8 +57,7 @@ std::string StateWord(admin::RunState state) {
   std::string name = admin::RunState_Name(state);
   const std::string prefix = "RUN_STATE_";
   if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
+  return AsciiLower(name);
 }
 
 void PrintRun(const admin::Run& run, std::ostream& out) {

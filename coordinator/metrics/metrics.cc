@@ -7,11 +7,9 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
-#include <algorithm>
-#include <cctype>
-
 #include "common/fleet_protocol.h"
 #include "common/manifest.h"
+#include "common/utf8.h"
 #include "coordinator/fleet/fleet.h"
 #include "coordinator/notify/curl_transport.h"
 
@@ -34,11 +32,6 @@ constexpr const char* kPassStatuses[] = {"success", "failed", "cancelled"};
 constexpr const char* kTaskOutcomes[] = {"executed", "reused", "retried", "requeued"};
 constexpr const char* kDocumentOutcomes[] = {"processed", "unchanged", "failed", "quarantined", "deleted"};
 constexpr const char* kChannels[] = {"slack", "webhook", "email", "healthcheck"};
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 double UnixSeconds(WallTime when) { return std::chrono::duration<double>(when.time_since_epoch()).count(); }
 
@@ -138,7 +131,7 @@ void CoordinatorMetrics::PassEnded(Pass pass, const PassRecord& record) {
   const std::string& letter = PassLetter(pass);
   const PassMetrics& m = record.metrics();
   families_->pass_duration.Add({{"pass", letter}}, kPassBuckets).Observe(m.duration_s());
-  families_->passes.Add({{"pass", letter}, {"status", Lower(record.status())}}).Increment();
+  families_->passes.Add({{"pass", letter}, {"status", AsciiLower(record.status())}}).Increment();
   auto add = [&](const char* outcome, uint32_t count) {
     families_->tasks.Add({{"pass", letter}, {"outcome", outcome}}).Increment(count);
   };

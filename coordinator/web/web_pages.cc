@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 
+#include "common/utf8.h"
 #include "coordinator/web/html.h"
 
 namespace ingest {
@@ -82,15 +83,10 @@ std::string Badge(admin::RunState state) {
                      look->word, look->icon);
 }
 
-std::string Lower(std::string word) {
-  std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::tolower(c); });
-  return word;
-}
-
 // "schedule", "manual", "api": the enum's name without its prefix.
 std::string TriggerWord(admin::Trigger trigger) {
   if (trigger == admin::TRIGGER_UNSPECIFIED) return "\xE2\x80\x94";
-  return Lower(admin::Trigger_Name(trigger).substr(std::string_view("TRIGGER_").size()));
+  return AsciiLower(admin::Trigger_Name(trigger).substr(std::string_view("TRIGGER_").size()));
 }
 
 std::string FlagsText(const admin::RunFlags& f) {
@@ -232,7 +228,7 @@ std::string RenderRunPage(const PageFrame& frame, const admin::Run& run, const a
       "<th scope=\"col\">Status</th><th scope=\"col\">Progress</th><th scope=\"col\" class=\"num\">Reused</th>"
       "<th scope=\"col\" class=\"num\">Failed</th><th scope=\"col\">Duration</th></tr></thead>\n<tbody>\n";
   for (const admin::PassStatus& pass : run.passes()) {
-    const std::string status = Lower(pass.status());
+    const std::string status = AsciiLower(pass.status());
     const std::string id = Esc(pass.pass());
     body += fmt::format(
         "<tr data-pass=\"{0}\"><th scope=\"row\">{0}</th><td><span class=\"pass-status {1}\" "
