@@ -343,10 +343,10 @@ Status SyncDirectory(const std::filesystem::path& dir) {
 }
 
 Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std::filesystem::path& to) {
+  INGEST_ASSIGN_OR_RETURN(AtomicFileWriter writer, AtomicFileWriter::Open(to, AtomicFileWriter::Caching::kPageCache,
+                                                                          AtomicFileWriter::Hashing::kSha256));
   int fd = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, from.string());
-  INGEST_ASSIGN_OR_RETURN(AtomicFileWriter writer, AtomicFileWriter::Open(to));
-  Sha256 hash;
   std::string block(1 << 20, '\0');
   while (true) {
     ssize_t n = ::read(fd, block.data(), block.size());
@@ -357,9 +357,7 @@ Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std:
       return error;
     }
     if (n == 0) break;
-    std::string_view bytes(block.data(), static_cast<size_t>(n));
-    hash.Update(bytes);
-    Status appended = writer.Append(bytes);
+    Status appended = writer.Append(std::string_view(block.data(), static_cast<size_t>(n)));
     if (!appended.ok()) {
       ::close(fd);
       return appended;
@@ -367,7 +365,7 @@ Result<std::string> CopyFileAtomic(const std::filesystem::path& from, const std:
   }
   ::close(fd);
   INGEST_RETURN_IF_ERROR(writer.Commit());
-  return hash.HexDigest();
+  return writer.sha256();
 }
 
 Status LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to, bool sync_directory) {
