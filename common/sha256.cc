@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <memory>
 
 namespace ingest {
 
@@ -48,9 +49,17 @@ std::string Sha256::HexDigest() {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
-  Sha256 hasher;
-  hasher.Update(bytes);
-  return hasher.HexDigest();
+  // A context per thread, set up again for each digest: allocating and
+  // freeing one cost more than hashing a task or an id (a run hashes tens
+  // of thousands).
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  INGEST_CHECK(ctx != nullptr);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  INGEST_CHECK(EVP_DigestInit_ex(ctx.get(), Sha256Md(), nullptr) == 1);
+  INGEST_CHECK(EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) == 1);
+  INGEST_CHECK(EVP_DigestFinal_ex(ctx.get(), digest, &length) == 1);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
 Result<std::string> Sha256File(const std::filesystem::path& path) {
