@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/path_safety.h"
@@ -54,11 +56,34 @@ SourceChanges CompareWithStore(std::vector<DetectedDocument> found,
   return changes;
 }
 
+std::vector<std::string> Sha256Files(const std::vector<std::filesystem::path>& files) {
+  std::vector<std::string> sums(files.size());
+  std::atomic<size_t> next{0};
+  const auto read = [&] {
+    for (size_t i = next++; i < files.size(); i = next++) {
+      // Unreadable: no checksum, so the document counts as changed and its
+      // pass A task reports why.
+      if (Result<std::string> sha = Sha256File(files[i]); sha.ok()) sums[i] = std::move(*sha);
+    }
+  };
+  const size_t threads = std::min<size_t>({std::max(1u, std::thread::hardware_concurrency()), kMaxHashThreads,
+                                           (files.size() + kFilesPerHashThread - 1) / kFilesPerHashThread});
+  std::vector<std::thread> others;
+  others.reserve(threads > 0 ? threads - 1 : 0);
+  for (size_t t = 1; t < threads; ++t) others.emplace_back(read);
+  read();
+  for (std::thread& thread : others) thread.join();
+  return sums;
+}
+
 SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDocument> discovered,
                             const std::map<std::string, StoredDocument>& stored, bool hash_all) {
   std::vector<DetectedDocument> found;
   found.reserve(discovered.size());
-  uint32_t hashed = 0;
+  // Documents to read, by their place in `found`: read after the loop, on
+  // several threads.
+  std::vector<size_t> to_read;
+  std::vector<std::filesystem::path> files;
   for (DiscoveredDocument& doc : discovered) {
     DetectedDocument detected;
     if (!doc.name_error.empty()) {  // not read: its name cannot be carried (discovery.h)
@@ -86,15 +111,16 @@ SourceChanges DetectChanges(const SourceConfig& source, std::vector<DiscoveredDo
     } else if (Result<std::filesystem::path> real =
                    target ? *target : Result<std::filesystem::path>(source.root / doc.path);
                real.ok()) {
-      Result<std::string> sha = Sha256File(*real);
-      if (sha.ok()) detected.checksum = *sha;
-      ++hashed;
+      to_read.push_back(found.size());
+      files.push_back(std::move(*real));
     }
     detected.document = std::move(doc);
     found.push_back(std::move(detected));
   }
+  std::vector<std::string> sums = Sha256Files(files);
+  for (size_t k = 0; k < to_read.size(); ++k) found[to_read[k]].checksum = std::move(sums[k]);
   SourceChanges changes = CompareWithStore(std::move(found), stored);
-  changes.hashed = hashed;
+  changes.hashed = static_cast<uint32_t>(to_read.size());
   return changes;
 }
 

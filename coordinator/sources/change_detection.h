@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -35,6 +37,14 @@ struct SourceChanges {
   std::vector<StoredDocument> deleted;      // known to the store, gone from the source
   uint32_t hashed = 0;                      // documents whose content was read
 };
+
+// The sha256 of each file, in order; empty for one that cannot be read.
+// A full refresh or a first run reads the whole corpus before any task can
+// start: the files are spread over the machine's cores (up to
+// kMaxHashThreads, a thread for each kFilesPerHashThread files).
+inline constexpr size_t kMaxHashThreads = 8;
+inline constexpr size_t kFilesPerHashThread = 256;
+std::vector<std::string> Sha256Files(const std::vector<std::filesystem::path>& files);
 
 // Compares what discovery found with what the store remembers of the
 // source. The sha256 of a document's content decides; a document whose size
