@@ -6,6 +6,7 @@
 #include <atomic>
 #include <optional>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -70,7 +71,15 @@ std::vector<std::string> Sha256Files(const std::vector<std::filesystem::path>& f
                                            (files.size() + kFilesPerHashThread - 1) / kFilesPerHashThread});
   std::vector<std::thread> others;
   others.reserve(threads > 0 ? threads - 1 : 0);
-  for (size_t t = 1; t < threads; ++t) others.emplace_back(read);
+  for (size_t t = 1; t < threads; ++t) {
+    // Where no thread can be had (a container's process limit), fewer
+    // read: this one takes whatever is left.
+    try {
+      others.emplace_back(read);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
   read();
   for (std::thread& thread : others) thread.join();
   return sums;
