@@ -10,9 +10,10 @@ artifact root and state store, and one full refresh to start from. Then, round b
 build runs once, in the order of the round (reversed every other round, so that neither build
 always follows the other): `full` a --full-refresh, `none` a rerun with nothing changed, `one` a
 rerun after 1 % of its corpus changed (the same files in every copy). Printed per build: medians
-of the wall time, the coordinator's own CPU (its log line), bytes written, the scan (from the
-run's first log line to its last source's) and the tasks executed, then each round's wall time. The figures of a pair of
-builds are only comparable within one script run. Nothing is asserted.
+of the wall time, the coordinator's own CPU (its log line), its local workers' CPU, bytes
+written, the scan (from the run's first log line to its last source's) and the tasks executed,
+then each round's wall time. The figures of a pair of builds are only comparable within one
+script run. Nothing is asserted.
 """
 import argparse
 import os
@@ -84,7 +85,8 @@ def main():
         for label, _ in builds:
             rs = results[label]
             print(f"{label}: wall {median([x['wall'] for x in rs]):.3f} s, coordinator CPU "
-                  f"{median([x['coordinator_cpu'] for x in rs]):.3f} s, written "
+                  f"{median([x['coordinator_cpu'] for x in rs]):.3f} s, workers' CPU "
+                  f"{median([x['total_cpu'] - x['coordinator_cpu'] for x in rs]):.3f} s, written "
                   f"{median([x['written'] for x in rs]) / 1e6:.0f} MB, scan "
                   f"{1000 * median([x['scan'] for x in rs]):.0f} ms, tasks executed "
                   f"{median([x['tasks']['executed'] for x in rs]):.0f}; walls "

@@ -20,9 +20,12 @@ namespace ingest {
 namespace {
 
 Status RunPassA(const Task& task, const RecordBatch&, const ExtractLimits& limits, RecordBatch* out) {
-  INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveDocumentPath(task.document()));
-  INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc, ExtractDocument(task.document(), limits));
-  INGEST_ASSIGN_OR_RETURN(std::string checksum, Sha256File(real));
+  std::string checksum;
+  INGEST_ASSIGN_OR_RETURN(ExtractedDocument doc, ExtractDocument(task.document(), limits, 0, 0, &checksum));
+  if (checksum.empty()) {  // a PDF: the helper read it
+    INGEST_ASSIGN_OR_RETURN(std::filesystem::path real, ResolveDocumentPath(task.document()));
+    INGEST_ASSIGN_OR_RETURN(checksum, Sha256File(real));
+  }
   INGEST_ASSIGN_OR_RETURN(uint64_t bytes, DocumentSize(task.document()));
   *out->add_toc() = BuildToc(task.document(), doc, bytes, checksum);
   return Status::Ok();

@@ -1,5 +1,9 @@
 #include "worker/task_runner.h"
 
+#include <map>
+#include <string>
+
+#include "common/sha256.h"
 #include "tests/testing/testing.h"
 
 namespace ingest {
@@ -26,6 +30,35 @@ TEST(TaskRunnerTest, ATaskThatNamesNoPassFails) {
   TaskResult result = RunTask(task);
   ASSERT_TRUE(result.has_error());
   EXPECT_THAT(result.error().message(), HasSubstr("names no pass"));
+}
+
+TEST(TaskRunnerTest, PassARecordsTheChecksumOfTheBytesItExtractedWhateverTheirSize) {
+  // Hashed from the read the text came from: the first 64 KiB, or the
+  // whole file when it is longer.
+  testing::TempDir dir;
+  std::string large;
+  while (large.size() < (200 << 10)) large += "A line of the larger document, one of many.\n";
+  // CRLF: the text is decoded to LF, the checksum is of the file's bytes.
+  const std::map<std::string, std::string> documents = {{"small.md", "# Small\n\nA short document.\n"},
+                                                        {"crlf.txt", "Line one\r\nLine two\r\n"},
+                                                        {"exact.txt", std::string(64 << 10, 'x')},
+                                                        {"large.txt", large}};
+  for (const auto& [name, content] : documents) {
+    dir.Write("root/" + name, content);
+    Task task;
+    task.set_task_id("A-" + name);
+    task.set_pass(Pass::PASS_A);
+    DocumentRef* ref = task.mutable_document();
+    ref->set_source("docs");
+    ref->set_source_id("doc_" + name);
+    ref->set_path(name);
+    ref->set_root((dir.path() / "root").string());
+    TaskResult result = RunTask(task);
+    ASSERT_FALSE(result.has_error()) << name << ": " << result.error().message();
+    ASSERT_EQ(result.records().toc_size(), 1) << name;
+    EXPECT_EQ(result.records().toc(0).checksum(), Sha256Hex(content)) << name;
+    EXPECT_EQ(result.records().toc(0).bytes(), content.size()) << name;
+  }
 }
 
 // A pass D task of one chunk with `text`, and the corpus's `dictionary`.

@@ -75,9 +75,14 @@ uint32_t PageAt(const std::vector<uint64_t>& page_starts, uint32_t first_page, u
 void AddHeading(uint64_t start, int level, size_t max_sections, ExtractedDocument* doc);
 
 // Reads and extracts a whole document. `pages_first`/`pages_last` (1-based,
-// 0 = all) restrict a PDF to a page range; other formats ignore them.
+// 0 = all) restrict a PDF to a page range; other formats ignore them. With
+// `checksum`, the sha256 of the bytes the text came from, so that pass A
+// records the checksum of what it extracted even if the file changes
+// meanwhile (a checksum read afterwards would make the next run take the
+// new content for what was extracted), and reads the file once; left empty
+// for a PDF, which its helper reads.
 Result<ExtractedDocument> ExtractDocument(const DocumentRef& doc, const ExtractLimits& limits, uint32_t pages_first = 0,
-                                          uint32_t pages_last = 0);
+                                          uint32_t pages_last = 0, std::string* checksum = nullptr);
 
 // Per-format extractors over already decoded text (PDF reads the file).
 ExtractedDocument ExtractMarkdown(std::string_view text, size_t max_sections);

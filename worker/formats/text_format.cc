@@ -5,6 +5,7 @@
 #include <cctype>
 #include <regex>
 
+#include "common/sha256.h"
 #include "common/utf8.h"
 #include "worker/document.h"
 #include "worker/formats/formats.h"
@@ -218,7 +219,7 @@ void AddHeading(uint64_t start, int level, size_t max_sections, ExtractedDocumen
 }
 
 Result<ExtractedDocument> ExtractDocument(const DocumentRef& doc, const ExtractLimits& limits, uint32_t pages_first,
-                                          uint32_t pages_last) {
+                                          uint32_t pages_last, std::string* checksum) {
   // The format is told from the first 8 KiB. A little more is read: a
   // document that ends within it (most are small) is then read once, not
   // twice.
@@ -237,6 +238,7 @@ Result<ExtractedDocument> ExtractDocument(const DocumentRef& doc, const ExtractL
   } else {
     INGEST_ASSIGN_OR_RETURN(bytes, ReadDocumentBytes(doc, 0, UINT64_MAX, limits.max_text_bytes));
   }
+  if (checksum != nullptr) *checksum = Sha256Hex(bytes);
   ExtractedDocument out;
   uint64_t replaced = 0;
   std::string text = DecodeText(bytes, &replaced);
