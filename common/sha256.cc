@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <memory>
 
 namespace ingest {
 
@@ -29,7 +28,7 @@ struct Sha256::Impl {
 Sha256::Sha256() : impl_(new Impl) {
   impl_->ctx = EVP_MD_CTX_new();
   INGEST_CHECK(impl_->ctx != nullptr);
-  INGEST_CHECK(EVP_DigestInit_ex(impl_->ctx, Sha256Md(), nullptr) == 1);
+  Reset();
 }
 
 Sha256::~Sha256() {
@@ -48,18 +47,16 @@ std::string Sha256::HexDigest() {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
+void Sha256::Reset() { INGEST_CHECK(EVP_DigestInit_ex(impl_->ctx, Sha256Md(), nullptr) == 1); }
+
 std::string Sha256Hex(std::string_view bytes) {
-  // A context per thread, set up again for each digest: allocating and
-  // freeing one cost more than hashing a task or an id (a run hashes tens
-  // of thousands).
-  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  INGEST_CHECK(ctx != nullptr);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  INGEST_CHECK(EVP_DigestInit_ex(ctx.get(), Sha256Md(), nullptr) == 1);
-  INGEST_CHECK(EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) == 1);
-  INGEST_CHECK(EVP_DigestFinal_ex(ctx.get(), digest, &length) == 1);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), length));
+  // A hasher per thread, reset for each digest: allocating and freeing its
+  // context cost more than hashing a task or an id (a run hashes tens of
+  // thousands).
+  thread_local Sha256 hasher;
+  hasher.Reset();
+  hasher.Update(bytes);
+  return hasher.HexDigest();
 }
 
 Result<std::string> Sha256File(const std::filesystem::path& path) {

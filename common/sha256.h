@@ -18,8 +18,11 @@ class Sha256 {
   Sha256& operator=(const Sha256&) = delete;
 
   void Update(std::string_view bytes);
-  // Lower-case hex digest; the hasher cannot be updated afterwards.
+  // Lower-case hex digest; the hasher cannot be updated afterwards, until
+  // Reset.
   std::string HexDigest();
+  // Starts a new digest with the same context (no allocation).
+  void Reset();
 
  private:
   struct Impl;
